@@ -1,0 +1,80 @@
+"""The environment file: the desired state of one Pulumi stack."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from components.config.base import AccountId, CostCenter, Email, Region, Slug, Strict
+from components.config.finops import FinOps
+from components.config.serving import Serving
+from components.config.training import Training
+
+
+class Team(Strict):
+    """A squad that owns models and pays for them."""
+
+    name: Slug
+    """Team name; becomes the `team` cost-allocation tag."""
+    cost_center: CostCenter
+    """Finance cost center, e.g. CC-4100; becomes the `cost-center` tag."""
+    owners: Annotated[list[Email], Field(min_length=1)]
+    """People accountable for the team's models and spend (budget alerts go to them)."""
+    monthly_budget_usd: Annotated[float, Field(gt=0)]
+    """The team's budget in this environment, in USD per month."""
+
+
+class Network(Strict):
+    """VPC placement for models, training and processing jobs."""
+
+    vpc_id: Annotated[str, Field(pattern=r"^vpc-[0-9a-f]{8,17}$")]
+    """The VPC the environment's workloads run in."""
+    subnet_ids: Annotated[list[Annotated[str, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]], Field(min_length=1)]
+    """Private subnets (at least one; two or more across zones in production)."""
+    security_group_ids: Annotated[list[Annotated[str, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]], Field(min_length=1)]
+    """Security groups attached to model containers and jobs."""
+
+
+class Model(Strict):
+    """A model a team serves: its registry group, the pinned version and how it is served and trained."""
+
+    name: Slug
+    """Model name; used in resource names and the `model` tag."""
+    team: Slug
+    """Owning team; must be one of the environment's teams."""
+    registry_group: Annotated[str, Field(pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")]
+    """SageMaker model package group holding the model's versions."""
+    version: Annotated[int, Field(ge=1)]
+    """Model-package version served in this environment (written by `mlp promote`)."""
+    serving: Serving = Serving()
+    """How the model is served."""
+    training: Training | None = None
+    """Training pipeline; omit when the model is trained elsewhere."""
+
+
+class Environment(Strict):
+    """One environment (= one Pulumi stack). Its name is the file name: environments/<name>.yaml."""
+
+    account_id: AccountId
+    """The AWS account this environment deploys into; the provider refuses any other."""
+    region: Region
+    """The AWS region this environment deploys into."""
+    repository: Annotated[str, Field(pattern=r"^[\w.-]+/[\w.-]+$")]
+    """owner/name of this repository; becomes the `repository` tag."""
+    protect_stateful_resources: bool = True
+    """Protect buckets, keys and registries from `pulumi destroy` (turn off only where data is disposable)."""
+    network: Network | None = None
+    """VPC settings; omit to run without a VPC (dev only — policies enforce it elsewhere)."""
+    finops: FinOps
+    """Environment-wide budget settings."""
+    teams: Annotated[list[Team], Field(min_length=1)]
+    """Teams with resources in this environment."""
+    models: Annotated[list[Model], Field(default_factory=list)]
+    """Models served and trained in this environment."""
+
+
+class LoadedEnvironment(Environment):
+    """An environment together with the name it was loaded under (never written in the file)."""
+
+    name: Slug

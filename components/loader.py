@@ -1,0 +1,154 @@
+"""Load `environments/<env>.yaml` into the schema, with file, line and field in every error."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from components.config import Environment, LoadedEnvironment
+from components.errors import InputError, Problem
+
+ENVIRONMENTS_DIR = "environments"
+
+Loc = Sequence[int | str]
+
+
+# Where environments/ is read from. The repository by default; `mlp plan` sets it inside the fresh
+# context of one run, so tests and benchmarks can plan fixture environments with the real program.
+DATA_ROOT: ContextVar[Path | None] = ContextVar("mlp_data_root", default=None)
+
+
+def repo_root() -> Path:
+    """The repository root: the directory holding Pulumi.yaml (found from this file, not the cwd)."""
+    return Path(__file__).resolve().parent.parent
+
+
+def data_root() -> Path:
+    return DATA_ROOT.get() or repo_root()
+
+
+def known_environments(root: Path) -> list[str]:
+    return sorted(p.stem for p in (root / ENVIRONMENTS_DIR).glob("*.yaml"))
+
+
+def load_environment(name: str, root: Path | None = None) -> LoadedEnvironment:
+    """Parse and validate one environment file; raise InputError listing every problem."""
+    root = root or data_root()
+    path = root / ENVIRONMENTS_DIR / f"{name}.yaml"
+    shown = f"{ENVIRONMENTS_DIR}/{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(known_environments(root)) or "none"
+        raise InputError(
+            [Problem(shown, "", f"unknown environment {name!r}: there is no {shown}; known environments: {known}")]
+        )
+    data = _read_yaml(path, shown)
+    try:
+        env = Environment.model_validate(data)
+    except ValidationError as exc:
+        raise InputError([_problem(shown, data, err) for err in exc.errors()]) from None
+    problems = [Problem(shown, _dotted(loc), msg, _line(data, loc)) for loc, msg in _reference_problems(env)]
+    if problems:
+        raise InputError(problems)
+    return LoadedEnvironment.model_construct(**dict(env), name=name)
+
+
+def _read_yaml(path: Path, shown: str) -> Any:
+    try:
+        data = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        what = exc.problem or exc.context or "invalid YAML"
+        raise InputError([Problem(shown, "", f"YAML syntax error: {what}", line)]) from None
+    if not isinstance(data, dict):
+        raise InputError([Problem(shown, "", "the file must be a YAML mapping of environment settings", 1)])
+    return data
+
+
+def _reference_problems(env: Environment) -> list[tuple[Loc, str]]:
+    """Rules that span several entries, which field types alone cannot express."""
+    found: list[tuple[Loc, str]] = []
+    team_names = [t.name for t in env.teams]
+    for loc, names, what in (("teams", team_names, "team"), ("models", [m.name for m in env.models], "model")):
+        seen: set[str] = set()
+        for i, n in enumerate(names):
+            if n in seen:
+                found.append(((loc, i, "name"), f"duplicate {what} name {n!r}: each {what} needs a unique name"))
+            seen.add(n)
+    for i, model in enumerate(env.models):
+        if model.team not in team_names:
+            found.append(
+                (("models", i, "team"), f"team {model.team!r} does not exist; teams here: {', '.join(team_names)}")
+            )
+    return found
+
+
+def _problem(shown: str, data: Any, err: ErrorDetails) -> Problem:
+    loc = err["loc"]
+    message = err["msg"]
+    if err["type"] == "extra_forbidden":
+        allowed = _allowed_fields(Environment, loc[:-1])
+        message = f"unknown field {loc[-1]!r}; allowed here: {', '.join(allowed)}"
+    elif err["type"] == "missing":
+        message = "required field is missing"
+    elif "input" in err and not isinstance(err["input"], (dict, list)):
+        message = f"{message} (got {err['input']!r})"
+    return Problem(shown, _dotted(loc), message, _line(data, loc))
+
+
+def _allowed_fields(model: type[BaseModel], loc: Loc) -> list[str]:
+    """Field names of the model found by following loc through the schema."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part)
+        if field is None:
+            return []
+        current = _model_in(field.annotation)
+        if current is None:
+            return []
+    return sorted(current.model_fields)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside an annotation such as `X`, `X | None` or `list[X]`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or getattr(annotation, "__metadata__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    origin = getattr(annotation, "__origin__", None)
+    return _model_in(origin) if origin is not None and origin is not annotation else None
+
+
+def _dotted(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _line(data: Any, loc: Loc) -> int | None:
+    """1-based line of the deepest part of loc that exists in the YAML."""
+    line: int | None = None
+    node = data
+    for part in loc:
+        if isinstance(node, CommentedMap) and part in node:
+            line = node.lc.key(part)[0] + 1
+            node = node[part]
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+            line = node.lc.item(part)[0] + 1
+            node = node[part]
+        else:
+            break
+    return line

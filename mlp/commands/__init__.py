@@ -1,0 +1,1 @@
+"""One module per `mlp` subcommand; each exposes `register(subparsers)`."""

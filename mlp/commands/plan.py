@@ -1,0 +1,34 @@
+"""`mlp plan ENV`: what the environment would deploy, without the Pulumi CLI, credentials or network."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from mlp.plan import build_plan, plan_json, render_tree
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "plan",
+        help="plan an environment offline under Pulumi's mock runtime",
+        description=(
+            "Plan an environment offline: run stacks/ under Pulumi's mock runtime and show what it would deploy."
+        ),
+    )
+    parser.add_argument("env", help="environment name: environments/<env>.yaml")
+    parser.add_argument("--json", action="store_true", help="print the plan document (see README) instead of the tree")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        help="directory holding environments/ and stacks/Pulumi.<env>.yaml (default: this repository)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    plan = build_plan(args.env, args.root)
+    sys.stdout.write(plan_json(plan) if args.json else render_tree(plan))
+    return 0

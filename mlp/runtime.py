@@ -1,0 +1,158 @@
+"""Run the stack program under Pulumi's mock runtime and record every registration.
+
+`RecordingMonitor` is Pulumi's own `MockMonitor` plus two things the real engine does and the mock
+does not: it runs resource transforms (a resource's own, then each ancestor's, then the stack's), so
+tags added by a transform are visible; and it records parent, dependencies and `protect` for the plan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import runpy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+
+from components.loader import DATA_ROOT
+from mlp.mocks import PlanMocks
+
+PROJECT = "ml-platform"
+
+
+@dataclass
+class Registration:
+    """One resource as the engine received it, after transforms."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    protect: bool
+    dependencies: list[str]
+    provider: str | None
+    inputs: dict[str, Any]
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """A mock resource monitor that applies transforms and keeps every registration."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+        self._own_transforms: dict[str, list[Any]] = {}
+        self._parents: dict[str, str] = {}
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """URNs as the engine builds them: the parent's full type chain, without the root stack's type."""
+        qualified = type_
+        if parent:
+            parent_type = parent.split("::")[2]
+            if parent_type != "pulumi:pulumi:Stack":
+                qualified = f"{parent_type}${type_}"
+        return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{qualified}::{name}"
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == "pulumi:pulumi:Stack":
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        _ensure_event_loop()  # type: ignore[no-untyped-call]
+        inputs = rpc.deserialize_properties(request.object)
+        own = pulumi_mocks._resolve_callbacks(request.transforms)
+        self._own_transforms[urn] = own
+        if request.parent:
+            self._parents[urn] = request.parent
+        inputs = self._transform(urn, request, inputs)
+
+        args = pulumi.runtime.MockResourceArgs(
+            typ=request.type,
+            name=request.name,
+            inputs=inputs,
+            provider=request.provider,
+            resource_id=request.importId,
+            custom=request.custom or False,
+        )
+        id_, state = self.mocks.new_resource(args)
+        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_ or "", state)
+        self.registrations.append(
+            Registration(
+                urn=urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent or None,
+                custom=bool(request.custom),
+                protect=bool(request.protect),
+                dependencies=sorted(set(request.dependencies)),
+                provider=request.provider or None,
+                inputs=inputs,
+            )
+        )
+        obj = _sync_await(rpc.serialize_properties(state, {}))
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj)
+
+    def _transform(self, urn: str, request: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+        chain: list[Any] = []
+        node: str | None = urn
+        while node:
+            chain.extend(self._own_transforms.get(node, []))
+            node = self._parents.get(node)
+        chain.extend(self._stack_transforms)
+        for transform in chain:
+            result = transform(
+                pulumi.ResourceTransformArgs(
+                    custom=bool(request.custom),
+                    type_=request.type,
+                    name=request.name,
+                    props=inputs,
+                    opts=pulumi.ResourceOptions(),
+                )
+            )
+            if asyncio.iscoroutine(result):
+                result = _sync_await(result)
+            if result is not None:
+                inputs = dict(result.props)
+        return inputs
+
+
+class ProgramError(Exception):
+    """The stack program raised while it ran under the mocks."""
+
+
+def run_program(
+    program_dir: Path, data_root: Path, stack: str, config: dict[str, str], secret_keys: set[str]
+) -> list[Registration]:
+    """Run `program_dir/__main__.py` as stack `stack`, reading environments from `data_root`.
+
+    Each run gets a fresh context and event loop, so runs never share Pulumi's global state.
+    """
+    return contextvars.Context().run(_run, program_dir, data_root, stack, config, secret_keys)
+
+
+def _run(
+    program_dir: Path, data_root: Path, stack: str, config: dict[str, str], secret_keys: set[str]
+) -> list[Registration]:
+    DATA_ROOT.set(data_root)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        monitor = RecordingMonitor(PlanMocks())
+        pulumi.runtime.set_all_config(config, list(secret_keys))
+        pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
+        main = str(program_dir / "__main__.py")
+
+        def program() -> None:
+            runpy.run_path(main, run_name="__main__")
+
+        _sync_await(run_pulumi_func(program))
+        return monitor.registrations
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()

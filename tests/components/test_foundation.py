@@ -1,0 +1,71 @@
+"""The foundation of every environment: pinned provider, KMS key and a private, encrypted bucket."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.loader import load_environment
+from mlp.plan import Plan
+from tests.conftest import ENVIRONMENTS, one_of
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_provider_is_pinned_to_the_environment_account_and_region(plans: dict[str, Plan], env: str) -> None:
+    spec = load_environment(env)
+    provider = one_of(plans[env], "pulumi:providers:aws")
+    assert json.loads(provider["inputs"]["allowedAccountIds"]) == [spec.account_id]
+    assert provider["inputs"]["region"] == spec.region
+    # Every AWS resource in the plan uses that provider (its ARN carries the account and region).
+    bucket_encryption = one_of(
+        plans[env], "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    )
+    key_arn = bucket_encryption["inputs"]["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]
+    assert key_arn.startswith(f"arn:aws:kms:{spec.region}:{spec.account_id}:key/")
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_bucket_is_encrypted_with_the_environment_key(plans: dict[str, Plan], env: str) -> None:
+    plan = plans[env]
+    key = one_of(plan, "aws:kms/key:Key")
+    encryption = one_of(plan, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    rule = encryption["inputs"]["rules"][0]
+    assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
+    assert key["urn"] in encryption["dependencies"]
+    # The alias targets the key's id; the bucket encrypts with the ARN of that same key.
+    alias = one_of(plan, "aws:kms/alias:Alias")["inputs"]
+    assert rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"].endswith("key/" + alias["targetKeyId"])
+    assert rule["bucketKeyEnabled"] is True
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_key_rotates_and_has_an_explicit_policy(plans: dict[str, Plan], env: str) -> None:
+    key = one_of(plans[env], "aws:kms/key:Key")
+    assert key["inputs"]["enableKeyRotation"] is True
+    policy = json.loads(key["inputs"]["policy"])
+    principals = [s["Principal"]["AWS"] for s in policy["Statement"]]
+    assert principals == [f"arn:aws:iam::{load_environment(env).account_id}:root"]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_bucket_blocks_public_access_is_versioned_and_tls_only(plans: dict[str, Plan], env: str) -> None:
+    plan = plans[env]
+    block = one_of(plan, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")["inputs"]
+    assert all(
+        block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
+    versioning = one_of(plan, "aws:s3/bucketVersioning:BucketVersioning")["inputs"]
+    assert versioning["versioningConfiguration"]["status"] == "Enabled"
+    policy = json.loads(one_of(plan, "aws:s3/bucketPolicy:BucketPolicy")["inputs"]["policy"])
+    [deny] = policy["Statement"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    ownership = one_of(plan, "aws:s3/bucketOwnershipControls:BucketOwnershipControls")["inputs"]
+    assert ownership["rule"]["objectOwnership"] == "BucketOwnerEnforced"
+
+
+@pytest.mark.parametrize(("env", "protected"), [("dev", False), ("staging", True), ("prod", True)])
+def test_stateful_resources_are_protected_outside_dev(plans: dict[str, Plan], env: str, protected: bool) -> None:
+    assert one_of(plans[env], "aws:s3/bucket:Bucket")["protect"] is protected
+    assert one_of(plans[env], "aws:kms/key:Key")["protect"] is protected
