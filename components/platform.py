@@ -33,36 +33,42 @@ def platform_tags(env: LoadedEnvironment) -> CostTags:
     )
 
 
+def foundation_args(env: LoadedEnvironment) -> FoundationArgs:
+    return FoundationArgs(
+        environment=env.name,
+        account_id=env.account_id,
+        region=env.region,
+        protect_stateful=env.protect_stateful_resources,
+    )
+
+
 class MLPlatform(PlatformComponent):
     """Everything one environment deploys. Differences between environments are values, never branches."""
 
     def __init__(self, env: LoadedEnvironment, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlplatform:platform:MLPlatform", env.name, platform_tags(env), opts)
         self.env = env
+        teams = {t.name: t for t in env.teams}
         self.foundation = EnvironmentFoundation(
-            f"{env.name}-foundation",
-            FoundationArgs(
-                environment=env.name,
-                account_id=env.account_id,
-                region=env.region,
-                protect_stateful=env.protect_stateful_resources,
-            ),
-            platform_tags(env),
-            opts=self.child_opts(),
+            f"{env.name}-foundation", foundation_args(env), platform_tags(env), opts=self.child_opts()
         )
+
+        # Environment-wide capabilities (budgets, anomaly monitors, ...).
+
+        # Per team (namespaces, alert topics, ...).
+        for team in env.teams:
+            _ = team_tags(env, team)
+
+        # Per model (registry, training pipeline, endpoint, ...).
+        for model in env.models:
+            _ = team_tags(env, teams[model.team], model)
+
         self.register_outputs({"kmsKeyArn": self.foundation.key.arn, "artifactBucket": self.foundation.bucket.bucket})
 
 
 def build_platform(env: LoadedEnvironment) -> MLPlatform:
     """Create the environment's pinned provider and the platform that uses it."""
-    provider = provider_for(
-        FoundationArgs(
-            environment=env.name,
-            account_id=env.account_id,
-            region=env.region,
-            protect_stateful=env.protect_stateful_resources,
-        )
-    )
+    provider = provider_for(foundation_args(env))
     platform = MLPlatform(env, opts=pulumi.ResourceOptions(providers=[provider]))
     pulumi.export("environment", env.name)
     pulumi.export("kmsKeyArn", platform.foundation.key.arn)
