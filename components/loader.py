@@ -13,7 +13,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
-from components.config import Environment, LoadedEnvironment
+from components.config import Environment, LoadedEnvironment, RegistryLocation
 from components.errors import InputError, Problem
 
 ENVIRONMENTS_DIR = "environments"
@@ -40,8 +40,51 @@ def known_environments(root: Path) -> list[str]:
 
 
 def load_environment(name: str, root: Path | None = None) -> LoadedEnvironment:
-    """Parse and validate one environment file; raise InputError listing every problem."""
+    """Parse and validate one environment file; raise InputError listing every problem.
+
+    Also reads the other environment files for what spans environments: where the model registry lives
+    and which accounts consume it, so no account id is ever written twice.
+    """
     root = root or data_root()
+    env = validate_environment(name, root)
+    shown = f"{ENVIRONMENTS_DIR}/{name}.yaml"
+    host_name = env.registry_environment or name
+    if host_name == name:
+        host = env
+    else:
+        if host_name not in known_environments(root):
+            data = _read_yaml(root / ENVIRONMENTS_DIR / f"{name}.yaml", shown)
+            raise InputError(
+                [
+                    Problem(
+                        shown,
+                        "registry_environment",
+                        f"environment {host_name!r} does not exist; known environments: "
+                        + ", ".join(known_environments(root)),
+                        _line(data, ("registry_environment",)),
+                    )
+                ]
+            )
+        host = validate_environment(host_name, root)
+    consumers = sorted(
+        {
+            other.account_id
+            for other_name in known_environments(root)
+            if host_name == name
+            and other_name != name
+            and (other := validate_environment(other_name, root)).registry_environment == name
+        }
+    )
+    return LoadedEnvironment.model_construct(
+        **dict(env),
+        name=name,
+        registry=RegistryLocation(environment=host_name, account_id=host.account_id, region=host.region),
+        registry_consumer_account_ids=consumers,
+    )
+
+
+def validate_environment(name: str, root: Path) -> Environment:
+    """Parse and validate one environment file on its own."""
     path = root / ENVIRONMENTS_DIR / f"{name}.yaml"
     shown = f"{ENVIRONMENTS_DIR}/{name}.yaml"
     if not path.is_file():
@@ -57,7 +100,7 @@ def load_environment(name: str, root: Path | None = None) -> LoadedEnvironment:
     problems = [Problem(shown, _dotted(loc), msg, _line(data, loc)) for loc, msg in _reference_problems(env)]
     if problems:
         raise InputError(problems)
-    return LoadedEnvironment.model_construct(**dict(env), name=name)
+    return env
 
 
 def _read_yaml(path: Path, shown: str) -> Any:

@@ -1,7 +1,14 @@
 """The one schema of `environments/<env>.yaml`. Everything that reads an environment goes through it."""
 
 from components.config.base import Strict
-from components.config.environment import Environment, LoadedEnvironment, Model, Network, Team
+from components.config.environment import (
+    Environment,
+    LoadedEnvironment,
+    Model,
+    Network,
+    RegistryLocation,
+    Team,
+)
 from components.config.finops import FinOps
 from components.config.serving import Serving
 from components.config.training import Training
@@ -12,6 +19,7 @@ __all__ = [
     "LoadedEnvironment",
     "Model",
     "Network",
+    "RegistryLocation",
     "Serving",
     "Strict",
     "Team",

@@ -62,6 +62,9 @@ class Environment(Strict):
     """The AWS region this environment deploys into."""
     repository: Annotated[str, Field(pattern=r"^[\w.-]+/[\w.-]+$")]
     """owner/name of this repository; becomes the `repository` tag."""
+    registry_environment: Slug | None = None
+    """Environment whose account hosts the model registry this one serves from (cross-account); omit in
+    the environment that hosts it."""
     protect_stateful_resources: bool = True
     """Protect buckets, keys and registries from `pulumi destroy` (turn off only where data is disposable)."""
     network: Network | None = None
@@ -74,7 +77,31 @@ class Environment(Strict):
     """Models served and trained in this environment."""
 
 
+class RegistryLocation(Strict):
+    """Where the model package groups live: the hosting environment's account and region."""
+
+    environment: Slug
+    account_id: AccountId
+    region: Region
+
+    def model_package_group_arn(self, group: str) -> str:
+        return f"arn:aws:sagemaker:{self.region}:{self.account_id}:model-package-group/{group}"
+
+    def model_package_arn(self, group: str, version: int) -> str:
+        """ARN of one version of a model package group (versioned packages are `group/version`)."""
+        return f"arn:aws:sagemaker:{self.region}:{self.account_id}:model-package/{group}/{version}"
+
+
 class LoadedEnvironment(Environment):
-    """An environment together with the name it was loaded under (never written in the file)."""
+    """An environment with what the loader derives: its name (the file name, never written in the file),
+    where its registry lives and which accounts consume the registry it hosts."""
 
     name: Slug
+    registry: RegistryLocation
+    """The registry this environment serves from (its own when registry_environment is omitted)."""
+    registry_consumer_account_ids: list[AccountId]
+    """Accounts of the environments whose registry_environment is this one (for the registry policy)."""
+
+    @property
+    def hosts_registry(self) -> bool:
+        return self.registry.environment == self.name

@@ -38,3 +38,14 @@ def test_prod_is_sized_larger_than_dev() -> None:
 def test_each_environment_deploys_into_its_own_account() -> None:
     accounts = [load_environment(env).account_id for env in ENVIRONMENTS]
     assert len(set(accounts)) == len(accounts)
+
+
+def test_registry_lives_in_dev_and_is_consumed_by_staging_and_prod() -> None:
+    dev, staging, prod = (load_environment(e) for e in ENVIRONMENTS)
+    assert dev.hosts_registry and not staging.hosts_registry and not prod.hosts_registry
+    assert staging.registry.account_id == prod.registry.account_id == dev.account_id
+    assert dev.registry_consumer_account_ids == sorted([staging.account_id, prod.account_id])
+    assert staging.registry_consumer_account_ids == []
+    assert prod.registry.model_package_arn("fraud-scoring", 12) == (
+        f"arn:aws:sagemaker:{dev.region}:{dev.account_id}:model-package/fraud-scoring/12"
+    )

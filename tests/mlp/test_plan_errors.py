@@ -116,3 +116,13 @@ def test_file_that_is_not_a_mapping(env_root: Path, capsys: pytest.CaptureFixtur
     (env_root / "environments" / "dev.yaml").write_text("- just\n- a list\n")
     [error] = plan_errors(env_root, "dev", capsys)
     assert error == "error: environments/dev.yaml:1: the file must be a YAML mapping of environment settings"
+
+
+def test_registry_environment_must_exist(edit_env: Callable[..., Path], capsys: pytest.CaptureFixture[str]) -> None:
+    def wrong(data: Any) -> None:
+        data["registry_environment"] = "shared"
+
+    [error] = plan_errors(edit_env("prod", wrong), "prod", capsys)
+
+    assert error.startswith("error: environments/prod.yaml:7: registry_environment: environment 'shared'")
+    assert error.endswith("known environments: dev, prod, staging")
