@@ -1,0 +1,161 @@
+"""Plan at scale: how long `mlp plan` takes, and how much memory, for an environment with N models.
+
+    uv run python benchmarks/plan_scale.py 100          # one size
+    uv run python benchmarks/plan_scale.py 10 100 500   # several; one result line per size
+
+For each N it generates an environment with N models spread over teams (every model with an endpoint and
+a registry, every fourth one with a training pipeline), copied from the example models in
+environments/prod.yaml, and plans it in a fresh process through `mlp plan`'s code path. It then measures
+the floor: a bare Pulumi program that registers the same resource types and count (with the same inputs)
+through pulumi_aws, under the same mock runtime, with none of our components. Each measurement is the
+whole process (imports included, as a user waits for it); peak memory is the plan process's peak RSS.
+
+Last line per size: plan_scale models=N resources=R plan_s=X floor_s=Y ratio=Z peak_mb=M
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+REPO = Path(__file__).resolve().parent.parent
+TEAMS = ("fraud", "risk", "payments", "disputes", "onboarding", "aml", "credit", "treasury")
+PIPELINE_EVERY = 4
+ENV_NAME = "bench"
+
+
+def generate_environment(models: int, root: Path) -> None:
+    """environments/bench.yaml with `models` models, plus the example files the loader reads alongside."""
+    shutil.copytree(REPO / "environments", root / "environments")
+    (root / "stacks").mkdir()
+    shutil.copy(REPO / "stacks" / "Pulumi.prod.yaml", root / "stacks" / f"Pulumi.{ENV_NAME}.yaml")
+    yaml = YAML(typ="rt")
+    env = yaml.load((REPO / "environments" / "prod.yaml").read_text())
+    env.pop("registry_environment", None)  # the benchmark environment hosts its own registries
+    template_team = env["teams"][0]
+    env["teams"] = []
+    for team in TEAMS:
+        entry = copy.deepcopy(template_team)
+        entry["name"] = team
+        env["teams"].append(entry)
+    templates = [m for m in env["models"] if (m.get("serving") or {}).get("platform", "sagemaker") == "sagemaker"]
+    env["models"] = []
+    for i in range(models):
+        model = copy.deepcopy(templates[i % len(templates)])
+        model["name"] = f"model-{i:04d}"
+        model["registry_group"] = f"model-{i:04d}"
+        model["team"] = TEAMS[i % len(TEAMS)]
+        if i % PIPELINE_EVERY and "training" in model:
+            del model["training"]
+        env["models"].append(model)
+    with (root / "environments" / f"{ENV_NAME}.yaml").open("w") as f:
+        yaml.dump(env, f)
+
+
+FLOOR_PROGRAM = '''
+"""The floor: the same resource types, count and inputs registered straight through pulumi_aws."""
+import importlib, json, os, re
+import pulumi
+import pulumi_aws
+
+resources = json.loads(open(os.environ["MLP_FLOOR_RESOURCES"]).read())
+provider = None
+for r in resources:
+    if r["type"] == "pulumi:providers:aws":
+        ids = r["inputs"].get("allowedAccountIds")
+        provider = pulumi_aws.Provider(r["name"], region=r["inputs"].get("region"),
+                                       allowed_account_ids=json.loads(ids) if isinstance(ids, str) else ids)
+opts = pulumi.ResourceOptions(provider=provider)
+for r in resources:
+    if not r["custom"] or not r["type"].startswith("aws:"):
+        continue
+    module_path, _, class_name = r["type"].split(":", 1)[1].rpartition(":")
+    cls = getattr(importlib.import_module("pulumi_aws." + module_path.split("/")[0]), class_name)
+    kwargs = {re.sub(r"(?<!^)(?=[A-Z])", "_", k).lower(): v for k, v in r["inputs"].items()}
+    cls(r["name"], opts=opts, **kwargs)
+'''
+
+
+def child_plan(root: Path, out: Path) -> None:
+    """Run in a fresh process: plan the benchmark environment the way `mlp plan` does."""
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    started = time.perf_counter()
+    from mlp.plan import build_plan, plan_json
+
+    plan = build_plan(ENV_NAME, root)
+    plan_json(plan)
+    elapsed = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out.write_text(json.dumps({"seconds": elapsed, "peak_mb": peak_mb, "resources": plan["resources"]}))
+
+
+def child_floor(resources_file: Path, out: Path) -> None:
+    """Run in a fresh process: register the same resources through pulumi_aws under the same mocks."""
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    started = time.perf_counter()
+    from mlp.runtime import run_program
+
+    with tempfile.TemporaryDirectory() as program_dir:
+        (Path(program_dir) / "__main__.py").write_text(FLOOR_PROGRAM)
+        os.environ["MLP_FLOOR_RESOURCES"] = str(resources_file)
+        registered = run_program(Path(program_dir), Path(program_dir), ENV_NAME, {}, set())
+    elapsed = time.perf_counter() - started
+    out.write_text(json.dumps({"seconds": elapsed, "resources": len(registered)}))
+
+
+def _child(kind: str, *args: Path) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "result.json"
+        subprocess.run([sys.executable, __file__, f"--{kind}", *map(str, args), str(out)], check=True, cwd=REPO)
+        result: dict[str, Any] = json.loads(out.read_text())
+        return result
+
+
+def measure(models: int) -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "repo"
+        generate_environment(models, root)
+        plan = _child("plan", root)
+        resources = plan["resources"]
+        resources_file = Path(tmp) / "resources.json"
+        resources_file.write_text(json.dumps(resources))
+        floor = _child("floor", resources_file)
+    custom = sum(1 for r in resources if r["custom"])
+    if floor["resources"] != custom:
+        raise SystemExit(f"floor registered {floor['resources']} resources, the plan has {custom} custom ones")
+    ratio = plan["seconds"] / floor["seconds"]
+    return (
+        f"plan_scale models={models} resources={len(resources)} plan_s={plan['seconds']:.2f} "
+        f"floor_s={floor['seconds']:.2f} ratio={ratio:.2f} peak_mb={plan['peak_mb']:.0f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("models", nargs="*", type=int, default=[10])
+    parser.add_argument("--plan", nargs=2, type=Path, metavar=("ROOT", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--floor", nargs=2, type=Path, metavar=("RESOURCES", "OUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.plan:
+        child_plan(*args.plan)
+    elif args.floor:
+        child_floor(*args.floor)
+    else:
+        for n in args.models:
+            print(measure(n), flush=True)
+
+
+if __name__ == "__main__":
+    main()
