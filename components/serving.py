@@ -121,6 +121,10 @@ def model_endpoint_args(env: LoadedEnvironment, model: Model, kms_key_arn: pulum
     )
 
 
+def _role_name(args: ModelEndpointArgs) -> str:
+    return physical_name(IAM_ROLE, args.environment, args.model, "endpoint")
+
+
 def _digest(*values: Any) -> str:
     """8 hex characters that change whenever one of the values does (for generated names)."""
     return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:8]
@@ -251,7 +255,7 @@ class ModelEndpoint(PlatformComponent):
     def _execution_role(self, name: str, args: ModelEndpointArgs) -> aws.iam.Role:
         role = aws.iam.Role(
             f"{name}-role",
-            name=physical_name(IAM_ROLE, args.environment, args.model, "endpoint"),
+            name=_role_name(args),
             description=f"SageMaker execution role of endpoint {self.endpoint_name}",
             assume_role_policy=json.dumps(
                 {
@@ -293,7 +297,7 @@ class ModelEndpoint(PlatformComponent):
             if args.network
             else None
         )
-        role_name = physical_name(IAM_ROLE, args.environment, args.model, "endpoint")
+        role_name = _role_name(args)
         # Everything that forces a replacement is in the name, so a new Model never collides with the old
         # one while both exist (create-before-delete).
         model_name = physical_name(
@@ -424,7 +428,8 @@ class ModelEndpoint(PlatformComponent):
                 serving.serverless.model_dump() if serving.serverless else serving.instance_type,
                 serving.instance_count,
                 serving.shadow.model_dump() if serving.shadow else None,
-                serving.data_capture.model_dump() if serving.data_capture else None,
+                # Retention is the bucket's lifecycle, not the configuration's: changing it replaces nothing.
+                serving.data_capture.sampling_percent if serving.data_capture else None,
             ),
         )
         return aws.sagemaker.EndpointConfiguration(

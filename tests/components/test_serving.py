@@ -462,3 +462,17 @@ def test_serverless_dev_endpoint_is_warned_about_network_isolation(plans: dict[s
         "instances where the model must have no network access"
     ]
     assert plans["staging"]["warnings"] == plans["prod"]["warnings"] == []
+
+
+def test_changing_capture_retention_keeps_the_endpoint_config(
+    plans: dict[str, Plan], edit_env: Callable[..., Path]
+) -> None:
+    def longer(data: Any) -> None:
+        data["models"][0]["serving"]["data_capture"]["retention_days"] = 90
+
+    after = build_plan("prod", edit_env("prod", longer))
+    before = plans["prod"]
+    names = [one_of(p, CONFIG, "fraud-scoring-config")["inputs"]["name"] for p in (before, after)]
+    assert names[0] == names[1]
+    expiry = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+    assert one_of(after, expiry, "fraud-scoring-capture-expiry")["inputs"]["rules"][0]["expiration"] == {"days": 90}
