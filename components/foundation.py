@@ -29,6 +29,11 @@ class FoundationArgs:
     """Waiting period before a scheduled key deletion; 30 is the AWS maximum and the safest."""
 
 
+def artifact_bucket_name(environment: str, account_id: str, region: str) -> str:
+    """Physical name of an environment's artifact bucket (other environments read models from it)."""
+    return physical_name(S3_BUCKET, "mlp", environment, "artifacts", account_id, region)
+
+
 def provider_for(args: FoundationArgs, opts: pulumi.ResourceOptions | None = None) -> aws.Provider:
     """An explicit AWS provider pinned to the environment's account and region.
 
@@ -90,7 +95,7 @@ class EnvironmentFoundation(PlatformComponent):
             opts=self.child_opts(),
         )
 
-        bucket_name = physical_name(S3_BUCKET, "mlp", args.environment, "artifacts", args.account_id, args.region)
+        bucket_name = artifact_bucket_name(args.environment, args.account_id, args.region)
         self.bucket = aws.s3.Bucket(
             f"{name}-artifacts",
             bucket=bucket_name,

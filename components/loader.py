@@ -14,6 +14,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 from components.config import Environment, LoadedEnvironment, RegistryLocation
+from components.config.serving import sagemaker_problems
 from components.errors import InputError, Problem
 
 ENVIRONMENTS_DIR = "environments"
@@ -131,6 +132,8 @@ def _reference_problems(env: Environment) -> list[tuple[Loc, str]]:
             found.append(
                 (("models", i, "team"), f"team {model.team!r} does not exist; teams here: {', '.join(team_names)}")
             )
+        for where, message in sagemaker_problems(model.serving, model.version, env.network is not None):
+            found.append((("models", i, "serving", *where), message))
     return found
 
 

@@ -7,6 +7,7 @@ import pulumi
 from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Team
 from components.foundation import EnvironmentFoundation, FoundationArgs, provider_for
+from components.serving import ModelEndpoint, model_endpoint_args
 from components.tagging import PLATFORM_TEAM, CostTags
 
 
@@ -60,8 +61,16 @@ class MLPlatform(PlatformComponent):
             _ = team_tags(env, team)
 
         # Per model (registry, training pipeline, endpoint, ...).
+        self.endpoints: dict[str, ModelEndpoint] = {}
         for model in env.models:
-            _ = team_tags(env, teams[model.team], model)
+            tags = team_tags(env, teams[model.team], model)
+            if model.serving.platform == "sagemaker":
+                self.endpoints[model.name] = ModelEndpoint(
+                    model.name,
+                    model_endpoint_args(env, model, self.foundation.key.arn),
+                    tags,
+                    opts=self.child_opts(),
+                )
 
         self.register_outputs({"kmsKeyArn": self.foundation.key.arn, "artifactBucket": self.foundation.bucket.bucket})
 

@@ -55,6 +55,23 @@ OUTPUT_RULES: dict[str, OutputRule] = {
     "aws:iam/policy:Policy": lambda m, a, region, account: {
         "arn": f"arn:aws:iam::{account}:policy/{_physical(a)}",
     },
+    # SageMaker serving (components/serving.py): names are given, ARNs use SageMaker's resource types.
+    "aws:sagemaker/model:Model": lambda m, a, region, account: {
+        "name": _physical(a),
+        "arn": _arn("sagemaker", region, account, f"model/{_physical(a)}"),
+    },
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": lambda m, a, region, account: {
+        "name": _physical(a),
+        "arn": _arn("sagemaker", region, account, f"endpoint-config/{_physical(a)}"),
+    },
+    "aws:sagemaker/endpoint:Endpoint": lambda m, a, region, account: {
+        "name": _physical(a),
+        "arn": _arn("sagemaker", region, account, f"endpoint/{_physical(a)}"),
+    },
+    "aws:cloudwatch/metricAlarm:MetricAlarm": lambda m, a, region, account: {
+        "name": _physical(a),
+        "arn": _arn("cloudwatch", region, account, f"alarm:{_physical(a)}"),
+    },
     "aws:sns/topic:Topic": lambda m, a, region, account: {
         "arn": _arn("sns", region, account, _physical(a)),
     },

@@ -33,11 +33,12 @@ def build_plan(stack: str, root: Path | None = None) -> Plan:
     root = root or repo_root()
     load_environment(stack, root)  # fail fast with file/line errors; the program loads it again
     config, secret_keys = load_stack_config(root, stack)
-    registrations = run_program(repo_root() / "stacks", root, stack, config, secret_keys)
-    return plan_document(stack, registrations)
+    warnings: list[str] = []
+    registrations = run_program(repo_root() / "stacks", root, stack, config, secret_keys, warnings=warnings)
+    return plan_document(stack, registrations, warnings)
 
 
-def plan_document(stack: str, registrations: list[Registration]) -> Plan:
+def plan_document(stack: str, registrations: list[Registration], warnings: list[str] | None = None) -> Plan:
     resources = [
         {
             "urn": r.urn,
@@ -51,7 +52,8 @@ def plan_document(stack: str, registrations: list[Registration]) -> Plan:
         }
         for r in sorted(registrations, key=lambda r: r.urn)
     ]
-    return {"project": PROJECT, "stack": stack, "resources": resources}
+    # Warnings (components/warnings.py): valid settings that are probably unintended, in program order.
+    return {"project": PROJECT, "stack": stack, "resources": resources, "warnings": list(warnings or [])}
 
 
 def plan_json(plan: Plan) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import runpy
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,22 +123,47 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return inputs
 
 
+class _Collect(logging.Handler):
+    """Keeps the messages of warnings the program logs (`pulumi.log.warn`, see components/warnings.py)."""
+
+    def __init__(self, into: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.into.append(record.getMessage())
+
+
 class ProgramError(Exception):
     """The stack program raised while it ran under the mocks."""
 
 
 def run_program(
-    program_dir: Path, data_root: Path, stack: str, config: dict[str, str], secret_keys: set[str]
+    program_dir: Path,
+    data_root: Path,
+    stack: str,
+    config: dict[str, str],
+    secret_keys: set[str],
+    *,
+    warnings: list[str] | None = None,
 ) -> list[Registration]:
     """Run `program_dir/__main__.py` as stack `stack`, reading environments from `data_root`.
 
-    Each run gets a fresh context and event loop, so runs never share Pulumi's global state.
+    Each run gets a fresh context and event loop, so runs never share Pulumi's global state. Warnings the
+    program logs are appended to `warnings` when given.
     """
-    return contextvars.Context().run(_run, program_dir, data_root, stack, config, secret_keys)
+    into = warnings if warnings is not None else []
+    return contextvars.Context().run(_run, program_dir, data_root, stack, config, secret_keys, warnings=into)
 
 
 def _run(
-    program_dir: Path, data_root: Path, stack: str, config: dict[str, str], secret_keys: set[str]
+    program_dir: Path,
+    data_root: Path,
+    stack: str,
+    config: dict[str, str],
+    secret_keys: set[str],
+    *,
+    warnings: list[str],
 ) -> list[Registration]:
     DATA_ROOT.set(data_root)
     loop = asyncio.new_event_loop()
@@ -145,7 +171,12 @@ def _run(
     try:
         monitor = RecordingMonitor(PlanMocks())
         pulumi.runtime.set_all_config(config, list(secret_keys))
-        pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
+        # A logger of its own (not in logging's tree), so warnings are collected per run, never printed.
+        logger = logging.Logger(f"mlp-plan-{stack}")
+        logger.addHandler(_Collect(warnings))
+        pulumi.runtime.set_mocks(
+            monitor.mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor, logger=logger
+        )
         main = str(program_dir / "__main__.py")
 
         def program() -> None:

@@ -31,4 +31,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     plan = build_plan(args.env, args.root)
     sys.stdout.write(plan_json(plan) if args.json else render_tree(plan))
+    for warning in plan.get("warnings", []):
+        print(f"warning: {warning}", file=sys.stderr)
     return 0

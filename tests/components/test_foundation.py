@@ -19,7 +19,9 @@ def test_provider_is_pinned_to_the_environment_account_and_region(plans: dict[st
     assert provider["inputs"]["region"] == spec.region
     # Every AWS resource in the plan uses that provider (its ARN carries the account and region).
     bucket_encryption = one_of(
-        plans[env], "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+        plans[env],
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        f"{env}-foundation-artifacts-encryption",
     )
     key_arn = bucket_encryption["inputs"]["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]
     assert key_arn.startswith(f"arn:aws:kms:{spec.region}:{spec.account_id}:key/")
@@ -29,7 +31,11 @@ def test_provider_is_pinned_to_the_environment_account_and_region(plans: dict[st
 def test_bucket_is_encrypted_with_the_environment_key(plans: dict[str, Plan], env: str) -> None:
     plan = plans[env]
     key = one_of(plan, "aws:kms/key:Key")
-    encryption = one_of(plan, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    encryption = one_of(
+        plan,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        f"{env}-foundation-artifacts-encryption",
+    )
     rule = encryption["inputs"]["rules"][0]
     assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
     assert key["urn"] in encryption["dependencies"]
@@ -51,21 +57,27 @@ def test_key_rotates_and_has_an_explicit_policy(plans: dict[str, Plan], env: str
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_bucket_blocks_public_access_is_versioned_and_tls_only(plans: dict[str, Plan], env: str) -> None:
     plan = plans[env]
-    block = one_of(plan, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")["inputs"]
+    block = one_of(
+        plan, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", f"{env}-foundation-artifacts-public-access"
+    )["inputs"]
     assert all(
         block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
     )
     versioning = one_of(plan, "aws:s3/bucketVersioning:BucketVersioning")["inputs"]
     assert versioning["versioningConfiguration"]["status"] == "Enabled"
-    policy = json.loads(one_of(plan, "aws:s3/bucketPolicy:BucketPolicy")["inputs"]["policy"])
+    policy = json.loads(
+        one_of(plan, "aws:s3/bucketPolicy:BucketPolicy", f"{env}-foundation-artifacts-tls-only")["inputs"]["policy"]
+    )
     [deny] = policy["Statement"]
     assert deny["Effect"] == "Deny"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    ownership = one_of(plan, "aws:s3/bucketOwnershipControls:BucketOwnershipControls")["inputs"]
+    ownership = one_of(
+        plan, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", f"{env}-foundation-artifacts-ownership"
+    )["inputs"]
     assert ownership["rule"]["objectOwnership"] == "BucketOwnerEnforced"
 
 
 @pytest.mark.parametrize(("env", "protected"), [("dev", False), ("staging", True), ("prod", True)])
 def test_stateful_resources_are_protected_outside_dev(plans: dict[str, Plan], env: str, protected: bool) -> None:
-    assert one_of(plans[env], "aws:s3/bucket:Bucket")["protect"] is protected
+    assert one_of(plans[env], "aws:s3/bucket:Bucket", f"{env}-foundation-artifacts")["protect"] is protected
     assert one_of(plans[env], "aws:kms/key:Key")["protect"] is protected
