@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from components.base import PlatformComponent
 from components.naming import KMS_ALIAS, S3_BUCKET, physical_name
+from components.storage import PrivateBucket, PrivateBucketArgs
 from components.tagging import CostTags
 
 
@@ -96,73 +97,16 @@ class EnvironmentFoundation(PlatformComponent):
         )
 
         bucket_name = artifact_bucket_name(args.environment, args.account_id, args.region)
-        self.bucket = aws.s3.Bucket(
+        self.artifacts = PrivateBucket(
             f"{name}-artifacts",
-            bucket=bucket_name,
-            opts=self.child_opts(protect=protect),
+            PrivateBucketArgs(
+                bucket_name=bucket_name,
+                kms_key_arn=self.key.arn,
+                protect=protect,
+                versioned=True,
+            ),
+            tags,
+            opts=self.child_opts(),
         )
-        bucket_opts = self.child_opts(depends_on=[self.bucket])
-        aws.s3.BucketOwnershipControls(
-            f"{name}-artifacts-ownership",
-            bucket=self.bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=bucket_opts,
-        )
-        aws.s3.BucketPublicAccessBlock(
-            f"{name}-artifacts-public-access",
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=bucket_opts,
-        )
-        aws.s3.BucketVersioning(
-            f"{name}-artifacts-versioning",
-            bucket=self.bucket.id,
-            versioning_configuration={"status": "Enabled"},
-            opts=bucket_opts,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-artifacts-encryption",
-            bucket=self.bucket.id,
-            rules=[
-                {
-                    "apply_server_side_encryption_by_default": {
-                        "sse_algorithm": "aws:kms",
-                        "kms_master_key_id": self.key.arn,
-                    },
-                    # S3 Bucket Keys cut KMS request costs for busy buckets.
-                    "bucket_key_enabled": True,
-                }
-            ],
-            opts=bucket_opts,
-        )
-        aws.s3.BucketPolicy(
-            f"{name}-artifacts-tls-only",
-            bucket=self.bucket.id,
-            policy=self.bucket.arn.apply(_tls_only_policy),
-            opts=bucket_opts,
-        )
-
+        self.bucket = self.artifacts.bucket
         self.register_outputs({"keyArn": self.key.arn, "bucketName": self.bucket.bucket})
-
-
-def _tls_only_policy(bucket_arn: str) -> str:
-    """Deny any request that does not use TLS (the aws:SecureTransport condition)."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                }
-            ],
-        },
-        sort_keys=True,
-    )
