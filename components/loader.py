@@ -14,6 +14,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 from components.config import Environment, LoadedEnvironment, RegistryLocation
+from components.config.kubernetes import kubernetes_problems
 from components.errors import InputError, Problem
 
 ENVIRONMENTS_DIR = "environments"
@@ -131,6 +132,7 @@ def _reference_problems(env: Environment) -> list[tuple[Loc, str]]:
             found.append(
                 (("models", i, "team"), f"team {model.team!r} does not exist; teams here: {', '.join(team_names)}")
             )
+    found += kubernetes_problems(env)
     return found
 
 

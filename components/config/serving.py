@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from components.config.base import Strict
+from components.config.kubernetes import KServeSettings
 
 
 class AllAtOnce(Strict):
@@ -65,3 +66,5 @@ class Serving(Strict):
     """Instances of the production variant when the endpoint is created."""
     rollout: Rollout = AllAtOnce(strategy="all-at-once")
     """How a new version reaches traffic."""
+    kserve: KServeSettings | None = None
+    """KServe settings; required when `platform` is kubernetes."""

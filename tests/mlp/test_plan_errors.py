@@ -43,7 +43,7 @@ def test_unknown_key_lists_allowed_fields(edit_env: Callable[..., Path], capsys:
 
     assert "environments/dev.yaml:" in error
     assert "models[0].serving.instance_typ: unknown field 'instance_typ'" in error
-    assert "allowed here: instance_count, instance_type, platform" in error
+    assert "allowed here: instance_count, instance_type, kserve, platform, rollout" in error
 
 
 def test_wrong_type_shows_value_and_line(edit_env: Callable[..., Path], capsys: pytest.CaptureFixture[str]) -> None:
