@@ -20,11 +20,12 @@ from components.config.kubernetes import KubernetesCluster, NamespaceSizing
 from components.naming import IAM_ROLE, physical_name
 from components.tagging import CostTags
 
-# Cost-allocation labels. Kubecost's default allocation labels are `owner`, `team`, `department`, `app`
-# and `env` (configurable in its settings; listed in Kyverno's "Require Kubecost Labels" policy,
-# https://kyverno.io/policies/kubecost/require-kubecost-labels/require-kubecost-labels, read 2026-11-25);
-# OpenCost aggregates by any label. We use those keys so both tools group by team, cost center and
-# environment without configuration: `department` carries the finance cost center.
+# Cost-allocation labels. Kubecost maps its allocation concepts to label keys with
+# `kubecostProductConfigs.labelMappingConfigs` (cost-analyzer chart values.yaml,
+# https://github.com/kubecost/cost-analyzer-helm-chart/blob/develop/cost-analyzer/values.yaml, read 2026-11-25);
+# Kyverno's "Require Kubecost Labels" policy names the keys `owner`, `team`, `department`, `app`, `env`
+# (https://kyverno.io/policies/kubecost/require-kubecost-labels/require-kubecost-labels, read 2026-11-25).
+# We use those keys; OpenCost aggregates by any label. `department` carries the finance cost center.
 TEAM_LABEL = "team"
 COST_CENTER_LABEL = "department"
 ENVIRONMENT_LABEL = "env"

@@ -112,9 +112,9 @@ class KubernetesCluster(Strict):
         return f"arn:aws:iam::{account_id}:oidc-provider/{self.oidc_issuer}"
 
 
-# Model formats KServe's built-in serving runtimes support
-# (https://kserve.github.io/website/docs/model-serving/predictive-inference/frameworks/overview, read 2026-11-25).
-ModelFormat = Literal["sklearn", "xgboost", "lightgbm", "onnx", "pytorch", "tensorflow", "pmml", "triton"]
+# Model formats the ClusterServingRuntimes shipped with KServe support, by their `modelFormat` name
+# (https://kserve.github.io/website/docs/concepts/resources/servingruntime, read 2026-11-25).
+ModelFormat = Literal["sklearn", "xgboost", "lightgbm", "onnx", "pytorch", "tensorflow", "pmml", "paddle", "mlflow"]
 
 
 class KServeSettings(Strict):

@@ -434,6 +434,17 @@ def test_kubernetes_model_needs_kserve_settings_and_a_team_namespace(
             "requests.cpu 4 is above limits.cpu 2: raise limits.cpu or lower requests.cpu",
         ),
         (
+            lambda d: _merchant_risk(d)["serving"]["kserve"].update(min_replica=2),
+            "models[2].serving.kserve.min_replica",
+            "unknown field 'min_replica'; allowed here: limits, max_replicas, min_replicas, model_format, requests, "
+            "runtime",
+        ),
+        (
+            lambda d: d["teams"][1]["namespace"].update(pod=3),
+            "teams[1].namespace.pod",
+            "unknown field 'pod'; allowed here: default_limit, default_request, limits, pods, requests",
+        ),
+        (
             lambda d: _merchant_risk(d)["serving"]["kserve"].update(model_format="sklearn-ish"),
             "models[2].serving.kserve.model_format",
             "Input should be 'sklearn', 'xgboost',",
