@@ -206,8 +206,8 @@ class TeamNamespace(PlatformComponent):
         service_account = k8s.core.v1.ServiceAccount(
             f"{name}-model-reader-sa",
             metadata=meta(MODEL_READER_SERVICE_ACCOUNT, {IRSA_ANNOTATION: self.role.arn}),
-            # Pods get the role's web identity token through the webhook, not a Kubernetes API token.
-            automount_service_account_token=False,
+            # automountServiceAccountToken stays at its default: turning it off has kept the web identity
+            # token from pods (https://github.com/aws/amazon-eks-pod-identity-webhook/issues/67).
             opts=self.child_opts(),
         )
         self.service_account_name = service_account.metadata.apply(lambda m: str(m.name))

@@ -76,7 +76,7 @@ class PlanMocks(pulumi.runtime.Mocks):
             region = str(args.inputs.get("region") or UNKNOWN_REGION)
             self.providers[args.name] = (str(ids[0]), region)
             return f"{args.name}-id", dict(args.inputs)
-        if args.typ.startswith("kubernetes:") and (not args.provider or "::default" in args.provider):
+        if args.typ.startswith("kubernetes:") and (not args.provider or "::default_" in args.provider):
             # Stack config disables default providers: a Kubernetes object must name the environment's
             # provider, or `pulumi preview` would fail where the plan passed.
             raise ValueError(

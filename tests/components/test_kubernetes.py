@@ -274,7 +274,6 @@ def test_service_account_assumes_a_role_that_reads_only_the_team_artifacts(plans
     assert sa["metadata"]["annotations"] == {
         "eks.amazonaws.com/role-arn": f"arn:aws:iam::{spec.account_id}:role/{role_name}"
     }
-    assert sa["automountServiceAccountToken"] is False
 
     [trust] = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"]
     issuer = spec.kubernetes.oidc_issuer
@@ -310,7 +309,11 @@ def test_inference_service_serves_the_pinned_version_as_declared(plans: dict[str
     for model in kubernetes_models(spec):
         kserve = model.serving.kserve
         assert kserve is not None
-        isvc = by_name(plans[env], ISVC, model.name)["inputs"]
+        isvc_resource = by_name(plans[env], ISVC, model.name)
+        # Created after the namespace and the service account it names (their outputs are its inputs).
+        for needed in (one_of(plans[env], NAMESPACE), one_of(plans[env], SERVICE_ACCOUNT)):
+            assert needed["urn"] in isvc_resource["dependencies"]
+        isvc = isvc_resource["inputs"]
         assert isvc["metadata"]["namespace"] == "ml-risk"
         assert isvc["metadata"]["annotations"] == {"serving.kserve.io/deploymentMode": "Serverless"}
         predictor = isvc["spec"]["predictor"]
