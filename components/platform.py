@@ -7,6 +7,8 @@ import pulumi
 from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Team
 from components.foundation import EnvironmentFoundation, FoundationArgs, provider_for
+from components.kserve import KServeModel, KServeModelArgs
+from components.kubernetes import TeamNamespace, TeamNamespaceArgs, kubernetes_provider_for
 from components.serving import ModelEndpoint, model_endpoint_args
 from components.tagging import PLATFORM_TEAM, CostTags
 
@@ -57,8 +59,25 @@ class MLPlatform(PlatformComponent):
         # Environment-wide capabilities (budgets, anomaly monitors, ...).
 
         # Per team (namespaces, alert topics, ...).
+        self.namespaces: dict[str, TeamNamespace] = {}
         for team in env.teams:
             _ = team_tags(env, team)
+            if env.kubernetes is not None and team.namespace is not None:
+                self.namespaces[team.name] = TeamNamespace(
+                    f"{env.name}-{team.name}-namespace",
+                    TeamNamespaceArgs(
+                        environment=env.name,
+                        team=team.name,
+                        account_id=env.account_id,
+                        region=env.region,
+                        cluster=env.kubernetes,
+                        sizing=team.namespace,
+                        artifact_bucket_arn=self.foundation.bucket.arn,
+                        kms_key_arn=self.foundation.key.arn,
+                    ),
+                    team_tags(env, team),
+                    opts=self.child_opts(),
+                )
 
         # Per model (registry, training pipeline, endpoint, ...).
         self.endpoints: dict[str, ModelEndpoint] = {}
@@ -71,14 +90,33 @@ class MLPlatform(PlatformComponent):
                     tags,
                     opts=self.child_opts(),
                 )
+            if model.serving.platform == "kubernetes" and model.serving.kserve is not None:
+                namespace = self.namespaces[model.team]  # the loader checked the team has one
+                KServeModel(
+                    f"{env.name}-{model.name}-kserve",
+                    KServeModelArgs(
+                        model=model.name,
+                        team=model.team,
+                        version=model.version,
+                        namespace=namespace.namespace_name,
+                        service_account=namespace.service_account_name,
+                        artifact_bucket=self.foundation.bucket.bucket,
+                        settings=model.serving.kserve,
+                        rollout=model.serving.rollout,
+                    ),
+                    tags,
+                    opts=self.child_opts(),
+                )
 
         self.register_outputs({"kmsKeyArn": self.foundation.key.arn, "artifactBucket": self.foundation.bucket.bucket})
 
 
 def build_platform(env: LoadedEnvironment) -> MLPlatform:
     """Create the environment's pinned provider and the platform that uses it."""
-    provider = provider_for(foundation_args(env))
-    platform = MLPlatform(env, opts=pulumi.ResourceOptions(providers=[provider]))
+    providers: list[pulumi.ProviderResource] = [provider_for(foundation_args(env))]
+    if env.kubernetes is not None:
+        providers.append(kubernetes_provider_for(env.name, env.account_id, env.region, env.kubernetes))
+    platform = MLPlatform(env, opts=pulumi.ResourceOptions(providers=providers))
     pulumi.export("environment", env.name)
     pulumi.export("kmsKeyArn", platform.foundation.key.arn)
     pulumi.export("artifactBucket", platform.foundation.bucket.bucket)

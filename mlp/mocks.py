@@ -93,6 +93,12 @@ class PlanMocks(pulumi.runtime.Mocks):
             region = str(args.inputs.get("region") or UNKNOWN_REGION)
             self.providers[args.name] = (str(ids[0]), region)
             return f"{args.name}-id", dict(args.inputs)
+        if args.typ.startswith("kubernetes:") and (not args.provider or "::default_" in args.provider):
+            # Stack config disables default providers: a Kubernetes object must name the environment's
+            # provider, or `pulumi preview` would fail where the plan passed.
+            raise ValueError(
+                f"{args.typ} {args.name!r} has no explicit Kubernetes provider (default providers are disabled)"
+            )
         account, region = self._placement(args.provider)
         outputs: Outputs = dict(args.inputs)
         if args.typ.startswith("aws:"):

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from components.config.base import AccountId, CostCenter, Email, Region, Slug, Strict
 from components.config.finops import FinOps
+from components.config.kubernetes import KubernetesCluster, NamespaceSizing
 from components.config.serving import Serving
 from components.config.training import Training
 
@@ -23,6 +24,8 @@ class Team(Strict):
     """People accountable for the team's models and spend (budget alerts go to them)."""
     monthly_budget_usd: Annotated[float, Field(gt=0)]
     """The team's budget in this environment, in USD per month."""
+    namespace: NamespaceSizing | None = None
+    """The team's namespace on the environment's Kubernetes cluster; omit when the team serves nothing there."""
 
 
 class Network(Strict):
@@ -69,6 +72,8 @@ class Environment(Strict):
     """Protect buckets, keys and registries from `pulumi destroy` (turn off only where data is disposable)."""
     network: Network | None = None
     """VPC settings; omit to run without a VPC (dev only — policies enforce it elsewhere)."""
+    kubernetes: KubernetesCluster | None = None
+    """The EKS cluster models with `serving.platform: kubernetes` run on; omit when none do."""
     finops: FinOps
     """Environment-wide budget settings."""
     teams: Annotated[list[Team], Field(min_length=1)]
