@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from components.config.base import AccountId, CostCenter, Email, Region, Slug, Strict
 from components.config.finops import FinOps
+from components.config.gitops import GitOps
 from components.config.serving import Serving
 from components.config.training import Training
 
@@ -65,6 +66,10 @@ class Environment(Strict):
     registry_environment: Slug | None = None
     """Environment whose account hosts the model registry this one serves from (cross-account); omit in
     the environment that hosts it."""
+    promoted_from: Slug | None = None
+    """Environment a model version must already serve before `mlp promote` may bring it here (e.g. prod
+    promotes from staging); omit in the first stage. The chain of these fields is the promotion order,
+    which is also the order merge-to-main deploys run in."""
     protect_stateful_resources: bool = True
     """Protect buckets, keys and registries from `pulumi destroy` (turn off only where data is disposable)."""
     network: Network | None = None
@@ -75,6 +80,18 @@ class Environment(Strict):
     """Teams with resources in this environment."""
     models: Annotated[list[Model], Field(default_factory=list)]
     """Models served and trained in this environment."""
+    gitops: GitOps = GitOps()
+    """GitOps automation (approval-to-pull-request) hosted by this environment."""
+
+    @model_validator(mode="after")
+    def _approval_dispatch_needs_the_registry(self) -> Environment:
+        if self.gitops.approval_dispatch is not None and self.registry_environment is not None:
+            raise ValueError(
+                f"gitops.approval_dispatch is set but this environment serves from the registry in "
+                f"{self.registry_environment!r}: approvals happen where the registry lives; move the "
+                f"setting to environments/{self.registry_environment}.yaml"
+            )
+        return self
 
 
 class RegistryLocation(Strict):
