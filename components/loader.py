@@ -131,6 +131,15 @@ def _reference_problems(env: Environment) -> list[tuple[Loc, str]]:
             found.append(
                 (("models", i, "team"), f"team {model.team!r} does not exist; teams here: {', '.join(team_names)}")
             )
+    if env.gitops.approval_dispatch is not None and env.registry_environment is not None:
+        found.append(
+            (
+                ("gitops", "approval_dispatch"),
+                f"approvals happen where the registry lives, and this environment serves from the registry in "
+                f"{env.registry_environment!r}: move gitops.approval_dispatch to "
+                f"environments/{env.registry_environment}.yaml",
+            )
+        )
     return found
 
 

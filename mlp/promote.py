@@ -28,7 +28,14 @@ from ruamel.yaml import YAML
 
 from components.config import Environment, LoadedEnvironment, Model
 from components.errors import InputError, Problem
-from components.loader import ENVIRONMENTS_DIR, known_environments, load_environment, validate_environment
+from components.loader import (
+    ENVIRONMENTS_DIR,
+    _line,
+    _read_yaml,
+    known_environments,
+    load_environment,
+    validate_environment,
+)
 
 PR_MARKER = "<!-- mlp-promote -->"
 
@@ -109,6 +116,11 @@ def promotion_order(root: Path) -> list[str]:
     Environments no chain reaches, or chains that loop, are reported as input errors.
     """
     envs = {name: validate_environment(name, root) for name in known_environments(root)}
+
+    def line_of(name: str) -> int | None:
+        shown = f"{ENVIRONMENTS_DIR}/{name}.yaml"
+        return _line(_read_yaml(root / shown, shown), ("promoted_from",))
+
     problems: list[Problem] = []
     for name, env in envs.items():
         if env.promoted_from is not None and env.promoted_from not in envs:
@@ -117,6 +129,7 @@ def promotion_order(root: Path) -> list[str]:
                     f"{ENVIRONMENTS_DIR}/{name}.yaml",
                     "promoted_from",
                     f"environment {env.promoted_from!r} does not exist; known environments: {', '.join(envs)}",
+                    line_of(name),
                 )
             )
     if problems:
@@ -136,6 +149,7 @@ def promotion_order(root: Path) -> list[str]:
                     "promoted_from",
                     f"promotion order loops ({' -> '.join(looping)}): one environment must be the first stage, "
                     "with no promoted_from",
+                    line_of(name),
                 )
                 for name in looping
             ]
@@ -244,7 +258,9 @@ def check_alarms(cloudwatch: Any, source: str, prefix: str) -> str:
         if token:
             kwargs["NextToken"] = token
         page = cloudwatch.describe_alarms(**kwargs)
-        firing += [a["AlarmName"] for a in page.get("MetricAlarms", []) + page.get("CompositeAlarms", [])]
+        # StateValue is filtered again here: the API applies it, but moto ignores it next to a prefix.
+        alarms = page.get("MetricAlarms", []) + page.get("CompositeAlarms", [])
+        firing += [a["AlarmName"] for a in alarms if a.get("StateValue") == "ALARM"]
         token = page.get("NextToken")
         if not token:
             break

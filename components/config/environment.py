@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from components.config.base import AccountId, CostCenter, Email, Region, Slug, Strict
 from components.config.finops import FinOps
@@ -82,16 +82,6 @@ class Environment(Strict):
     """Models served and trained in this environment."""
     gitops: GitOps = GitOps()
     """GitOps automation (approval-to-pull-request) hosted by this environment."""
-
-    @model_validator(mode="after")
-    def _approval_dispatch_needs_the_registry(self) -> Environment:
-        if self.gitops.approval_dispatch is not None and self.registry_environment is not None:
-            raise ValueError(
-                f"gitops.approval_dispatch is set but this environment serves from the registry in "
-                f"{self.registry_environment!r}: approvals happen where the registry lives; move the "
-                f"setting to environments/{self.registry_environment}.yaml"
-            )
-        return self
 
 
 class RegistryLocation(Strict):
