@@ -62,8 +62,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"refused: no environment is promoted from {args.after!r}", file=sys.stderr)
         return EXIT_REFUSED
     status = 0
-    start = git(root, "rev-parse", "--abbrev-ref", "HEAD").strip()
-    for target in targets:
+    start = git(root, "rev-parse", "HEAD").strip()
+    for i, target in enumerate(targets):
         env = load_environment(target, root)
         registry_region = env.registry.region
         source = env.promoted_from
@@ -79,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
                 cloudwatch=boto3.client("cloudwatch", region_name=source_region),
                 alarm_prefix=args.alarm_prefix,
             )
-            git(root, "switch", "--quiet", start)
+            if i:  # each promotion branch starts from where the command started
+                git(root, "switch", "--quiet", "--detach", start)
             commit_promotion(root, promotion)
         except PromotionRefusedError as exc:
             print(f"refused: {exc}", file=sys.stderr)
