@@ -328,3 +328,35 @@ def test_an_existing_promotion_branch_refuses(
         "refused: branch promote/fraud-scoring-staging-v14 already exists: this promotion is already under way"
         in capsys.readouterr().err
     )
+
+
+def test_nothing_after_the_last_stage_refuses(
+    repo: Path, aws: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert promote(repo, "fraud-scoring", "--after", "prod") == 1
+    assert "refused: no environment is promoted from 'prod'" in capsys.readouterr().err
+
+
+def test_a_github_error_is_reported_and_the_commit_kept(
+    repo: Path,
+    aws: dict[str, Any],
+    github: list[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def reject(self: Recorder) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        payload = json.dumps({"message": "Validation Failed: A pull request already exists"}).encode()
+        self.send_response(422)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(payload)
+
+    monkeypatch.setattr(Recorder, "do_POST", reject)
+    assert promote(repo, "fraud-scoring", "--to", "staging") == 3
+    err = capsys.readouterr().err
+    assert (
+        "error: the branch is committed but the pull request was not opened: POST /repos/payments-co/ml-platform/pulls "
+        "failed with HTTP 422: Validation Failed: A pull request already exists" in err
+    )
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD").strip() == "promote/fraud-scoring-staging-v14"
