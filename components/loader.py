@@ -136,6 +136,15 @@ def _reference_problems(env: Environment) -> list[tuple[Loc, str]]:
         for where, message in sagemaker_problems(model.serving, model.version, env.network is not None):
             found.append((("models", i, "serving", *where), message))
     found += kubernetes_problems(env)
+    if env.gitops.approval_dispatch is not None and env.registry_environment is not None:
+        found.append(
+            (
+                ("gitops", "approval_dispatch"),
+                f"approvals happen where the registry lives, and this environment serves from the registry in "
+                f"{env.registry_environment!r}: move gitops.approval_dispatch to "
+                f"environments/{env.registry_environment}.yaml",
+            )
+        )
     return found
 
 

@@ -7,6 +7,7 @@ import pulumi
 from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Team
 from components.foundation import EnvironmentFoundation, FoundationArgs, provider_for
+from components.gitops import ApprovalDispatch, ApprovalDispatchArgs
 from components.kserve import KServeModel, KServeModelArgs
 from components.kubernetes import TeamNamespace, TeamNamespaceArgs, kubernetes_provider_for
 from components.serving import ModelEndpoint, model_endpoint_args
@@ -57,6 +58,22 @@ class MLPlatform(PlatformComponent):
         )
 
         # Environment-wide capabilities (budgets, anomaly monitors, ...).
+        self.approval_dispatch: ApprovalDispatch | None = None
+        dispatch = env.gitops.approval_dispatch
+        if dispatch is not None and env.hosts_registry and env.models:
+            self.approval_dispatch = ApprovalDispatch(
+                f"{env.name}-approval-dispatch",
+                ApprovalDispatchArgs(
+                    environment=env.name,
+                    account_id=env.account_id,
+                    repository=env.repository,
+                    github_token_secret=dispatch.github_token_secret,
+                    model_package_groups=sorted({m.registry_group for m in env.models}),
+                    rate_limit_per_second=dispatch.rate_limit_per_second,
+                ),
+                platform_tags(env),
+                opts=self.child_opts(),
+            )
 
         # Per team (namespaces, alert topics, ...).
         self.namespaces: dict[str, TeamNamespace] = {}

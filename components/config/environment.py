@@ -8,6 +8,7 @@ from pydantic import Field
 
 from components.config.base import AccountId, CostCenter, Email, Region, Slug, Strict
 from components.config.finops import FinOps
+from components.config.gitops import GitOps
 from components.config.kubernetes import KubernetesCluster, NamespaceSizing
 from components.config.serving import Serving
 from components.config.training import Training
@@ -68,6 +69,10 @@ class Environment(Strict):
     registry_environment: Slug | None = None
     """Environment whose account hosts the model registry this one serves from (cross-account); omit in
     the environment that hosts it."""
+    promoted_from: Slug | None = None
+    """Environment a model version must already serve before `mlp promote` may bring it here (e.g. prod
+    promotes from staging); omit in the first stage. The chain of these fields is the promotion order,
+    which is also the order merge-to-main deploys run in."""
     protect_stateful_resources: bool = True
     """Protect buckets, keys and registries from `pulumi destroy` (turn off only where data is disposable)."""
     network: Network | None = None
@@ -80,6 +85,8 @@ class Environment(Strict):
     """Teams with resources in this environment."""
     models: Annotated[list[Model], Field(default_factory=list)]
     """Models served and trained in this environment."""
+    gitops: GitOps = GitOps()
+    """GitOps automation (approval-to-pull-request) hosted by this environment."""
 
 
 class RegistryLocation(Strict):
