@@ -8,6 +8,7 @@ from pydantic import Field
 
 from components.config.base import AccountId, CostCenter, Email, Region, Slug, Strict
 from components.config.finops import FinOps
+from components.config.policies import Policies
 from components.config.serving import Serving
 from components.config.training import Training
 
@@ -75,6 +76,8 @@ class Environment(Strict):
     """Teams with resources in this environment."""
     models: Annotated[list[Model], Field(default_factory=list)]
     """Models served and trained in this environment."""
+    policies: Annotated[Policies, Field(default_factory=Policies)]
+    """How strictly the policy pack's rules are enforced here, and the data they need."""
 
 
 class RegistryLocation(Strict):

@@ -6,7 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from components.loader import load_environment
 from mlp.plan import build_plan, plan_json, render_tree
+from mlp.policy import check_plan, mandatory, render_violations
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,4 +33,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     plan = build_plan(args.env, args.root)
     sys.stdout.write(plan_json(plan) if args.json else render_tree(plan))
-    return 0
+    # The policy pack's rules, offline; with --json the report goes to stderr so stdout stays the document.
+    violations = check_plan(plan, load_environment(args.env, args.root), args.root)
+    (sys.stderr if args.json else sys.stdout).write("\n" + render_violations(violations))
+    return 1 if mandatory(violations) else 0
