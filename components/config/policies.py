@@ -23,7 +23,7 @@ class Policies(Strict):
 
     enforcement: EnforcementLevel = "mandatory"
     """Level of every rule not listed under `rules`. Mandatory unless the environment relaxes it."""
-    rules: Annotated[dict[RuleName, EnforcementLevel], Field(default_factory=dict)]
+    rules: dict[RuleName, EnforcementLevel] = Field(default_factory=dict)
     """Per-rule levels, e.g. `training-in-vpc: disabled` where the environment has no VPC."""
-    allowed_instance_types: Annotated[list[InstanceType], Field(default_factory=list)]
+    allowed_instance_types: list[InstanceType] = Field(default_factory=list)
     """SageMaker instance types endpoints and pipeline steps may use here (rule instance-type-allowlist)."""

@@ -7,8 +7,9 @@ import json
 import sys
 from pathlib import Path
 
+from components.errors import InputError, Problem
 from components.loader import load_environment
-from mlp.plan import build_plan
+from mlp.plan import Plan, build_plan
 from mlp.policy import check_config, check_plan, mandatory, render_violations, violations_json
 from policies.config import pack_config
 
@@ -31,6 +32,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="print the policy-pack config for `pulumi preview --policy-pack-config` instead of checking",
     )
     parser.add_argument(
+        "--plan",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="check this plan document (`mlp plan ENV --json > FILE`) instead of planning again",
+    )
+    parser.add_argument(
         "--root",
         type=Path,
         default=None,
@@ -45,9 +53,27 @@ def run(args: argparse.Namespace) -> int:
     if args.pack_config:
         sys.stdout.write(json.dumps(pack_config(env.policies), indent=2, sort_keys=True) + "\n")
         return 0
-    violations = check_plan(build_plan(args.env, args.root), env, args.root)
+    plan = read_plan(args.plan, args.env) if args.plan else build_plan(args.env, args.root)
+    violations = check_plan(plan, env, args.root)
     if args.json:
         sys.stdout.write(json.dumps(violations_json(args.env, violations), indent=2, sort_keys=True) + "\n")
     else:
         sys.stdout.write(render_violations(violations))
     return 1 if mandatory(violations) else 0
+
+
+def read_plan(path: Path, env: str) -> Plan:
+    """A saved plan document of the environment, or a clear input error."""
+    try:
+        plan = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError([Problem(str(path), "", f"cannot read the plan document: {exc}")]) from None
+    if not isinstance(plan, dict) or not isinstance(plan.get("resources"), list):
+        raise InputError(
+            [Problem(str(path), "resources", "not a plan document: expected `mlp plan ENV --json` output")]
+        )
+    if plan.get("stack") != env:
+        raise InputError(
+            [Problem(str(path), "stack", f"the plan is of stack {plan.get('stack')!r}, not {env!r}: plan {env} first")]
+        )
+    return plan

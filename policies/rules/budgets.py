@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from components.tagging import PLATFORM_TEAM, is_taggable
-from policies.rules.base import Resource, RuleConfig, StackFinding, as_list, inputs, of_type, stack_rule
+from policies.rules.base import Resource, RuleConfig, StackFinding, as_list, inputs, known, of_type, stack_rule
 
 BUDGET = "aws:budgets/budget:Budget"
 TEAM_TAG = "team"
@@ -49,8 +49,9 @@ def owning_teams(resources: Sequence[Resource]) -> set[str]:
     teams = set()
     for r in resources:
         tags = inputs(r).get("tags")
-        if is_taggable(str(r.get("type"))) and isinstance(tags, Mapping) and tags.get(TEAM_TAG):
-            teams.add(str(tags[TEAM_TAG]))
+        team = tags.get(TEAM_TAG) if isinstance(tags, Mapping) else None
+        if is_taggable(str(r.get("type"))) and isinstance(team, str) and team and known(team):
+            teams.add(team)
     return teams - {PLATFORM_TEAM}
 
 
