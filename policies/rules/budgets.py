@@ -3,8 +3,9 @@
 A team budget is an aws:budgets/budget:Budget whose cost filter selects the team's `team` cost-allocation tag
 (cost filter TagKeyValue `user:team$<team>`, or a filter expression on the `team` tag); any other budget is an
 environment budget. Shared resources belong to the `platform` team and are covered by the environment budget.
-TagKeyValue format: https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_Budget.html
-(read 2026-11-25).
+TagKeyValue values read `user:<tag key>$<tag value>` (the cost-filter example of
+https://www.pulumi.com/registry/packages/aws/api-docs/budgets/budget/, also in pulumi_aws/budgets/budget.py;
+read 2026-11-25).
 """
 
 from __future__ import annotations

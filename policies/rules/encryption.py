@@ -125,8 +125,8 @@ def topic_encrypted(r: Resource, _config: RuleConfig) -> list[str]:
     return ["kmsMasterKeyId is not a customer-managed key: set kms_master_key_id to the environment key"]
 
 
-# Automatic rotation exists only for symmetric encryption keys.
-# https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html (read 2026-11-25)
+# "Automatic key rotation is supported only on symmetric encryption KMS keys" (not asymmetric or HMAC keys).
+# https://docs.aws.amazon.com/kms/latest/APIReference/API_EnableKeyRotation.html (read 2026-11-25)
 SYMMETRIC = "SYMMETRIC_DEFAULT"
 
 

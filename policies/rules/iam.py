@@ -31,9 +31,11 @@ POLICY = "aws:iam/policy:Policy"
 
 READ_VERBS = ("Get", "List", "Describe", "Search", "Query", "Scan", "Select", "View", "Check", "Lookup", "BatchGet")
 
-# Write actions that support no resource-level permissions, so AWS requires `"Resource": "*"` for them
-# (the "Resource types" column is empty in the Service Authorization Reference).
-# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html (read 2026-11-25)
+# Write actions that support no resource-level permissions, so AWS grants them only on `"Resource": "*"`
+# (scope them with condition keys instead). PutMetricData: AWS's own examples grant it on "*" and narrow it
+# with cloudwatch:namespace —
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/iam-cw-condition-keys-namespace.html
+# (read 2026-11-25).
 WRITES_AWS_REQUIRES_ON_STAR = frozenset({"cloudwatch:PutMetricData"})
 
 
