@@ -26,9 +26,9 @@ PIPELINE = "aws:sagemaker/pipeline:Pipeline"
 TOPIC = "aws:sns/topic:Topic"
 KMS_KEY = "aws:kms/key:Key"
 
-# AWS-managed keys are named alias/aws/<service>; they are not customer-managed, so their policy and
-# rotation are not ours to control.
-# https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-key (read 2026-11-25)
+# "The alias/aws/ prefix is reserved for AWS managed key[s]": those are not customer-managed, so their policy
+# and rotation are not ours to control.
+# https://docs.aws.amazon.com/kms/latest/developerguide/alias-create.html (read 2026-11-25)
 AWS_MANAGED_ALIAS_PREFIX = "alias/aws/"
 
 
