@@ -17,7 +17,7 @@ from policies.rules.base import (
     resource_rule,
     stack_rule,
 )
-from policies.rules.pipelines import pipeline_definition, steps
+from policies.rules.pipelines import pipeline_definition, resolve, steps
 
 BUCKET = "aws:s3/bucket:Bucket"
 BUCKET_SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
@@ -35,7 +35,7 @@ AWS_MANAGED_ALIAS_PREFIX = "alias/aws/"
 def customer_key(value: Any) -> bool:
     """A key reference that is set and is not an AWS-managed key (unknown until apply counts as set)."""
     if isinstance(value, Mapping):
-        return bool(value)  # a pipeline parameter reference, resolved when the pipeline runs
+        return bool(value)  # a pipeline expression (e.g. Std:Join), resolved when the pipeline runs
     if not isinstance(value, str) or not value.strip():
         return False
     return not known(value) or AWS_MANAGED_ALIAS_PREFIX not in value
@@ -113,7 +113,7 @@ def pipeline_encrypted(r: Resource, _config: RuleConfig) -> list[str]:
         return []  # unknown until apply, or not inline: pipeline-definition-inline reports that
     for step in steps(definition):
         for path in STEP_KEYS.get(str(step.get("Type")), ()):
-            if not customer_key(dig(step, "Arguments", *path)):
+            if not customer_key(resolve(definition, dig(step, "Arguments", *path))):
                 found.append(f"step {step.get('Name')!r} has no {'.'.join(path)}: encrypt it with the environment key")
     return found
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from policies.rules.base import Resource, RuleConfig, dig, inputs, known, resource_rule
-from policies.rules.pipelines import PIPELINE, pipeline_definition, steps
+from policies.rules.pipelines import PIPELINE, pipeline_definition, resolve, steps
 
 ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 CONFIG_KEY = "allowedInstanceTypes"
@@ -31,7 +31,8 @@ def instance_types(r: Resource) -> list[tuple[str, Any]]:
         for step in steps(definition):
             path = STEP_INSTANCE_PATHS.get(str(step.get("Type")))
             if path is not None:
-                found.append((f"step {step.get('Name')!r}", dig(step, "Arguments", *path)))
+                # A parameterised type is checked at its default; a run that overrides it is not a deployment.
+                found.append((f"step {step.get('Name')!r}", resolve(definition, dig(step, "Arguments", *path))))
     return found
 
 

@@ -35,6 +35,18 @@ def steps(definition: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return found
 
 
+def resolve(definition: Mapping[str, Any], value: Any) -> Any:
+    """A step argument with a pipeline parameter reference (`{"Get": "Parameters.X"}`) replaced by the
+    parameter's default value — what a run gets unless it overrides the parameter."""
+    if not isinstance(value, Mapping) or not str(value.get("Get", "")).startswith("Parameters."):
+        return value
+    name = str(value["Get"]).removeprefix("Parameters.")
+    for parameter in definition.get("Parameters") or []:
+        if isinstance(parameter, Mapping) and parameter.get("Name") == name:
+            return parameter.get("DefaultValue")
+    return None
+
+
 @resource_rule(
     "pipeline-definition-inline",
     "SageMaker pipelines carry their definition inline so policies can check encryption and networking.",

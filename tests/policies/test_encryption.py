@@ -125,9 +125,19 @@ def test_steps_nested_in_a_condition_are_checked() -> None:
     assert len(messages(pipeline_encrypted, [pipeline([condition])])) == 1
 
 
-def test_a_pipeline_parameter_reference_counts_as_a_key() -> None:
+def test_a_pipeline_parameter_counts_by_its_default() -> None:
     step = training_step(OutputDataConfig={"S3OutputPath": "s3://x", "KmsKeyId": {"Get": "Parameters.KmsKey"}})
-    assert messages(pipeline_encrypted, [pipeline([step])]) == []
+    resource = pipeline([step])
+    definition = json.loads(resource["inputs"]["pipelineDefinition"])
+    definition["Parameters"] = [{"Name": "KmsKey", "Type": "String", "DefaultValue": KEY_ARN}]
+    with_key = changed(resource, "pipelineDefinition", value=json.dumps(definition))
+    definition["Parameters"][0]["DefaultValue"] = ""
+    without_key = changed(resource, "pipelineDefinition", value=json.dumps(definition))
+    assert messages(pipeline_encrypted, [with_key]) == []
+    assert messages(pipeline_encrypted, [without_key]) == [
+        "prod-fraud-scoring-training: step 'Train' has no OutputDataConfig.KmsKeyId: encrypt it with the "
+        "environment key"
+    ]
 
 
 def test_an_unencrypted_topic_is_reported() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from policies.rules.instances import instance_type_allowlist
 from tests.policies.fixtures import (
     ALLOWED,
@@ -52,4 +54,17 @@ def test_without_an_allowlist_nothing_is_allowed() -> None:
     assert messages(instance_type_allowlist, [endpoint_config("ml.m5.large")], {}) == [
         "prod-fraud-scoring-config: variant 'AllTraffic' uses ml.m5.large, not in this environment's allowlist "
         "(none): pick an allowed type or add it to policies.allowed_instance_types"
+    ]
+
+
+def test_a_parameterised_instance_type_is_checked_at_its_default() -> None:
+    train = training_step(
+        ResourceConfig={"InstanceType": {"Get": "Parameters.TrainingInstanceType"}, "InstanceCount": 1}
+    )
+    resource = pipeline([train])
+    definition = json.loads(resource["inputs"]["pipelineDefinition"])
+    definition["Parameters"] = [{"Name": "TrainingInstanceType", "Type": "String", "DefaultValue": "ml.p3.2xlarge"}]
+    resource["inputs"]["pipelineDefinition"] = json.dumps(definition)
+    assert [m.split(", not in")[0] for m in messages(instance_type_allowlist, [resource], ALLOWED)] == [
+        "prod-fraud-scoring-training: step 'Train' uses ml.p3.2xlarge"
     ]

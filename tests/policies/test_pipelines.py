@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from policies.rules.base import KNOWN_AFTER_APPLY
-from policies.rules.pipelines import pipeline_definition_inline, steps
+from policies.rules.pipelines import pipeline_definition_inline, resolve, steps
 from tests.policies.fixtures import changed, compliant_stack, messages, pipeline, processing_step, training_step
 
 
@@ -34,3 +34,11 @@ def test_steps_include_condition_branches() -> None:
     train, evaluate = training_step(), processing_step()
     gate = {"Name": "Gate", "Type": "Condition", "Arguments": {"IfSteps": [train], "ElseSteps": [evaluate]}}
     assert [s["Name"] for s in steps({"Steps": [gate]})] == ["Gate", "Train", "Evaluate"]
+
+
+def test_parameter_references_resolve_to_their_defaults() -> None:
+    definition = {"Parameters": [{"Name": "Kms", "Type": "String", "DefaultValue": "arn:aws:kms:k"}]}
+    assert resolve(definition, {"Get": "Parameters.Kms"}) == "arn:aws:kms:k"
+    assert resolve(definition, {"Get": "Parameters.Missing"}) is None
+    assert resolve(definition, {"Get": "Steps.Train.ModelArtifacts"}) == {"Get": "Steps.Train.ModelArtifacts"}
+    assert resolve(definition, "ml.m5.xlarge") == "ml.m5.xlarge"
