@@ -10,6 +10,7 @@ from components.config.base import AccountId, CostCenter, Email, Region, Slug, S
 from components.config.finops import FinOps
 from components.config.gitops import GitOps
 from components.config.kubernetes import KubernetesCluster, NamespaceSizing
+from components.config.policies import Policies
 from components.config.serving import Serving
 from components.config.training import Training
 
@@ -87,6 +88,8 @@ class Environment(Strict):
     """Models served and trained in this environment."""
     gitops: GitOps = GitOps()
     """GitOps automation (approval-to-pull-request) hosted by this environment."""
+    policies: Annotated[Policies, Field(default_factory=Policies)]
+    """How strictly the policy pack's rules are enforced here, and the data they need."""
 
 
 class RegistryLocation(Strict):
