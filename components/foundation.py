@@ -27,6 +27,10 @@ class FoundationArgs:
     """Protect the key and bucket from deletion (`protect`, and `retain_on_delete` for the key)."""
     key_deletion_window_days: int = 30
     """Waiting period before a scheduled key deletion; 30 is the AWS maximum and the safest."""
+    key_service_principals: tuple[str, ...] = ()
+    """AWS services that publish to topics encrypted with the key (e.g. budgets.amazonaws.com): they get
+    kms:GenerateDataKey* and kms:Decrypt on this key, nothing else
+    (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html, read 2026-11-25)."""
 
 
 def provider_for(args: FoundationArgs, opts: pulumi.ResourceOptions | None = None) -> aws.Provider:
@@ -77,7 +81,8 @@ class EnvironmentFoundation(PlatformComponent):
                             "Principal": {"AWS": account_root},
                             "Action": "kms:*",
                             "Resource": "*",
-                        }
+                        },
+                        *_service_statements(args.key_service_principals),
                     ],
                 }
             ),
@@ -161,3 +166,18 @@ def _tls_only_policy(bucket_arn: str) -> str:
         },
         sort_keys=True,
     )
+
+
+def _service_statements(principals: tuple[str, ...]) -> list[dict[str, object]]:
+    """Let AWS services publish to topics encrypted with the key: data keys and decrypt, nothing more."""
+    if not principals:
+        return []
+    return [
+        {
+            "Sid": "ServicesPublishToEncryptedTopics",
+            "Effect": "Allow",
+            "Principal": {"Service": sorted(principals)},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+        }
+    ]

@@ -131,6 +131,15 @@ def _reference_problems(env: Environment) -> list[tuple[Loc, str]]:
             found.append(
                 (("models", i, "team"), f"team {model.team!r} does not exist; teams here: {', '.join(team_names)}")
             )
+    model_names = [m.name for m in env.models]
+    for i, usage in enumerate(env.finops.serverless_usage):
+        if usage.model not in model_names:
+            found.append(
+                (
+                    ("finops", "serverless_usage", i, "model"),
+                    f"model {usage.model!r} does not exist; models here: {', '.join(model_names) or 'none'}",
+                )
+            )
     return found
 
 
