@@ -14,6 +14,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 from components.config import Environment, LoadedEnvironment, RegistryLocation
+from components.config.finops import MAX_ALERT_EMAILS
 from components.errors import InputError, Problem
 
 ENVIRONMENTS_DIR = "environments"
@@ -131,6 +132,24 @@ def _reference_problems(env: Environment) -> list[tuple[Loc, str]]:
             found.append(
                 (("models", i, "team"), f"team {model.team!r} does not exist; teams here: {', '.join(team_names)}")
             )
+    for i, team in enumerate(env.teams):
+        if len(team.owners) > MAX_ALERT_EMAILS:
+            found.append(
+                (
+                    ("teams", i, "owners"),
+                    f"team {team.name!r} has {len(team.owners)} owners but a budget alert reaches at most "
+                    f"{MAX_ALERT_EMAILS} email addresses: list a team mailing list instead of each person",
+                )
+            )
+    everyone = {e for t in env.teams for e in t.owners}
+    if not env.finops.alert_emails and len(everyone) > MAX_ALERT_EMAILS:
+        found.append(
+            (
+                ("finops",),
+                f"the environment's alerts go to every team owner when finops.alert_emails is empty, and there "
+                f"are {len(everyone)}; an alert reaches at most {MAX_ALERT_EMAILS}: set finops.alert_emails",
+            )
+        )
     model_names = [m.name for m in env.models]
     for i, usage in enumerate(env.finops.serverless_usage):
         if usage.model not in model_names:

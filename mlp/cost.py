@@ -202,7 +202,12 @@ def estimate(plan: Plan, prices: PriceBook, assumptions: Assumptions | None = No
                 resource=key["name"],
                 category="fixed",
                 owner=Owner.of(key),
-                description="customer managed KMS key, 1 key-month",
+                description="customer managed KMS key, 1 key-month"
+                + (
+                    " (each automatic rotation adds a key-month, not included)"
+                    if key["inputs"].get("enableKeyRotation")
+                    else ""
+                ),
                 low=cost,
                 high=cost,
                 prices=(price,) if price else (),

@@ -8,6 +8,9 @@ from pydantic import Field
 
 from components.config.base import Email, Slug, Strict
 
+MAX_ALERT_EMAILS = 10
+"""Email recipients one budget notification or anomaly subscription accepts (sources at FinOps.alert_emails)."""
+
 
 class ServerlessUsage(Strict):
     """Expected traffic of a model served by a SageMaker serverless endpoint, for `mlp cost`.
@@ -35,7 +38,11 @@ class FinOps(Strict):
     """Alert when the month's FORECASTED spend exceeds this share of a budget (environment and teams)."""
     actual_alert_percent: Annotated[int, Field(gt=0)] = 80
     """Alert when the month's ACTUAL spend exceeds this share of a budget (environment and teams)."""
-    alert_emails: Annotated[list[Email], Field(default_factory=list)]
+    # At most 10: a budget notification takes one SNS and up to 10 email subscribers
+    # (https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_NotificationWithSubscribers.html)
+    # and an anomaly alert subscription up to 10 email recipients
+    # (https://aws.amazon.com/aws-cost-management/aws-cost-anomaly-detection/faqs/), both read 2026-11-25.
+    alert_emails: Annotated[list[Email], Field(default_factory=list, max_length=MAX_ALERT_EMAILS)]
     """Who receives the environment budget's alerts besides the alert topic (e.g. the FinOps mailbox);
     empty = the owners of every team. Team budgets always alert the team's owners."""
     anomaly_threshold_usd: Annotated[float, Field(gt=0)] = 100

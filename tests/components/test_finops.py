@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from components.loader import load_environment
+from mlp.cli import EXIT_INPUT, main
 from mlp.plan import Plan, build_plan
 from tests.conftest import ENVIRONMENTS, one_of, resources_of
 
@@ -146,3 +147,53 @@ def test_cost_allocation_tags_are_activated_only_in_the_payer_account(
         "repository": "Active",
         "model": "Active",
     }
+
+
+def test_serverless_usage_must_name_a_model_of_the_environment(
+    edit_env: Callable[[str, Callable[[Any], None]], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    def unknown_model(data: Any) -> None:
+        data["finops"]["serverless_usage"] = [{"model": "no-such-model", "monthly_requests": 10, "mean_duration_ms": 5}]
+
+    root = edit_env("dev", unknown_model)
+    code = main(["plan", "dev", "--root", str(root)])
+    [error] = capsys.readouterr().err.strip().splitlines()
+    assert code == EXIT_INPUT
+    line = next(
+        i + 1
+        for i, text in enumerate((root / "environments/dev.yaml").read_text().splitlines())
+        if "no-such-model" in text
+    )
+    assert error == (
+        f"error: environments/dev.yaml:{line}: finops.serverless_usage[0].model: model 'no-such-model' does not exist; "
+        "models here: fraud-scoring, transaction-anomaly"
+    )
+
+
+def test_alert_thresholds_must_be_positive(
+    edit_env: Callable[[str, Callable[[Any], None]], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    def zero(data: Any) -> None:
+        data["finops"]["actual_alert_percent"] = 0
+
+    code = main(["plan", "dev", "--root", str(edit_env("dev", zero))])
+    [error] = capsys.readouterr().err.strip().splitlines()
+    assert code == EXIT_INPUT
+    assert "finops.actual_alert_percent:" in error
+    assert "greater than 0" in error
+
+
+def test_a_team_with_more_owners_than_an_alert_reaches_is_refused(
+    edit_env: Callable[[str, Callable[[Any], None]], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    def crowd(data: Any) -> None:
+        data["teams"][0]["owners"] = [f"person{i}@payments.example.com" for i in range(11)]
+
+    code = main(["plan", "dev", "--root", str(edit_env("dev", crowd))])
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert code == EXIT_INPUT
+    assert any(
+        "teams[0].owners: team 'fraud' has 11 owners but a budget alert reaches at most 10 email addresses" in e
+        for e in errors
+    )
+    assert any("finops: the environment's alerts go to every team owner" in e for e in errors)

@@ -520,3 +520,23 @@ def test_refresh_prices_reads_the_price_list_api(tmp_path: Path, capsys: pytest.
     assert book.lookup("eu-west-1", "kms-key", "customer-managed-key") is not None, "existing prices are kept"
     out = capsys.readouterr().out
     assert "sagemaker-hosting ml.c5.2xlarge in eu-west-1: no on-demand hourly prices found; left unknown" in out
+
+
+def test_bad_command_lines_and_price_files_are_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(json.dumps(fixture_plan()))
+    assert main(["cost", "dev", "--plan", str(plan_file), "--markdown"]) == EXIT_INPUT
+    assert "--markdown and --repo need --against GIT_REF" in capsys.readouterr().err
+
+    broken = tmp_path / "prices.json"
+    broken.write_text(json.dumps({"hours_per_month": {"value": 730, "source": "x"}, "prices": [{"region": "x"}]}))
+    assert main(["cost", "dev", "--plan", str(plan_file), "--prices", str(broken)]) == EXIT_INPUT
+    err = capsys.readouterr().err
+    assert "malformed price file" in err and "Traceback" not in err
+
+    unsourced = write_prices(tmp_path / "unsourced.json")
+    data = json.loads(unsourced.read_text())
+    data["prices"][0]["source"] = ""
+    unsourced.write_text(json.dumps(data))
+    assert main(["cost", "dev", "--plan", str(plan_file), "--prices", str(unsourced)]) == EXIT_INPUT
+    assert "prices[0]: every price needs its source and the date it was read" in capsys.readouterr().err
