@@ -327,8 +327,8 @@ def _serverless_item(ctx: _Context, base: LineItem, serverless: Mapping[str, Any
 
 def _rollout_note(endpoint: dict[str, Any], endpoint_name: str, fleet_hourly: float | None) -> str | None:
     policy = (endpoint["inputs"].get("deploymentConfig") or {}).get("blueGreenUpdatePolicy")
-    if not policy:
-        return None
+    if not policy or fleet_hourly == 0:
+        return None  # no blue/green, or no instance fleet to double (serverless variants only)
     per_hour = UNKNOWN if fleet_hourly is None else f"{fleet_hourly:,.2f} USD"
     note = f"{endpoint_name}: a blue/green rollout runs a second fleet while both serve: up to {per_hour} per hour"
     timeout = policy.get("maximumExecutionTimeoutInSeconds")

@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     assumptions = assumptions_for(args.env, args.root)
 
     if args.against:
-        repo = (args.repo or Path.cwd()).resolve()
+        repo = work_tree_root(args.repo or Path.cwd())
         before = estimate(plan_at_revision(repo, args.against, args.env), prices, assumptions)
         after = estimate(plan_in_directory(repo, args.env), prices, assumptions)
         render = render_delta_markdown if args.markdown else render_delta_text
@@ -143,6 +143,14 @@ def plan_in_directory(directory: Path, env: str) -> Plan:
     return plan
 
 
+def work_tree_root(path: Path) -> Path:
+    """The top directory of the git work tree holding `path`."""
+    top = _git(path, "rev-parse", "--show-toplevel")
+    if not top:
+        raise InputError([Problem(str(path), "--repo", "not inside a git work tree: run from the repository")])
+    return Path(top)
+
+
 def plan_at_revision(repo: Path, ref: str, env: str) -> Plan:
     """Plan ENV as it was at `ref`: a temporary `git worktree`, planned by that revision's code."""
     resolved = _git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
@@ -153,6 +161,9 @@ def plan_at_revision(repo: Path, ref: str, env: str) -> Plan:
         if _git(repo, "worktree", "add", "--detach", "--quiet", str(tree), resolved) is None:
             raise InputError([Problem(str(repo), "--against", f"could not check out {ref} in a temporary worktree")])
         try:
+            if not (tree / "environments" / f"{env}.yaml").is_file():
+                # The environment is new in the working tree: before, nothing was deployed.
+                return {"project": "ml-platform", "stack": env, "resources": []}
             return plan_in_directory(tree, env)
         finally:
             _git(repo, "worktree", "remove", "--force", str(tree))

@@ -369,24 +369,36 @@ def git(repo: Path, *args: str) -> None:
     subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
 
 
-def test_against_a_revision_reports_exactly_one_instance_month(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def make_repo(tmp_path: Path) -> Path:
+    """A git repository holding a copy of this project, plus a fixture endpoint in its stack program."""
     repo = tmp_path / "repo"
     for part in ("components", "mlp", "stacks", "environments"):
         shutil.copytree(repo_root() / part, repo / part, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(repo_root() / "Pulumi.yaml", repo / "Pulumi.yaml")
     program = repo / "stacks" / "__main__.py"
     program.write_text(program.read_text() + FIXTURE_PROGRAM)
-    serving = repo / "stacks" / "fixture-serving.json"
-    serving.write_text('{"instances": 2}')
+    (repo / "stacks" / "fixture-serving.json").write_text('{"instances": 2}')
     git(repo, "init", "-q", "-b", "main")
+    return repo
+
+
+def commit_all(repo: Path, message: str) -> None:
     git(repo, "add", "-A")
-    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "two instances")
-    serving.write_text('{"instances": 3}')  # the change under review, not committed
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", message)
+
+
+def test_against_a_revision_reports_exactly_one_instance_month(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_repo(tmp_path)
+    commit_all(repo, "two instances")
+    (repo / "stacks" / "fixture-serving.json").write_text('{"instances": 3}')  # the change under review
     prices = write_prices(tmp_path / "prices.json")
 
-    code = main(["cost", "dev", "--against", "main", "--repo", str(repo), "--prices", str(prices), "--markdown"])
+    # Run from a subdirectory: the work tree's root is found by git.
+    code = main(
+        ["cost", "dev", "--against", "main", "--repo", str(repo / "stacks"), "--prices", str(prices), "--markdown"]
+    )
     out = capsys.readouterr().out
 
     assert code == 0, out
@@ -396,6 +408,27 @@ def test_against_a_revision_reports_exactly_one_instance_month(
     # The temporary worktree is gone.
     listed = subprocess.run(["git", "-C", str(repo), "worktree", "list"], capture_output=True, text=True, check=True)
     assert len(listed.stdout.strip().splitlines()) == 1
+
+
+def test_an_environment_new_in_the_working_tree_costs_everything_it_deploys(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_repo(tmp_path)
+    staging = [repo / "environments" / "staging.yaml", repo / "stacks" / "Pulumi.staging.yaml"]
+    kept = [(path, path.read_text()) for path in staging]
+    for path in staging:
+        path.unlink()
+    commit_all(repo, "no staging yet")
+    for path, text in kept:
+        path.write_text(text)
+    prices = write_prices(tmp_path / "prices.json")
+
+    code = main(["cost", "staging", "--against", "main", "--repo", str(repo), "--prices", str(prices)])
+    out = capsys.readouterr().out
+
+    assert code == 0, out
+    # Before: nothing. After: the KMS key (1.00) and the fixture endpoint (2 x 73.00).
+    assert "Total: 0.00 -> 147.00 (+147.00)" in out
 
 
 def test_against_an_unknown_revision_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
