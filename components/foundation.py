@@ -47,6 +47,21 @@ def provider_for(args: FoundationArgs, opts: pulumi.ResourceOptions | None = Non
     )
 
 
+def _service_statements(principals: tuple[str, ...]) -> list[dict[str, object]]:
+    """Let AWS services publish to topics encrypted with the key: data keys and decrypt, nothing more."""
+    if not principals:
+        return []
+    return [
+        {
+            "Sid": "ServicesPublishToEncryptedTopics",
+            "Effect": "Allow",
+            "Principal": {"Service": sorted(principals)},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+        }
+    ]
+
+
 class EnvironmentFoundation(PlatformComponent):
     """The environment's customer-managed KMS key and its encrypted, private artifact bucket."""
 
@@ -166,18 +181,3 @@ def _tls_only_policy(bucket_arn: str) -> str:
         },
         sort_keys=True,
     )
-
-
-def _service_statements(principals: tuple[str, ...]) -> list[dict[str, object]]:
-    """Let AWS services publish to topics encrypted with the key: data keys and decrypt, nothing more."""
-    if not principals:
-        return []
-    return [
-        {
-            "Sid": "ServicesPublishToEncryptedTopics",
-            "Effect": "Allow",
-            "Principal": {"Service": sorted(principals)},
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-            "Resource": "*",
-        }
-    ]

@@ -117,21 +117,9 @@ def _read_yaml(path: Path, shown: str) -> Any:
     return data
 
 
-def _reference_problems(env: Environment) -> list[tuple[Loc, str]]:
-    """Rules that span several entries, which field types alone cannot express."""
+def _finops_problems(env: Environment) -> list[tuple[Loc, str]]:
+    """Alert recipients within what AWS accepts; serverless traffic only for models that exist."""
     found: list[tuple[Loc, str]] = []
-    team_names = [t.name for t in env.teams]
-    for loc, names, what in (("teams", team_names, "team"), ("models", [m.name for m in env.models], "model")):
-        seen: set[str] = set()
-        for i, n in enumerate(names):
-            if n in seen:
-                found.append(((loc, i, "name"), f"duplicate {what} name {n!r}: each {what} needs a unique name"))
-            seen.add(n)
-    for i, model in enumerate(env.models):
-        if model.team not in team_names:
-            found.append(
-                (("models", i, "team"), f"team {model.team!r} does not exist; teams here: {', '.join(team_names)}")
-            )
     for i, team in enumerate(env.teams):
         if len(team.owners) > MAX_ALERT_EMAILS:
             found.append(
@@ -158,6 +146,24 @@ def _reference_problems(env: Environment) -> list[tuple[Loc, str]]:
                     ("finops", "serverless_usage", i, "model"),
                     f"model {usage.model!r} does not exist; models here: {', '.join(model_names) or 'none'}",
                 )
+            )
+    return found
+
+
+def _reference_problems(env: Environment) -> list[tuple[Loc, str]]:
+    """Rules that span several entries, which field types alone cannot express."""
+    found: list[tuple[Loc, str]] = _finops_problems(env)
+    team_names = [t.name for t in env.teams]
+    for loc, names, what in (("teams", team_names, "team"), ("models", [m.name for m in env.models], "model")):
+        seen: set[str] = set()
+        for i, n in enumerate(names):
+            if n in seen:
+                found.append(((loc, i, "name"), f"duplicate {what} name {n!r}: each {what} needs a unique name"))
+            seen.add(n)
+    for i, model in enumerate(env.models):
+        if model.team not in team_names:
+            found.append(
+                (("models", i, "team"), f"team {model.team!r} does not exist; teams here: {', '.join(team_names)}")
             )
     return found
 

@@ -55,12 +55,12 @@ OUTPUT_RULES: dict[str, OutputRule] = {
     "aws:iam/policy:Policy": lambda m, a, region, account: {
         "arn": f"arn:aws:iam::{account}:policy/{_physical(a)}",
     },
+    "aws:sns/topic:Topic": lambda m, a, region, account: {
+        "arn": _arn("sns", region, account, _physical(a)),
+    },
     # Cost Explorer is global: its ARNs have no region, e.g. arn:aws:ce::123456789012:anomalymonitor/<uuid>.
     "aws:costexplorer/anomalyMonitor:AnomalyMonitor": lambda m, a, region, account: {
         "arn": f"arn:aws:ce::{account}:anomalymonitor/{_uid(account, a.name)}",
-    },
-    "aws:sns/topic:Topic": lambda m, a, region, account: {
-        "arn": _arn("sns", region, account, _physical(a)),
     },
 }
 
