@@ -80,7 +80,7 @@ class LineItem:
     """One billed thing: what it is, who pays, and its monthly cost (None = unknown)."""
 
     key: str
-    """Stable identity across revisions: resource type, logical name and part."""
+    """Stable identity across revisions: the resource's URN and the part of it (variant, training step)."""
     resource: str
     category: str
     owner: Owner
@@ -198,7 +198,7 @@ def estimate(plan: Plan, prices: PriceBook, assumptions: Assumptions | None = No
         cost = price.usd_per_unit if price else None
         items.append(
             LineItem(
-                key=f"{KMS_KEY_TYPE}/{key['name']}",
+                key=key["urn"],
                 resource=key["name"],
                 category="fixed",
                 owner=Owner.of(key),
@@ -219,7 +219,7 @@ def estimate(plan: Plan, prices: PriceBook, assumptions: Assumptions | None = No
         region=region,
         hours_per_month=hours,
         hours_source=prices.hours_source,
-        items=tuple(sorted(items, key=lambda i: i.key)),
+        items=tuple(sorted(items, key=lambda i: (i.owner.team, i.owner.model, i.resource, i.key))),
         rollouts=tuple(rollouts),
         assumptions=tuple(notes),
     )
@@ -257,7 +257,7 @@ def _variant_item(
 ) -> LineItem:
     region, prices = ctx.region, ctx.prices
     name = str(variant.get("variantName") or "variant")
-    key = f"{ENDPOINT_CONFIG}/{config['name']}/{category}/{name}"
+    key = f"{config['urn']}/{category}/{name}"
     label = "shadow variant" if category == "shadow" else "variant"
     serverless = variant.get("serverlessConfig")
     if serverless:
@@ -341,7 +341,7 @@ def _pipeline_items(ctx: _Context, pipeline: dict[str, Any], schedules: list[dic
     region, prices, assumptions = ctx.region, ctx.prices, ctx.assumptions
     hours = prices.hours_per_month
     owner = Owner.of(pipeline)
-    base_key = f"{PIPELINE}/{pipeline['name']}"
+    base_key = str(pipeline["urn"])
     definition = pipeline["inputs"].get("pipelineDefinition")
     try:
         doc = json.loads(definition) if isinstance(definition, str) else definition

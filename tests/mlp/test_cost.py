@@ -345,23 +345,22 @@ def test_delta_markdown_and_text(tmp_path: Path) -> None:
 # --- against a git revision --------------------------------------------------------------------------
 
 FIXTURE_PROGRAM = """
-# Test fixture: an endpoint whose instance count comes from fixture-serving.json.
+# Test fixture: an endpoint of its own team and model, whose instance count comes from fixture-serving.json.
 import json as _json
 from pathlib import Path as _Path
 
 import pulumi_aws as _aws
 
 _spec = _json.loads((_Path(__file__).parent / "fixture-serving.json").read_text())
-_tags = {"team": "fraud", "cost-center": "CC-4100", "model": "fraud-scoring"}
+_tags = {"team": "fixture-team", "cost-center": "CC-9999", "model": "fixture-model"}
 _config = _aws.sagemaker.EndpointConfiguration(
-    "fraud-scoring-config",
-    name="dev-fraud-scoring",
+    "fixture-config",
+    name="fixture-config",
     production_variants=[{"variant_name": "AllTraffic", "model_name": "m", "instance_type": "ml.m5.large",
                           "initial_instance_count": _spec["instances"]}],
     tags=_tags,
 )
-_aws.sagemaker.Endpoint("fraud-scoring-endpoint", name="dev-fraud-scoring", endpoint_config_name=_config.name,
-                        tags=_tags)
+_aws.sagemaker.Endpoint("fixture-endpoint", name="fixture-endpoint", endpoint_config_name=_config.name, tags=_tags)
 """
 
 
@@ -403,8 +402,10 @@ def test_against_a_revision_reports_exactly_one_instance_month(
 
     assert code == 0, out
     one_instance_month = 0.1 * 730
-    assert f"| fraud | fraud-scoring | 146.00 | 219.00 | +{one_instance_month:.2f} |" in out
-    assert f"| **Total** | | 147.00 | 220.00 | **+{one_instance_month:.2f}** |" in out
+    assert f"| fixture-team | fixture-model | 146.00 | 219.00 | +{one_instance_month:.2f} |" in out
+    # Whatever else the platform deploys is unchanged, so the whole change is that one instance-month.
+    [total] = [line for line in out.splitlines() if line.startswith("| **Total** |")]
+    assert total.endswith(f"| **+{one_instance_month:.2f}** |")
     # The temporary worktree is gone.
     listed = subprocess.run(["git", "-C", str(repo), "worktree", "list"], capture_output=True, text=True, check=True)
     assert len(listed.stdout.strip().splitlines()) == 1
@@ -423,12 +424,16 @@ def test_an_environment_new_in_the_working_tree_costs_everything_it_deploys(
         path.write_text(text)
     prices = write_prices(tmp_path / "prices.json")
 
-    code = main(["cost", "staging", "--against", "main", "--repo", str(repo), "--prices", str(prices)])
+    args = ["cost", "staging", "--against", "main", "--repo", str(repo), "--prices", str(prices), "--markdown"]
+    code = main(args)
     out = capsys.readouterr().out
 
     assert code == 0, out
-    # Before: nothing. After: the KMS key (1.00) and the fixture endpoint (2 x 73.00).
-    assert "Total: 0.00 -> 147.00 (+147.00)" in out
+    # Before: nothing at all. After: the fixture endpoint (2 x 73.00) and the KMS key (1.00), among the rest.
+    assert "| fixture-team | fixture-model | 0.00 | 146.00 | +146.00 |" in out
+    assert "| platform | (shared) | 0.00 |" in out
+    [total] = [line for line in out.splitlines() if line.startswith("| **Total** |")]
+    assert total.startswith("| **Total** | | 0.00 |")
 
 
 def test_against_an_unknown_revision_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
