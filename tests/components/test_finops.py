@@ -168,7 +168,7 @@ def test_serverless_usage_must_name_a_model_of_the_environment(
     )
     assert error == (
         f"error: environments/dev.yaml:{line}: finops.serverless_usage[0].model: model 'no-such-model' does not exist; "
-        "models here: fraud-scoring, transaction-anomaly"
+        "models here: " + ", ".join(m.name for m in load_environment("dev").models)
     )
 
 
