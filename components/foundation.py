@@ -28,6 +28,10 @@ class FoundationArgs:
     """Protect the key and bucket from deletion (`protect`, and `retain_on_delete` for the key)."""
     key_deletion_window_days: int = 30
     """Waiting period before a scheduled key deletion; 30 is the AWS maximum and the safest."""
+    key_service_principals: tuple[str, ...] = ()
+    """AWS services that publish to topics encrypted with the key (e.g. budgets.amazonaws.com): they get
+    kms:GenerateDataKey* and kms:Decrypt on this key, nothing else
+    (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html, read 2026-11-25)."""
 
 
 def artifact_bucket_name(environment: str, account_id: str, region: str) -> str:
@@ -47,6 +51,21 @@ def provider_for(args: FoundationArgs, opts: pulumi.ResourceOptions | None = Non
         allowed_account_ids=[args.account_id],
         opts=opts,
     )
+
+
+def _service_statements(principals: tuple[str, ...]) -> list[dict[str, object]]:
+    """Let AWS services publish to topics encrypted with the key: data keys and decrypt, nothing more."""
+    if not principals:
+        return []
+    return [
+        {
+            "Sid": "ServicesPublishToEncryptedTopics",
+            "Effect": "Allow",
+            "Principal": {"Service": sorted(principals)},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+        }
+    ]
 
 
 class EnvironmentFoundation(PlatformComponent):
@@ -83,7 +102,8 @@ class EnvironmentFoundation(PlatformComponent):
                             "Principal": {"AWS": account_root},
                             "Action": "kms:*",
                             "Resource": "*",
-                        }
+                        },
+                        *_service_statements(args.key_service_principals),
                     ],
                 }
             ),

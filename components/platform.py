@@ -6,6 +6,7 @@ import pulumi
 
 from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Team
+from components.finops import KEY_SERVICE_PRINCIPALS, CostGuardrails, FinOpsArgs, TeamBudget
 from components.foundation import EnvironmentFoundation, FoundationArgs, provider_for
 from components.gitops import ApprovalDispatch, ApprovalDispatchArgs
 from components.kserve import KServeModel, KServeModelArgs
@@ -43,6 +44,24 @@ def foundation_args(env: LoadedEnvironment) -> FoundationArgs:
         account_id=env.account_id,
         region=env.region,
         protect_stateful=env.protect_stateful_resources,
+        key_service_principals=KEY_SERVICE_PRINCIPALS,
+    )
+
+
+def finops_args(env: LoadedEnvironment, kms_key_arn: pulumi.Input[str]) -> FinOpsArgs:
+    """Budgets for the environment and each team, alerting at the environment file's thresholds."""
+    owners = sorted({email for team in env.teams for email in team.owners})
+    return FinOpsArgs(
+        environment=env.name,
+        account_id=env.account_id,
+        kms_key_arn=kms_key_arn,
+        monthly_budget_usd=env.finops.monthly_budget_usd,
+        forecasted_alert_percent=env.finops.forecasted_alert_percent,
+        actual_alert_percent=env.finops.actual_alert_percent,
+        environment_recipients=tuple(env.finops.alert_emails or owners),
+        teams=tuple(TeamBudget(t.name, t.monthly_budget_usd, tuple(t.owners)) for t in env.teams),
+        anomaly_threshold_usd=env.finops.anomaly_threshold_usd,
+        activate_cost_allocation_tags=env.finops.payer_account,
     )
 
 
@@ -58,6 +77,13 @@ class MLPlatform(PlatformComponent):
         )
 
         # Environment-wide capabilities (budgets, anomaly monitors, ...).
+        self.finops = CostGuardrails(
+            f"{env.name}-finops",
+            finops_args(env, self.foundation.key.arn),
+            platform_tags(env),
+            opts=self.child_opts(),
+        )
+
         self.approval_dispatch: ApprovalDispatch | None = None
         dispatch = env.gitops.approval_dispatch
         if dispatch is not None and env.hosts_registry and env.models:

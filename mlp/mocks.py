@@ -86,6 +86,10 @@ OUTPUT_RULES: dict[str, OutputRule] = {
     "aws:sns/topic:Topic": lambda m, a, region, account: {
         "arn": _arn("sns", region, account, _physical(a)),
     },
+    # Cost Explorer is global: its ARNs have no region, e.g. arn:aws:ce::123456789012:anomalymonitor/<uuid>.
+    "aws:costexplorer/anomalyMonitor:AnomalyMonitor": lambda m, a, region, account: {
+        "arn": f"arn:aws:ce::{account}:anomalymonitor/{_uid(account, a.name)}",
+    },
 }
 
 

@@ -40,8 +40,6 @@ class Rule:
     check: ResourceCheck | StackCheck
     config_schema: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """JSON Schema of the rule's configuration properties (CrossGuard `config_schema.properties`)."""
-    depends_on: str | None = None
-    """Resources other components add; the rule fires until they land (see tests/policies)."""
 
     def run(self, resources: Sequence[Resource], config: RuleConfig) -> list[StackFinding]:
         """Findings over a whole plan, whichever kind the rule is."""

@@ -59,7 +59,6 @@ def owning_teams(resources: Sequence[Resource]) -> set[str]:
 @stack_rule(
     "budgets-exist",
     "The environment has a budget, and so does every team that owns resources in it.",
-    depends_on="budgets from the FinOps component (issue 5)",
 )
 def budgets_exist(resources: Sequence[Resource], _config: RuleConfig) -> list[StackFinding]:
     budgets = of_type(resources, BUDGET)

@@ -14,27 +14,18 @@ from mlp.cli import EXIT_INPUT, EXIT_OK, EXIT_POLICY, main
 from mlp.plan import Plan
 from mlp.policy import check_plan, mandatory, render_violations
 from policies.config import pack_config
-from policies.registry import RULES, RULES_BY_NAME
+from policies.registry import RULES_BY_NAME
 from tests.conftest import ENVIRONMENTS
 from tests.policies import fixtures as fx
 
 EditEnv = Callable[[str, Callable[[Any], None]], Path]
-
-# Rules that fire until resources other engineers are adding land (Rule.depends_on says which); the lead
-# re-runs these tests after merging them. Today only budgets-exist, advisory in the env files meanwhile.
-AWAITING = {rule.name for rule in RULES if rule.depends_on}
-
-
-def test_awaiting_rules_are_marked_in_the_code() -> None:
-    assert {"budgets-exist"} == AWAITING
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_example_environments_have_no_mandatory_violation(plans: dict[str, Plan], env: str) -> None:
     violations = check_plan(plans[env], load_environment(env))
     assert [v.line() for v in mandatory(violations)] == []
-    # Rules in AWAITING are advisory in the env files until their resources land (budgets: issue 5).
-    assert {v.rule for v in violations if v.rule in AWAITING} <= {v.rule for v in violations if v.level == "advisory"}
+    assert "budgets-exist" not in {v.rule for v in violations}, "every environment and team has its budget"
 
 
 def broken_plan() -> Plan:
@@ -61,8 +52,8 @@ def broken_plan() -> Plan:
 
 @pytest.fixture
 def broken(tmp_path: Path, edit_env: EditEnv) -> tuple[Path, Path]:
-    """(root, plan file): prod with budgets-exist enforced as it will be once budgets land."""
-    root = edit_env("prod", lambda data: data["policies"]["rules"].pop("budgets-exist"))
+    """(root, plan file): prod as it is, and the broken plan document."""
+    root = edit_env("prod", lambda data: None)
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(broken_plan()))
     return root, path
