@@ -15,6 +15,7 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from components.config import Environment, LoadedEnvironment, RegistryLocation
 from components.errors import InputError, Problem
+from components.pipeline_definition import image_problems
 
 ENVIRONMENTS_DIR = "environments"
 
@@ -131,6 +132,8 @@ def _reference_problems(env: Environment) -> list[tuple[Loc, str]]:
             found.append(
                 (("models", i, "team"), f"team {model.team!r} does not exist; teams here: {', '.join(team_names)}")
             )
+        if model.training is not None:
+            found += [(("models", i, "training", f), msg) for f, msg in image_problems(env.region, model.training)]
     return found
 
 

@@ -7,6 +7,8 @@ import pulumi
 from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Team
 from components.foundation import EnvironmentFoundation, FoundationArgs, provider_for
+from components.pipelines import TrainingPipeline, training_pipeline_args
+from components.registry import ModelRegistry, model_registry_args
 from components.tagging import PLATFORM_TEAM, CostTags
 
 
@@ -60,8 +62,26 @@ class MLPlatform(PlatformComponent):
             _ = team_tags(env, team)
 
         # Per model (registry, training pipeline, endpoint, ...).
+        self.registries: dict[str, ModelRegistry] = {}
+        self.pipelines: dict[str, TrainingPipeline] = {}
         for model in env.models:
-            _ = team_tags(env, teams[model.team], model)
+            tags = team_tags(env, teams[model.team], model)
+            registry: ModelRegistry | None = None
+            if env.hosts_registry:
+                registry = ModelRegistry(
+                    f"{env.name}-{model.name}-registry",
+                    model_registry_args(env, model, self.foundation.key.arn),
+                    tags,
+                    opts=self.child_opts(),
+                )
+                self.registries[model.name] = registry
+            if model.training is not None:
+                self.pipelines[model.name] = TrainingPipeline(
+                    f"{env.name}-{model.name}-training",
+                    training_pipeline_args(env, model, model.training, self.foundation.bucket, self.foundation.key),
+                    tags,
+                    opts=self.child_opts(depends_on=[registry] if registry else None),
+                )
 
         self.register_outputs({"kmsKeyArn": self.foundation.key.arn, "artifactBucket": self.foundation.bucket.bucket})
 

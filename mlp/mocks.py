@@ -58,6 +58,20 @@ OUTPUT_RULES: dict[str, OutputRule] = {
     "aws:sns/topic:Topic": lambda m, a, region, account: {
         "arn": _arn("sns", region, account, _physical(a)),
     },
+    "aws:sagemaker/modelPackageGroup:ModelPackageGroup": lambda m, a, region, account: {
+        "modelPackageGroupName": (g := str(a.inputs.get("modelPackageGroupName") or a.name)),
+        "arn": _arn("sagemaker", region, account, f"model-package-group/{g}"),
+    },
+    "aws:sagemaker/pipeline:Pipeline": lambda m, a, region, account: {
+        "arn": _arn("sagemaker", region, account, f"pipeline/{a.inputs.get('pipelineName') or a.name}"),
+    },
+    "aws:cloudwatch/eventRule:EventRule": lambda m, a, region, account: {
+        "name": _physical(a),
+        "arn": _arn("events", region, account, f"rule/{_physical(a)}"),
+    },
+    "aws:scheduler/schedule:Schedule": lambda m, a, region, account: {
+        "arn": _arn("scheduler", region, account, f"schedule/{a.inputs.get('groupName') or 'default'}/{_physical(a)}"),
+    },
 }
 
 
