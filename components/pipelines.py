@@ -381,7 +381,13 @@ def scheduler_policy_document(pipeline_arn: str) -> dict[str, Any]:
 
 
 def training_pipeline_args(
-    env: LoadedEnvironment, model: Model, training: Training, bucket: aws.s3.Bucket, key: aws.kms.Key
+    env: LoadedEnvironment,
+    model: Model,
+    training: Training,
+    *,
+    bucket_name: pulumi.Input[str],
+    bucket_arn: pulumi.Input[str],
+    kms_key_arn: pulumi.Input[str],
 ) -> TrainingPipelineArgs:
     """The pipeline of one model from its env-file settings; images default to AWS's built-in ones."""
     group_arn = env.registry.model_package_group_arn(model.registry_group)
@@ -391,9 +397,9 @@ def training_pipeline_args(
         model=model.name,
         account_id=env.account_id,
         region=env.region,
-        bucket_name=bucket.bucket,
-        bucket_arn=bucket.arn,
-        kms_key_arn=key.arn,
+        bucket_name=bucket_name,
+        bucket_arn=bucket_arn,
+        kms_key_arn=kms_key_arn,
         model_package_group_arn=group_arn,
         # Same account: the group's name; another account's registry: its ARN (CreateModelPackage takes both).
         model_package_group=model.registry_group if env.hosts_registry else group_arn,

@@ -78,7 +78,14 @@ class MLPlatform(PlatformComponent):
             if model.training is not None:
                 self.pipelines[model.name] = TrainingPipeline(
                     f"{env.name}-{model.name}-training",
-                    training_pipeline_args(env, model, model.training, self.foundation.bucket, self.foundation.key),
+                    training_pipeline_args(
+                        env,
+                        model,
+                        model.training,
+                        bucket_name=self.foundation.bucket.bucket,
+                        bucket_arn=self.foundation.bucket.arn,
+                        kms_key_arn=self.foundation.key.arn,
+                    ),
                     tags,
                     opts=self.child_opts(depends_on=[registry] if registry else None),
                 )
