@@ -152,14 +152,9 @@ class TrainingPipeline(PlatformComponent):
                 schedule_expression=args.schedule,
                 schedule_expression_timezone=args.schedule_timezone,
                 flexible_time_window={"mode": "OFF"},
-                target={
-                    # Templated target: EventBridge Scheduler calls StartPipelineExecution on this ARN.
-                    "arn": self.pipeline.arn,
-                    "role_arn": scheduler_role.arn,
-                    "sagemaker_pipeline_parameters": {
-                        "pipeline_parameters": [{"name": "TrainingInstanceType", "value": args.training_instance_type}]
-                    },
-                },
+                # Templated target: EventBridge Scheduler calls StartPipelineExecution on this ARN, with the
+                # parameters' defaults from the definition.
+                target={"arn": self.pipeline.arn, "role_arn": scheduler_role.arn},
                 opts=self.child_opts(depends_on=[scheduler_policy]),
             )
 

@@ -487,3 +487,16 @@ def test_bad_training_settings_are_input_errors(
     field_line = next((i for i in range(training_line, block_end) if text[i].strip().startswith(key)), training_line)
     assert error.startswith(f"error: environments/prod.yaml:{field_line + 1}: {field}: "), error
     assert fragment in error
+
+
+def test_planning_code_does_not_import_the_sdk_up_front() -> None:
+    """`import sagemaker` takes seconds: only building a definition may import it."""
+    script = (
+        "import sys, components.platform, components.loader, mlp.plan\n"
+        "print(sorted(m for m in sys.modules if m == 'sagemaker' or m.startswith('sagemaker.')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=repo_root(), timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]"
