@@ -7,9 +7,10 @@ schedule, a team's own images and code.
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from components.config.base import Strict
 
@@ -90,6 +91,16 @@ class Training(Strict):
     schedule_timezone: Annotated[str, Field(pattern=r"^[A-Za-z_]+(/[A-Za-z_+-]+)*$")] = "UTC"
     """IANA time zone the cron expression is read in."""
 
+    @field_validator("instance_type")
+    @classmethod
+    def _known_training_instance(cls, value: str) -> str:
+        return _known_instance("TrainingInstanceType", "training", value)
+
+    @field_validator("processing_instance_type")
+    @classmethod
+    def _known_processing_instance(cls, value: str) -> str:
+        return _known_instance("ProcessingInstanceType", "processing", value)
+
     @model_validator(mode="after")
     def _spot_wait_covers_runtime(self) -> Training:
         if self.spot and self.max_wait_minutes < self.max_runtime_minutes:
@@ -99,3 +110,21 @@ class Training(Strict):
                 f"set max_wait_minutes to at least {self.max_runtime_minutes}"
             )
         return self
+
+
+@functools.cache
+def _instance_types(shape: str) -> tuple[str, ...]:
+    """Instance types SageMaker accepts for a job kind, from the API model that ships with botocore."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    return tuple(model.shape_for(shape).enum)
+
+
+def _known_instance(shape: str, kind: str, value: str) -> str:
+    known = _instance_types(shape)
+    if value not in known:
+        family = value.rsplit(".", 1)[0] + "."
+        close = [t for t in known if t.startswith(family)] or [t for t in known if t.startswith("ml.m5.")]
+        raise ValueError(f"{value} is not a SageMaker {kind} instance type; e.g. {', '.join(close[:6])}")
+    return value

@@ -467,6 +467,16 @@ EditFn = Callable[[Any], None]
         (lambda t: t.pop("metric"), "models[0].training.metric", "required field is missing"),
         (lambda t: t.update(instance_type="m5.large"), "models[0].training.instance_type", "'m5.large'"),
         (lambda t: t.update(code_prefix="/code"), "models[0].training.code_prefix", "'/code'"),
+        (
+            lambda t: t.update(instance_type="ml.m5.4xlargee"),
+            "models[0].training.instance_type",
+            "ml.m5.4xlargee is not a SageMaker training instance type; e.g. ml.m5.large",
+        ),
+        (
+            lambda t: t.update(processing_instance_type="ml.p9.huge"),
+            "models[0].training.processing_instance_type",
+            "ml.p9.huge is not a SageMaker processing instance type",
+        ),
     ],
 )
 def test_bad_training_settings_are_input_errors(
