@@ -18,6 +18,7 @@ from components.config.finops import MAX_ALERT_EMAILS
 from components.config.kubernetes import kubernetes_problems
 from components.config.serving import sagemaker_problems
 from components.errors import InputError, Problem
+from components.pipeline_definition import image_problems
 
 ENVIRONMENTS_DIR = "environments"
 
@@ -169,6 +170,8 @@ def _reference_problems(env: Environment) -> list[tuple[Loc, str]]:
             )
         for where, message in sagemaker_problems(model.serving, model.version, env.network is not None):
             found.append((("models", i, "serving", *where), message))
+        if model.training is not None:
+            found += [(("models", i, "training", f), msg) for f, msg in image_problems(env.region, model.training)]
     found += kubernetes_problems(env)
     if env.gitops.approval_dispatch is not None and env.registry_environment is not None:
         found.append(

@@ -11,6 +11,8 @@ from components.foundation import EnvironmentFoundation, FoundationArgs, provide
 from components.gitops import ApprovalDispatch, ApprovalDispatchArgs
 from components.kserve import KServeModel, KServeModelArgs
 from components.kubernetes import TeamNamespace, TeamNamespaceArgs, kubernetes_provider_for
+from components.pipelines import TrainingPipeline, training_pipeline_args
+from components.registry import ModelRegistry, model_registry_args
 from components.serving import ModelEndpoint, model_endpoint_args
 from components.tagging import PLATFORM_TEAM, CostTags
 
@@ -123,9 +125,34 @@ class MLPlatform(PlatformComponent):
                 )
 
         # Per model (registry, training pipeline, endpoint, ...).
+        self.registries: dict[str, ModelRegistry] = {}
+        self.pipelines: dict[str, TrainingPipeline] = {}
         self.endpoints: dict[str, ModelEndpoint] = {}
         for model in env.models:
             tags = team_tags(env, teams[model.team], model)
+            registry: ModelRegistry | None = None
+            if env.hosts_registry:
+                registry = ModelRegistry(
+                    f"{env.name}-{model.name}-registry",
+                    model_registry_args(env, model, self.foundation.key.arn),
+                    tags,
+                    opts=self.child_opts(),
+                )
+                self.registries[model.name] = registry
+            if model.training is not None:
+                self.pipelines[model.name] = TrainingPipeline(
+                    f"{env.name}-{model.name}-training",
+                    training_pipeline_args(
+                        env,
+                        model,
+                        model.training,
+                        bucket_name=self.foundation.bucket.bucket,
+                        bucket_arn=self.foundation.bucket.arn,
+                        kms_key_arn=self.foundation.key.arn,
+                    ),
+                    tags,
+                    opts=self.child_opts(depends_on=[registry] if registry else None),
+                )
             if model.serving.platform == "sagemaker":
                 self.endpoints[model.name] = ModelEndpoint(
                     model.name,

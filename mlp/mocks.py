@@ -90,6 +90,16 @@ OUTPUT_RULES: dict[str, OutputRule] = {
     "aws:costexplorer/anomalyMonitor:AnomalyMonitor": lambda m, a, region, account: {
         "arn": f"arn:aws:ce::{account}:anomalymonitor/{_uid(account, a.name)}",
     },
+    "aws:sagemaker/modelPackageGroup:ModelPackageGroup": lambda m, a, region, account: {
+        "modelPackageGroupName": (g := str(a.inputs.get("modelPackageGroupName") or a.name)),
+        "arn": _arn("sagemaker", region, account, f"model-package-group/{g}"),
+    },
+    "aws:sagemaker/pipeline:Pipeline": lambda m, a, region, account: {
+        "arn": _arn("sagemaker", region, account, f"pipeline/{a.inputs.get('pipelineName') or a.name}"),
+    },
+    "aws:scheduler/schedule:Schedule": lambda m, a, region, account: {
+        "arn": _arn("scheduler", region, account, f"schedule/{a.inputs.get('groupName') or 'default'}/{_physical(a)}"),
+    },
 }
 
 

@@ -34,7 +34,7 @@ def test_environment_budget_alerts_at_the_file_thresholds(plans: dict[str, Plan]
     assert (budget["budgetType"], budget["limitUnit"], budget["timeUnit"]) == ("COST", "USD", "MONTHLY")
     assert budget["accountId"] == spec.account_id
     assert "costFilters" not in budget, "the environment budget covers the whole (dedicated) account"
-    topic_arn = one_of(plan, TOPIC)["inputs"]
+    topic_arn = one_of(plan, TOPIC, f"{plan['stack']}-finops-alerts")["inputs"]
     notes = _notifications({"inputs": budget})
     assert notes["FORECASTED"]["threshold"] == spec.finops.forecasted_alert_percent
     assert notes["ACTUAL"]["threshold"] == spec.finops.actual_alert_percent
@@ -82,7 +82,7 @@ def test_prod_thresholds_and_recipients_are_the_ones_in_the_file(plans: dict[str
 def test_alert_topic_is_encrypted_with_the_environment_key(plans: dict[str, Plan], env: str) -> None:
     plan = plans[env]
     key = one_of(plan, "aws:kms/key:Key")
-    topic = one_of(plan, TOPIC)
+    topic = one_of(plan, TOPIC, f"{plan['stack']}-finops-alerts")
     assert topic["inputs"]["kmsMasterKeyId"].startswith(f"arn:aws:kms:eu-west-1:{load_environment(env).account_id}:")
     assert key["urn"] in topic["dependencies"]
     # The key lets the two publishing services use it, and only for data keys and decrypt.
@@ -95,7 +95,9 @@ def test_alert_topic_is_encrypted_with_the_environment_key(plans: dict[str, Plan
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_only_budgets_and_anomaly_detection_of_this_account_may_publish(plans: dict[str, Plan], env: str) -> None:
     account = load_environment(env).account_id
-    policy = json.loads(one_of(plans[env], "aws:sns/topicPolicy:TopicPolicy")["inputs"]["policy"])
+    policy = json.loads(
+        one_of(plans[env], "aws:sns/topicPolicy:TopicPolicy", f"{env}-finops-alerts-policy")["inputs"]["policy"]
+    )
     by_service = {s["Principal"]["Service"]: s for s in policy["Statement"]}
     assert set(by_service) == {"budgets.amazonaws.com", "costalerts.amazonaws.com"}
     assert all(s["Action"] == "SNS:Publish" for s in by_service.values())
@@ -116,7 +118,7 @@ def test_anomaly_monitor_alerts_the_topic_and_the_recipients(plans: dict[str, Pl
     immediate, daily = subscriptions["IMMEDIATE"], subscriptions["DAILY"]
     [sns] = immediate["subscribers"]
     assert sns["type"] == "SNS"
-    assert sns["address"].endswith(":" + one_of(plan, TOPIC)["inputs"]["name"])
+    assert sns["address"].endswith(":" + one_of(plan, TOPIC, f"{plan['stack']}-finops-alerts")["inputs"]["name"])
     expected = spec.finops.alert_emails or sorted({e for t in spec.teams for e in t.owners})
     assert [s["address"] for s in daily["subscribers"]] == expected
     arn = f"arn:aws:ce::{spec.account_id}:anomalymonitor/"

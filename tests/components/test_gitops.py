@@ -28,10 +28,12 @@ GITOPS_TYPES = (
 
 def test_only_the_registry_environment_turns_approvals_into_dispatches(plans: dict[str, Plan]) -> None:
     assert load_environment("dev").hosts_registry
-    for t in GITOPS_TYPES:
-        assert len(resources_of(plans["dev"], t)) == 1, t
-        assert resources_of(plans["staging"], t) == []
-        assert resources_of(plans["prod"], t) == []
+    [dispatch] = resources_of(plans["dev"], "mlplatform:gitops:ApprovalDispatch")
+    for t in GITOPS_TYPES[1:]:
+        assert len([r for r in resources_of(plans["dev"], t) if r["parent"] == dispatch["urn"]]) == 1, t
+    for env in ("staging", "prod"):
+        assert resources_of(plans[env], "mlplatform:gitops:ApprovalDispatch") == []
+        assert resources_of(plans[env], "aws:cloudwatch/eventConnection:EventConnection") == []
 
 
 def test_rule_matches_approvals_of_the_environment_models(plans: dict[str, Plan]) -> None:
