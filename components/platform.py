@@ -46,7 +46,9 @@ def foundation_args(env: LoadedEnvironment) -> FoundationArgs:
         account_id=env.account_id,
         region=env.region,
         protect_stateful=env.protect_stateful_resources,
-        key_service_principals=KEY_SERVICE_PRINCIPALS,
+        # EventBridge publishes registry decisions to a topic encrypted with this key where registries live
+        # (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html, read 2026-11-25).
+        key_service_principals=KEY_SERVICE_PRINCIPALS + (("events.amazonaws.com",) if env.hosts_registry else ()),
     )
 
 

@@ -133,3 +133,18 @@ def test_rule_matches_the_documented_state_change_event(plans: dict[str, Plan], 
         other_type["detail"]["ModelPackageGroupName"] = model.registry_group
         other_type["detail-type"] = "SageMaker Model State Change"
         assert not _matches(pattern, other_type)
+
+
+def test_eventbridge_may_use_the_key_of_the_encrypted_decisions_topic(plans: dict[str, Plan]) -> None:
+    """The decisions topic is KMS-encrypted, so EventBridge must be able to make data keys with that key."""
+    key = one_of(plans["dev"], "aws:kms/key:Key")
+    statements = json.loads(key["inputs"]["policy"])["Statement"]
+    services = {svc for s in statements for svc in s.get("Principal", {}).get("Service", [])}
+    assert "events.amazonaws.com" in services
+    staging_key = one_of(plans["staging"], "aws:kms/key:Key")
+    staging_services = {
+        svc
+        for s in json.loads(staging_key["inputs"]["policy"])["Statement"]
+        for svc in s.get("Principal", {}).get("Service", [])
+    }
+    assert "events.amazonaws.com" not in staging_services, "only the registry environment has decision topics"
