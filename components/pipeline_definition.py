@@ -327,6 +327,7 @@ def _build(spec: DefinitionSpec) -> str:
             subnets=list(spec.subnet_ids) if vpc else None,
             security_group_ids=list(spec.security_group_ids) if vpc else None,
         ),
+        # components/artifacts.model_artifacts_prefix: serving reads exactly this prefix.
         output_data_config=OutputDataConfig(s3_output_path=f"{base}/models", kms_key_id=spec.kms_key_arn),
         # Spot training resumes from the last checkpoint after an interruption.
         checkpoint_config=CheckpointConfig(s3_uri=f"{base}/checkpoints") if spec.spot else None,

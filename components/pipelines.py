@@ -13,6 +13,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.artifacts import pipeline_prefix
 from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Training
 from components.naming import EVENTBRIDGE_RULE, IAM_POLICY, IAM_ROLE, SAGEMAKER_PIPELINE, physical_name
@@ -75,7 +76,7 @@ class TrainingPipelineArgs:
 
     @property
     def output_prefix(self) -> str:
-        return f"pipelines/{self.model}/"
+        return pipeline_prefix(self.model)
 
 
 class TrainingPipeline(PlatformComponent):

@@ -17,6 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.artifacts import model_artifacts_prefix
 from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Network
 from components.config.serving import (
@@ -39,9 +40,6 @@ from components.warnings import warn
 VARIANT = "primary"
 SHADOW_VARIANT = "shadow"
 CAPTURE_PREFIX = "capture"
-# Where a model's artifacts live in the registry environment's artifact bucket (the convention training
-# pipelines write to): the execution role may read this prefix only.
-MODEL_ARTIFACT_PREFIX = "models"
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 # SageMaker metrics: ModelLatency is in microseconds, Invocation5XXErrors a count
 # (https://docs.aws.amazon.com/sagemaker/latest/dg/monitoring-cloudwatch.html, read 2026-11-25).
@@ -114,7 +112,7 @@ def model_endpoint_args(env: LoadedEnvironment, model: Model, kms_key_arn: pulum
         account_id=env.account_id,
         region=env.region,
         artifact_bucket=artifact_bucket_name(registry.environment, registry.account_id, registry.region),
-        artifact_prefix=f"{MODEL_ARTIFACT_PREFIX}/{model.registry_group}/",
+        artifact_prefix=model_artifacts_prefix(model.name),
         image_repository_arn=f"arn:aws:ecr:{registry.region}:{registry.account_id}:repository/{repository}",
         kms_key_arn=kms_key_arn,
         network=env.network,

@@ -17,6 +17,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from components.artifacts import model_artifacts_prefix
 from components.config import LoadedEnvironment, Model, Training
 from components.loader import load_environment, repo_root
 from components.pipeline_definition import (
@@ -514,3 +515,17 @@ def test_planning_code_does_not_import_the_sdk_up_front() -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(("env", "model"), ENV_MODELS)
+def test_endpoints_read_exactly_where_their_pipeline_writes_model_artifacts(
+    plans: dict[str, Plan], env: str, model: str
+) -> None:
+    """The training step's output path and the serving role's read grant are the same prefix."""
+    steps = _steps(_definition(plans[env], model))
+    output = steps[TRAIN_STEP]["Arguments"]["OutputDataConfig"]["S3OutputPath"]
+    assert output.endswith("/" + model_artifacts_prefix(model).rstrip("/"))
+    role_policy = one_of(plans[env], "aws:iam/rolePolicy:RolePolicy", f"{model}-role-policy")
+    grants = json.loads(role_policy["inputs"]["policy"])["Statement"]
+    read = next(s for s in grants if s.get("Sid") == "ReadOwnModelArtifacts")
+    assert [r.split(":::", 1)[1].split("/", 1)[1] for r in read["Resource"]] == [model_artifacts_prefix(model) + "*"]

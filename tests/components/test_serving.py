@@ -303,9 +303,10 @@ def test_execution_role_is_least_privilege(plans: dict[str, Plan], env: str, mod
 
     registry = loaded.registry
     bucket = artifact_bucket_name(registry.environment, registry.account_id, registry.region)
-    assert statements["ReadOwnModelArtifacts"]["Resource"] == [f"arn:aws:s3:::{bucket}/models/{m.registry_group}/*"]
+    # The prefix the model's training pipeline writes its model artifacts to (components/artifacts.py).
+    assert statements["ReadOwnModelArtifacts"]["Resource"] == [f"arn:aws:s3:::{bucket}/pipelines/{m.name}/models/*"]
     assert statements["ListOwnModelArtifacts"]["Condition"] == {
-        "StringLike": {"s3:prefix": [f"models/{m.registry_group}/*"]}
+        "StringLike": {"s3:prefix": [f"pipelines/{m.name}/models/*"]}
     }
     versions = [m.version] + ([m.serving.shadow.version] if m.serving.shadow else [])
     assert statements["DescribeServedModelPackages"]["Resource"] == [
