@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.artifacts import model_artifacts_prefix
 from components.base import PlatformComponent
 from components.naming import KMS_ALIAS, S3_BUCKET, physical_name
 from components.storage import PrivateBucket, PrivateBucketArgs
@@ -32,6 +33,30 @@ class FoundationArgs:
     """AWS services that publish to topics encrypted with the key (e.g. budgets.amazonaws.com): they get
     kms:GenerateDataKey* and kms:Decrypt on this key, nothing else
     (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html, read 2026-11-25)."""
+    model_reader_account_ids: tuple[str, ...] = ()
+    """Accounts that serve models trained here (the registry's consumers): they may read the trained model
+    artifacts (components/artifacts.py) in the bucket and decrypt them through S3, nothing else."""
+
+
+def key_alias_name(environment: str) -> str:
+    """`alias/...` of an environment's key; other accounts name the key by it (kms:ResourceAliases)."""
+    return "alias/" + physical_name(KMS_ALIAS, "ml-platform", environment)
+
+
+def _model_reader_key_statements(readers: tuple[str, ...], region: str) -> list[dict[str, object]]:
+    """Cross-account model serving: decrypt artifacts, and only through S3 in this region."""
+    if not readers:
+        return []
+    return [
+        {
+            "Sid": "ModelReaderAccountsDecryptArtifactsThroughS3",
+            "Effect": "Allow",
+            "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in sorted(readers)]},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+        }
+    ]
 
 
 def artifact_bucket_name(environment: str, account_id: str, region: str) -> str:
@@ -104,6 +129,7 @@ class EnvironmentFoundation(PlatformComponent):
                             "Resource": "*",
                         },
                         *_service_statements(args.key_service_principals),
+                        *_model_reader_key_statements(args.model_reader_account_ids, args.region),
                     ],
                 }
             ),
@@ -111,7 +137,7 @@ class EnvironmentFoundation(PlatformComponent):
         )
         self.key_alias = aws.kms.Alias(
             f"{name}-key-alias",
-            name="alias/" + physical_name(KMS_ALIAS, "ml-platform", args.environment),
+            name=key_alias_name(args.environment),
             target_key_id=self.key.key_id,
             opts=self.child_opts(),
         )
@@ -124,6 +150,8 @@ class EnvironmentFoundation(PlatformComponent):
                 kms_key_arn=self.key.arn,
                 protect=protect,
                 versioned=True,
+                cross_account_readers=args.model_reader_account_ids,
+                cross_account_read_pattern=model_artifacts_prefix("*") + "*",
             ),
             tags,
             opts=self.child_opts(),

@@ -49,6 +49,7 @@ def foundation_args(env: LoadedEnvironment) -> FoundationArgs:
         # EventBridge publishes registry decisions to a topic encrypted with this key where registries live
         # (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html, read 2026-11-25).
         key_service_principals=KEY_SERVICE_PRINCIPALS + (("events.amazonaws.com",) if env.hosts_registry else ()),
+        model_reader_account_ids=tuple(env.registry_consumer_account_ids),
     )
 
 

@@ -28,7 +28,7 @@ from components.config.serving import (
     Serving,
     sagemaker_warnings,
 )
-from components.foundation import artifact_bucket_name
+from components.foundation import artifact_bucket_name, key_alias_name
 from components.naming import CLOUDWATCH_ALARM, IAM_ROLE, S3_BUCKET, SAGEMAKER, physical_name
 from components.storage import PrivateBucket, PrivateBucketArgs
 from components.tagging import CostTags
@@ -95,6 +95,33 @@ class ModelEndpointArgs:
     """VPC placement of the model containers; None runs without a VPC."""
     protect_stateful: bool
     """Protect the capture bucket (it holds customer data) from deletion."""
+    registry_key: RegistryKey | None = None
+    """The registry environment's key, when models are served from another account's artifacts."""
+
+
+@dataclass(frozen=True)
+class RegistryKey:
+    """The key encrypting another account's model artifacts, named by its alias (its id is not known here)."""
+
+    account_id: str
+    region: str
+    alias: str
+
+    def decrypt_statement(self) -> dict[str, Any]:
+        """kms:Decrypt on that account's key with this alias, only through S3 (the key policy grants the same).
+
+        kms:ResourceAliases: https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html
+        (read 2026-11-25)."""
+        return {
+            "Sid": "DecryptRegistryArtifactsThroughS3",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt"],
+            "Resource": [f"arn:aws:kms:{self.region}:{self.account_id}:key/*"],
+            "Condition": {
+                "ForAnyValue:StringEquals": {"kms:ResourceAliases": [self.alias]},
+                "StringEquals": {"kms:ViaService": f"s3.{self.region}.amazonaws.com"},
+            },
+        }
 
 
 def model_endpoint_args(env: LoadedEnvironment, model: Model, kms_key_arn: pulumi.Input[str]) -> ModelEndpointArgs:
@@ -112,6 +139,9 @@ def model_endpoint_args(env: LoadedEnvironment, model: Model, kms_key_arn: pulum
         account_id=env.account_id,
         region=env.region,
         artifact_bucket=artifact_bucket_name(registry.environment, registry.account_id, registry.region),
+        registry_key=None
+        if registry.account_id == env.account_id
+        else RegistryKey(registry.account_id, registry.region, key_alias_name(registry.environment)),
         artifact_prefix=model_artifacts_prefix(model.name),
         image_repository_arn=f"arn:aws:ecr:{registry.region}:{registry.account_id}:repository/{repository}",
         kms_key_arn=kms_key_arn,
@@ -538,6 +568,8 @@ def execution_policy(
             ],
         },
     ]
+    if args.registry_key is not None:
+        statements.append(args.registry_key.decrypt_statement())
     if capture_bucket:
         statements.append(
             {

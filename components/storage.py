@@ -26,6 +26,10 @@ class PrivateBucketArgs:
     """Keep object versions (artifacts: yes; data that must expire, such as captured payloads: no)."""
     expire_after_days: int | None = None
     """Delete objects this many days after creation (customer data that must not be kept)."""
+    cross_account_readers: tuple[str, ...] = ()
+    """Other accounts that may read objects matching `cross_account_read_pattern` (and list the bucket)."""
+    cross_account_read_pattern: str = ""
+    """Key pattern those accounts may read, e.g. `pipelines/*/models/*`."""
 
 
 class PrivateBucket(PlatformComponent):
@@ -94,7 +98,9 @@ class PrivateBucket(PlatformComponent):
         aws.s3.BucketPolicy(
             f"{name}-tls-only",
             bucket=self.bucket.id,
-            policy=self.bucket.arn.apply(tls_only_policy),
+            policy=self.bucket.arn.apply(
+                lambda arn: bucket_policy(arn, args.cross_account_readers, args.cross_account_read_pattern)
+            ),
             opts=bucket_opts,
         )
         self.register_outputs({"bucketName": self.bucket.bucket, "bucketArn": self.bucket.arn})
@@ -102,19 +108,37 @@ class PrivateBucket(PlatformComponent):
 
 def tls_only_policy(bucket_arn: str) -> str:
     """Deny any request that does not use TLS (the aws:SecureTransport condition)."""
-    return json.dumps(
+    return bucket_policy(bucket_arn, (), "")
+
+
+def bucket_policy(bucket_arn: str, readers: tuple[str, ...], read_pattern: str) -> str:
+    """TLS only; plus, when given, read access for named accounts to the objects matching read_pattern."""
+    statements: list[dict[str, object]] = [
         {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                }
-            ],
-        },
-        sort_keys=True,
-    )
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket_arn, f"{bucket_arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    ]
+    if readers:
+        principals = {"AWS": [f"arn:aws:iam::{a}:root" for a in sorted(readers)]}
+        statements += [
+            {
+                "Sid": "ReaderAccountsGetObjects",
+                "Effect": "Allow",
+                "Principal": principals,
+                "Action": "s3:GetObject",
+                "Resource": f"{bucket_arn}/{read_pattern}",
+            },
+            {
+                "Sid": "ReaderAccountsListObjects",
+                "Effect": "Allow",
+                "Principal": principals,
+                "Action": "s3:ListBucket",
+                "Resource": bucket_arn,
+            },
+        ]
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)

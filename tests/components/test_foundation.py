@@ -50,8 +50,9 @@ def test_key_rotates_and_has_an_explicit_policy(plans: dict[str, Plan], env: str
     key = one_of(plans[env], "aws:kms/key:Key")
     assert key["inputs"]["enableKeyRotation"] is True
     policy = json.loads(key["inputs"]["policy"])
-    principals = [s["Principal"]["AWS"] for s in policy["Statement"] if "AWS" in s["Principal"]]
-    assert principals == [f"arn:aws:iam::{load_environment(env).account_id}:root"]
+    # Only the account administers the key; other accounts get no more than decrypt-through-S3 (tested below).
+    admins = [s["Principal"]["AWS"] for s in policy["Statement"] if s["Action"] == "kms:*"]
+    assert admins == [f"arn:aws:iam::{load_environment(env).account_id}:root"]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -68,7 +69,8 @@ def test_bucket_blocks_public_access_is_versioned_and_tls_only(plans: dict[str, 
     policy = json.loads(
         one_of(plan, "aws:s3/bucketPolicy:BucketPolicy", f"{env}-foundation-artifacts-tls-only")["inputs"]["policy"]
     )
-    [deny] = policy["Statement"]
+    deny = policy["Statement"][0]
+    assert all(s["Effect"] == "Allow" and s["Principal"] != "*" for s in policy["Statement"][1:])
     assert deny["Effect"] == "Deny"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     ownership = one_of(
@@ -81,3 +83,28 @@ def test_bucket_blocks_public_access_is_versioned_and_tls_only(plans: dict[str, 
 def test_stateful_resources_are_protected_outside_dev(plans: dict[str, Plan], env: str, protected: bool) -> None:
     assert one_of(plans[env], "aws:s3/bucket:Bucket", f"{env}-foundation-artifacts")["protect"] is protected
     assert one_of(plans[env], "aws:kms/key:Key")["protect"] is protected
+
+
+def test_registry_environment_lets_consumer_accounts_read_and_decrypt_model_artifacts_only(
+    plans: dict[str, Plan],
+) -> None:
+    dev = load_environment("dev")
+    readers = [f"arn:aws:iam::{a}:root" for a in dev.registry_consumer_account_ids]
+    assert len(readers) == 2
+    key_policy = json.loads(one_of(plans["dev"], "aws:kms/key:Key")["inputs"]["policy"])["Statement"]
+    [grant] = [s for s in key_policy if s["Sid"] == "ModelReaderAccountsDecryptArtifactsThroughS3"]
+    assert grant["Principal"] == {"AWS": readers}
+    assert grant["Action"] == "kms:Decrypt"
+    assert grant["Condition"] == {"StringEquals": {"kms:ViaService": f"s3.{dev.region}.amazonaws.com"}}
+    bucket_policy = json.loads(
+        one_of(plans["dev"], "aws:s3/bucketPolicy:BucketPolicy", "dev-foundation-artifacts-tls-only")["inputs"][
+            "policy"
+        ]
+    )
+    statements = {s["Sid"]: s for s in bucket_policy["Statement"]}
+    assert statements["ReaderAccountsGetObjects"]["Principal"] == {"AWS": readers}
+    assert statements["ReaderAccountsGetObjects"]["Action"] == "s3:GetObject"
+    assert statements["ReaderAccountsGetObjects"]["Resource"].endswith("/pipelines/*/models/*")
+    for env in ("staging", "prod"):
+        sids = {s["Sid"] for s in json.loads(one_of(plans[env], "aws:kms/key:Key")["inputs"]["policy"])["Statement"]}
+        assert "ModelReaderAccountsDecryptArtifactsThroughS3" not in sids

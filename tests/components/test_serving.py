@@ -485,3 +485,22 @@ def test_changing_capture_retention_keeps_the_endpoint_config(
     assert names[0] == names[1]
     expiry = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
     assert one_of(after, expiry, "fraud-scoring-capture-expiry")["inputs"]["rules"][0]["expiration"] == {"days": 90}
+
+
+@pytest.mark.parametrize(("env", "model"), CASES)
+def test_cross_account_endpoints_may_decrypt_the_registry_artifacts_through_s3_only(
+    plans: dict[str, Plan], env: str, model: str
+) -> None:
+    loaded = load_environment(env)
+    policy = json.loads(one_of(plans[env], "aws:iam/rolePolicy:RolePolicy", f"{model}-role-policy")["inputs"]["policy"])
+    grants = {s["Sid"]: s for s in policy["Statement"]}
+    if loaded.hosts_registry:
+        assert "DecryptRegistryArtifactsThroughS3" not in grants
+        return
+    registry = loaded.registry
+    grant = grants["DecryptRegistryArtifactsThroughS3"]
+    assert grant["Action"] == ["kms:Decrypt"]
+    assert grant["Resource"] == [f"arn:aws:kms:{registry.region}:{registry.account_id}:key/*"]
+    alias = one_of(plans[registry.environment], "aws:kms/alias:Alias")["inputs"]["name"]
+    assert grant["Condition"]["ForAnyValue:StringEquals"] == {"kms:ResourceAliases": [alias]}
+    assert grant["Condition"]["StringEquals"] == {"kms:ViaService": f"s3.{registry.region}.amazonaws.com"}
