@@ -65,8 +65,8 @@ class EnvironmentFoundation(PlatformComponent):
         protect = args.protect_stateful
         account_root = f"arn:aws:iam::{args.account_id}:root"
 
-        # The key policy is explicit: the account's root principal administers the key through IAM, and
-        # nobody else is named here; services get access through their own IAM roles and grants.
+        # The key policy is explicit: the account's root principal administers the key through IAM; the one
+        # service named here is CloudWatch alarms (below); others get access through IAM roles and grants.
         self.key = aws.kms.Key(
             f"{name}-key",
             description=f"ml-platform {args.environment}: encrypts models, data capture, pipelines and topics",
@@ -82,7 +82,25 @@ class EnvironmentFoundation(PlatformComponent):
                             "Principal": {"AWS": account_root},
                             "Action": "kms:*",
                             "Resource": "*",
-                        }
+                        },
+                        # CloudWatch alarms publish to the teams' SNS topics, which this key encrypts; SNS
+                        # needs the alarm service to be allowed to use the key ("Enable compatibility between
+                        # event sources from AWS services and encrypted topics",
+                        # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html, read 2026-11-25).
+                        # Only alarms of this account and region.
+                        {
+                            "Sid": "CloudWatchAlarmsPublishToEncryptedTopics",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                            "Resource": "*",
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": args.account_id},
+                                "ArnLike": {
+                                    "aws:SourceArn": f"arn:aws:cloudwatch:{args.region}:{args.account_id}:alarm:*"
+                                },
+                            },
+                        },
                     ],
                 }
             ),

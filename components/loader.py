@@ -14,6 +14,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 from components.config import Environment, LoadedEnvironment, RegistryLocation
+from components.config.observability import observability_problems
 from components.config.serving import sagemaker_problems
 from components.errors import InputError, Problem
 
@@ -134,6 +135,7 @@ def _reference_problems(env: Environment) -> list[tuple[Loc, str]]:
             )
         for where, message in sagemaker_problems(model.serving, model.version, env.network is not None):
             found.append((("models", i, "serving", *where), message))
+    found += observability_problems(env)
     return found
 
 

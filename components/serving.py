@@ -96,9 +96,17 @@ class ModelEndpointArgs:
     """VPC placement of the model containers; None runs without a VPC."""
     protect_stateful: bool
     """Protect the capture bucket (it holds customer data) from deletion."""
+    alarm_topic_arn: pulumi.Input[str] | None = None
+    """SNS topic the rollback (SLO) alarms notify on ALARM and OK (the owning team's topic of the
+    environment's `alerting.slo` severity); None notifies nobody."""
 
 
-def model_endpoint_args(env: LoadedEnvironment, model: Model, kms_key_arn: pulumi.Input[str]) -> ModelEndpointArgs:
+def model_endpoint_args(
+    env: LoadedEnvironment,
+    model: Model,
+    kms_key_arn: pulumi.Input[str],
+    alarm_topic_arn: pulumi.Input[str] | None = None,
+) -> ModelEndpointArgs:
     """The arguments of a model's endpoint, from its environment file entry."""
     registry = env.registry
     shadow = model.serving.shadow
@@ -118,6 +126,7 @@ def model_endpoint_args(env: LoadedEnvironment, model: Model, kms_key_arn: pulum
         kms_key_arn=kms_key_arn,
         network=env.network,
         protect_stateful=env.protect_stateful_resources,
+        alarm_topic_arn=alarm_topic_arn,
     )
 
 
@@ -358,6 +367,7 @@ class ModelEndpoint(PlatformComponent):
                 }
             )
         alarms = []
+        actions = [args.alarm_topic_arn] if args.alarm_topic_arn is not None else None
         for spec in specs:
             suffix = spec.pop("suffix")
             minutes = spec.pop("minutes")
@@ -372,6 +382,8 @@ class ModelEndpoint(PlatformComponent):
                     datapoints_to_alarm=minutes,
                     # No traffic is no evidence of a bad version.
                     treat_missing_data="notBreaching",
+                    alarm_actions=actions,
+                    ok_actions=actions,
                     opts=self.child_opts(),
                     **spec,
                 )

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from components.config.base import AccountId, CostCenter, Email, Region, Slug, Strict
 from components.config.finops import FinOps
+from components.config.observability import Alerting, Monitoring
 from components.config.serving import Serving
 from components.config.training import Training
 
@@ -23,6 +24,9 @@ class Team(Strict):
     """People accountable for the team's models and spend (budget alerts go to them)."""
     monthly_budget_usd: Annotated[float, Field(gt=0)]
     """The team's budget in this environment, in USD per month."""
+    on_call: Annotated[list[Email], Field(default_factory=list)]
+    """The on-call rotation's addresses (e.g. a pager's email integration): alarms of a paging severity
+    reach them as well as the owners."""
 
 
 class Network(Strict):
@@ -51,6 +55,9 @@ class Model(Strict):
     """How the model is served."""
     training: Training | None = None
     """Training pipeline; omit when the model is trained elsewhere."""
+    monitoring: Monitoring | None = None
+    """Model Monitor on the endpoint's captured data (needs serving.data_capture); a daily data-quality
+    monitor without alarms when the model captures data and this is omitted."""
 
 
 class Environment(Strict):
@@ -75,6 +82,8 @@ class Environment(Strict):
     """Teams with resources in this environment."""
     models: Annotated[list[Model], Field(default_factory=list)]
     """Models served and trained in this environment."""
+    alerting: Alerting = Alerting()
+    """Severities, and which severity each kind of alarm has (routing to each team's topics)."""
 
 
 class RegistryLocation(Strict):

@@ -50,8 +50,14 @@ def test_key_rotates_and_has_an_explicit_policy(plans: dict[str, Plan], env: str
     key = one_of(plans[env], "aws:kms/key:Key")
     assert key["inputs"]["enableKeyRotation"] is True
     policy = json.loads(key["inputs"]["policy"])
-    principals = [s["Principal"]["AWS"] for s in policy["Statement"]]
-    assert principals == [f"arn:aws:iam::{load_environment(env).account_id}:root"]
+    principals = [s["Principal"] for s in policy["Statement"]]
+    account = load_environment(env).account_id
+    assert principals == [{"AWS": f"arn:aws:iam::{account}:root"}, {"Service": "cloudwatch.amazonaws.com"}]
+    # CloudWatch may use the key only to publish this account's alarms to the encrypted topics.
+    alarms = policy["Statement"][1]
+    assert alarms["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert alarms["Condition"]["StringEquals"] == {"aws:SourceAccount": account}
+    assert alarms["Condition"]["ArnLike"]["aws:SourceArn"].endswith(f":{account}:alarm:*")
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
