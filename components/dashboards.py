@@ -50,8 +50,14 @@ BUDGETS_CONSOLE = "https://console.aws.amazon.com/costmanagement/home#/budgets"
 SAGEMAKER_NAMESPACE = "AWS/SageMaker"
 PERIOD = 60
 
-# The metric widgets every SageMaker model gets, by key (tests look them up by these titles).
-METRIC_WIDGETS = ("invocations", "latency", "errors", "instances", "violations")
+# The metric widgets every SageMaker model gets: key -> start of the title after "<model>: ".
+METRIC_WIDGETS = {
+    "invocations": "invocations",
+    "latency": "model latency p50 / p99",
+    "errors": "4xx / 5xx errors",
+    "instances": "instances",
+    "violations": "monitoring violations",
+}
 
 
 def dashboard_name(environment: str, scope: str) -> str:
@@ -121,9 +127,9 @@ def model_widgets(env: LoadedEnvironment, model: Model) -> list[dict[str, Any]]:
     title = model.name
     widgets = [
         header,
-        _metric(f"{title}: invocations", region, [[SAGEMAKER_NAMESPACE, "Invocations", *dims]]),
+        _metric(f"{title}: {METRIC_WIDGETS['invocations']}", region, [[SAGEMAKER_NAMESPACE, "Invocations", *dims]]),
         _metric(
-            f"{title}: model latency p50 / p99 (microseconds)",
+            f"{title}: {METRIC_WIDGETS['latency']} (microseconds)",
             region,
             [
                 [SAGEMAKER_NAMESPACE, "ModelLatency", *dims, {"stat": "p50", "label": "p50"}],
@@ -133,7 +139,7 @@ def model_widgets(env: LoadedEnvironment, model: Model) -> list[dict[str, Any]]:
             lines=[("p99 SLO", serving.slos.p99_latency_ms * 1000)] if serving.slos else None,
         ),
         _metric(
-            f"{title}: 4xx / 5xx errors",
+            f"{title}: {METRIC_WIDGETS['errors']}",
             region,
             [
                 [SAGEMAKER_NAMESPACE, "Invocation4XXErrors", *dims],
@@ -144,7 +150,7 @@ def model_widgets(env: LoadedEnvironment, model: Model) -> list[dict[str, Any]]:
     if serving.serverless is not None:
         widgets.append(
             _text(
-                f"### {title}: instances\nServerless: no instances; SageMaker scales up to "
+                f"### {title}: {METRIC_WIDGETS['instances']}\nServerless: no instances; SageMaker scales up to "
                 f"{serving.serverless.max_concurrency} concurrent invocations."
             )
         )
@@ -155,7 +161,7 @@ def model_widgets(env: LoadedEnvironment, model: Model) -> list[dict[str, Any]]:
         low, high = (scaling.min_capacity, scaling.max_capacity) if scaling else (serving.instance_count,) * 2
         widgets.append(
             _metric(
-                f"{title}: instances (autoscaling {low}-{high})",
+                f"{title}: {METRIC_WIDGETS['instances']} (autoscaling {low}-{high})",
                 region,
                 [
                     [{"expression": "m1 / m2", "label": "instances serving", "id": "e1"}],
@@ -167,7 +173,9 @@ def model_widgets(env: LoadedEnvironment, model: Model) -> list[dict[str, Any]]:
         )
     monitoring = effective_monitoring(model)
     if monitoring is None:
-        widgets.append(_text(f"### {title}: monitoring violations\nNot monitored: the endpoint captures no data."))
+        widgets.append(
+            _text(f"### {title}: {METRIC_WIDGETS['violations']}\nNot monitored: the endpoint captures no data.")
+        )
     else:
         schedule = schedule_name(env.name, model.name, DATA_QUALITY)
         search = (
@@ -183,7 +191,7 @@ def model_widgets(env: LoadedEnvironment, model: Model) -> list[dict[str, Any]]:
             ]
         widgets.append(
             _metric(
-                f"{title}: monitoring violations ({monitoring.schedule})",
+                f"{title}: {METRIC_WIDGETS['violations']} ({monitoring.schedule})",
                 region,
                 metrics,
                 stat="Maximum",
