@@ -69,6 +69,8 @@ def _alarm_rows(alarms: list[dict[str, Any]]) -> list[str]:
         stat = i.get("extendedStatistic") or i.get("statistic")
         minutes = int(i["evaluationPeriods"]) * int(i["period"]) // 60
         condition = f"{i['comparisonOperator'].removesuffix('Threshold')} {i['threshold']:g}"
+        if i["metricName"] == "ModelLatency":  # published in microseconds
+            condition += f" µs ({i['threshold'] / 1000:g} ms)"
         topics = ", ".join(f"`{a.rsplit(':', 1)[1]}`" for a in i.get("alarmActions", [])) or "nobody"
         metric = f"`{i['namespace']}` {i['metricName']}"
         rows.append(f"| `{i['name']}` | {metric} | {stat} | {condition} | {minutes} min | {topics} |")

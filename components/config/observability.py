@@ -6,6 +6,8 @@ and which severity each kind of alarm has. Code only knows the kinds of alarm.
 
 from __future__ import annotations
 
+import difflib
+import functools
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -190,6 +192,15 @@ class Alerting(Strict):
 Loc = tuple[str | int, ...]
 
 
+@functools.cache
+def processing_instance_types() -> frozenset[str]:
+    """Instance types of processing jobs (monitoring runs as one), from botocore's service model."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    return frozenset(model.shape_for("ProcessingInstanceType").enum)
+
+
 def observability_problems(env: Environment) -> list[tuple[Loc, str]]:
     """Rules spanning a model's monitoring, its serving and the environment's alerting, with the fix."""
     found: list[tuple[Loc, str]] = []
@@ -198,6 +209,16 @@ def observability_problems(env: Environment) -> list[tuple[Loc, str]]:
         monitoring = model.monitoring
         if monitoring is None:
             continue
+        if monitoring.instance_type not in processing_instance_types():
+            close = difflib.get_close_matches(monitoring.instance_type, sorted(processing_instance_types()), n=3)
+            hint = f"did you mean {', '.join(close)}?" if close else "e.g. ml.m5.xlarge"
+            found.append(
+                (
+                    ("models", i, "monitoring", "instance_type"),
+                    f"{monitoring.instance_type!r} is not a SageMaker processing instance type (botocore's "
+                    f"ProcessingInstanceType); {hint}",
+                )
+            )
         if model.serving.data_capture is None:
             found.append(
                 (

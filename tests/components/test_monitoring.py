@@ -380,3 +380,19 @@ def test_a_schedule_model_monitor_does_not_run_is_refused(
     line = line_of(root, "prod", "schedule: weekly")
     assert error.startswith(f"error: environments/prod.yaml:{line}: models[0].monitoring.schedule: ")
     assert "'hourly' or 'daily'" in error and "'weekly'" in error
+
+
+def test_an_unknown_monitoring_instance_type_gets_suggestions(
+    edit_env: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    def typo(data: Any) -> None:
+        data["models"][0]["monitoring"]["instance_type"] = "ml.m5.xlarg"
+
+    root = edit_env("staging", typo)
+    error = only_error(root, "staging", capsys)
+    line = line_of(root, "staging", "instance_type: ml.m5.xlarg")
+    assert error.startswith(
+        f"error: environments/staging.yaml:{line}: models[0].monitoring.instance_type: 'ml.m5.xlarg' is not a "
+        "SageMaker processing instance type (botocore's ProcessingInstanceType); did you mean "
+    )
+    assert "ml.m5.xlarge" in error
