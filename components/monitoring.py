@@ -25,7 +25,11 @@ import pulumi_aws as aws
 
 from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Network
-from components.config.observability import Monitoring, effective_monitoring
+from components.config.observability import (
+    HOURLY_MODEL_QUALITY_MAX_RUNTIME_MINUTES,
+    Monitoring,
+    effective_monitoring,
+)
 from components.foundation import artifact_bucket_name
 from components.naming import CLOUDWATCH_ALARM, IAM_ROLE, SAGEMAKER, physical_name
 from components.serving import CAPTURE_PREFIX, MODEL_ARTIFACT_PREFIX, UNSCOPABLE_VPC_ACTIONS
@@ -351,6 +355,11 @@ class ModelMonitor(PlatformComponent):
             "S3DataDistributionType": "FullyReplicated",
             "S3InputMode": "File",
         }
+        if truth.labels_delay_hours:
+            # One schedule interval's predictions, labels_delay_hours ago: the windows of runs never overlap.
+            interval_hours = m.period_seconds // 3600
+            endpoint_input["StartTimeOffset"] = f"-PT{truth.labels_delay_hours + interval_hours}H"
+            endpoint_input["EndTimeOffset"] = f"-PT{truth.labels_delay_hours}H"
         for key, value in (
             ("InferenceAttribute", truth.inference_attribute),
             ("ProbabilityAttribute", truth.probability_attribute),
@@ -364,6 +373,13 @@ class ModelMonitor(PlatformComponent):
                 "Subnets": list(args.network.subnet_ids),
                 "SecurityGroupIds": list(args.network.security_group_ids),
             }
+
+        # An hourly model-quality run may last at most 30 minutes (MODEL_QUALITY_SCHEDULE).
+        runtime_minutes = (
+            min(m.max_runtime_minutes, HOURLY_MODEL_QUALITY_MAX_RUNTIME_MINUTES)
+            if m.schedule == "hourly"
+            else m.max_runtime_minutes
+        )
 
         def state(values: list[Any]) -> str:
             endpoint, role_arn, key, bucket = values
@@ -402,7 +418,7 @@ class ModelMonitor(PlatformComponent):
                         }
                     },
                     "NetworkConfig": network,
-                    "StoppingCondition": {"MaxRuntimeInSeconds": m.max_runtime_minutes * 60},
+                    "StoppingCondition": {"MaxRuntimeInSeconds": runtime_minutes * 60},
                     # Cloud Control resources take no `tags` input, so the cost tags are written here.
                     "Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.as_dict().items())],
                 },

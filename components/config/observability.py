@@ -22,6 +22,14 @@ HOURLY_CRON = "cron(0 * ? * * *)"
 SCHEDULE_DOC = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-schedule-expression.html"
 
 
+# Model quality: labels arrive late, so jobs shift their window by offsets such as -PT7H or -P1D; and "for
+# hourly model quality monitoring jobs, the value of MaxRuntimeInSeconds specified as part of
+# StoppingCondition must be no more than 1800" (the merge and the monitoring job share the run)
+# (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-model-quality-schedule.html, read 2026-11-25).
+MODEL_QUALITY_SCHEDULE = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-model-quality-schedule.html"
+HOURLY_MODEL_QUALITY_MAX_RUNTIME_MINUTES = 30
+
+
 def schedule_expression(schedule: Literal["hourly", "daily"], daily_hour_utc: int) -> str:
     """The Model Monitor cron expression of a schedule (only the forms SCHEDULE_DOC allows)."""
     return HOURLY_CRON if schedule == "hourly" else f"cron(0 {daily_hour_utc} ? * * *)"
@@ -97,6 +105,9 @@ class GroundTruth(Strict):
     """Column of the captured output holding the probability (binary classification)."""
     probability_threshold: Annotated[float, Field(ge=0, le=1)] | None = None
     """Probability above which a binary prediction counts as positive."""
+    labels_delay_hours: Annotated[int, Field(ge=0, le=8760)] = 0
+    """How long after a prediction its label lands: each run analyses the predictions of one schedule
+    interval that ended this long ago (EndpointInput StartTimeOffset/EndTimeOffset, MODEL_QUALITY_SCHEDULE)."""
     alarms: list[QualityAlarm] = Field(default_factory=list)
     """Alarms on the computed metrics."""
 

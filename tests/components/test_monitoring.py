@@ -164,6 +164,10 @@ def test_model_quality_where_ground_truth_is_named(plans: dict[str, Plan]) -> No
     endpoint = state["ModelQualityJobInput"]["EndpointInput"]
     assert endpoint["EndpointName"] == "prod-fraud-scoring"
     assert (endpoint["ProbabilityAttribute"], endpoint["ProbabilityThresholdAttribute"]) == ("score", 0.5)
+    # Labels land 720 h late: each hourly run analyses the hour that ended 720 h ago.
+    assert (endpoint["StartTimeOffset"], endpoint["EndTimeOffset"]) == ("-PT721H", "-PT720H")
+    # An hourly model-quality run may last at most 1800 s (AWS's model-quality schedule page).
+    assert state["StoppingCondition"] == {"MaxRuntimeInSeconds": 1800}
     assert state["ModelQualityBaselineConfig"] == {
         "ConstraintsResource": {"S3Uri": baseline(loaded, m, 12, "model-quality") + "/constraints.json"}
     }
