@@ -144,3 +144,10 @@ def test_a_model_added_to_an_environment_gets_a_dashboard_row_monitors_and_a_run
     assert "| `prod-chargeback-risk-p99-latency` | `AWS/SageMaker` ModelLatency | p99 | GreaterThan 400000 µs" in text
     # The committed runbooks no longer match this environment: the check would fail until regenerated.
     assert stale_runbooks(runbook_dir(repo_root(), "prod"), runbooks) == ["chargeback-risk.md"]
+
+
+def test_an_unknown_environment_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["runbook", "qa"]) == 2
+    assert capsys.readouterr().err.startswith(
+        "error: environments/qa.yaml: unknown environment 'qa': there is no environments/qa.yaml"
+    )
