@@ -169,7 +169,8 @@ def render_runbook(env: LoadedEnvironment, plan: Plan, model: Model) -> str:
         "2. Revert it on a branch (`git revert <commit>`), or set `version` back to the previous version by hand.",
         f"3. Open a pull request; its plan shows a new Model and EndpointConfiguration for `{model.name}` and an "
         f"in-place update of `{endpoint_name}`.",
-        "4. Merge: the deployment rolls the previous version out the same way, watched by the same alarms.",
+        "4. Merge: the deployment rolls the previous version out the same way"
+        + (", watched by the same alarms." if rollback else "."),
         "",
         "## Stop a rollout in progress",
         "",
