@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from components.base import PlatformComponent
 from components.naming import KMS_ALIAS, S3_BUCKET, physical_name
+from components.storage import PrivateBucket, PrivateBucketArgs
 from components.tagging import CostTags
 
 
@@ -27,6 +28,10 @@ class FoundationArgs:
     """Protect the key and bucket from deletion (`protect`, and `retain_on_delete` for the key)."""
     key_deletion_window_days: int = 30
     """Waiting period before a scheduled key deletion; 30 is the AWS maximum and the safest."""
+    key_service_principals: tuple[str, ...] = ()
+    """AWS services that publish to topics encrypted with the key (e.g. budgets.amazonaws.com): they get
+    kms:GenerateDataKey* and kms:Decrypt on this key, nothing else
+    (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html, read 2026-11-25)."""
 
 
 def artifact_bucket_name(environment: str, account_id: str, region: str) -> str:
@@ -46,6 +51,21 @@ def provider_for(args: FoundationArgs, opts: pulumi.ResourceOptions | None = Non
         allowed_account_ids=[args.account_id],
         opts=opts,
     )
+
+
+def _service_statements(principals: tuple[str, ...]) -> list[dict[str, object]]:
+    """Let AWS services publish to topics encrypted with the key: data keys and decrypt, nothing more."""
+    if not principals:
+        return []
+    return [
+        {
+            "Sid": "ServicesPublishToEncryptedTopics",
+            "Effect": "Allow",
+            "Principal": {"Service": sorted(principals)},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+        }
+    ]
 
 
 class EnvironmentFoundation(PlatformComponent):
@@ -101,6 +121,7 @@ class EnvironmentFoundation(PlatformComponent):
                                 },
                             },
                         },
+                        *_service_statements(args.key_service_principals),
                     ],
                 }
             ),
@@ -114,73 +135,16 @@ class EnvironmentFoundation(PlatformComponent):
         )
 
         bucket_name = artifact_bucket_name(args.environment, args.account_id, args.region)
-        self.bucket = aws.s3.Bucket(
+        self.artifacts = PrivateBucket(
             f"{name}-artifacts",
-            bucket=bucket_name,
-            opts=self.child_opts(protect=protect),
+            PrivateBucketArgs(
+                bucket_name=bucket_name,
+                kms_key_arn=self.key.arn,
+                protect=protect,
+                versioned=True,
+            ),
+            tags,
+            opts=self.child_opts(),
         )
-        bucket_opts = self.child_opts(depends_on=[self.bucket])
-        aws.s3.BucketOwnershipControls(
-            f"{name}-artifacts-ownership",
-            bucket=self.bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=bucket_opts,
-        )
-        aws.s3.BucketPublicAccessBlock(
-            f"{name}-artifacts-public-access",
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=bucket_opts,
-        )
-        aws.s3.BucketVersioning(
-            f"{name}-artifacts-versioning",
-            bucket=self.bucket.id,
-            versioning_configuration={"status": "Enabled"},
-            opts=bucket_opts,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-artifacts-encryption",
-            bucket=self.bucket.id,
-            rules=[
-                {
-                    "apply_server_side_encryption_by_default": {
-                        "sse_algorithm": "aws:kms",
-                        "kms_master_key_id": self.key.arn,
-                    },
-                    # S3 Bucket Keys cut KMS request costs for busy buckets.
-                    "bucket_key_enabled": True,
-                }
-            ],
-            opts=bucket_opts,
-        )
-        aws.s3.BucketPolicy(
-            f"{name}-artifacts-tls-only",
-            bucket=self.bucket.id,
-            policy=self.bucket.arn.apply(_tls_only_policy),
-            opts=bucket_opts,
-        )
-
+        self.bucket = self.artifacts.bucket
         self.register_outputs({"keyArn": self.key.arn, "bucketName": self.bucket.bucket})
-
-
-def _tls_only_policy(bucket_arn: str) -> str:
-    """Deny any request that does not use TLS (the aws:SecureTransport condition)."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                }
-            ],
-        },
-        sort_keys=True,
-    )

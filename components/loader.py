@@ -14,9 +14,12 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 from components.config import Environment, LoadedEnvironment, RegistryLocation
+from components.config.finops import MAX_ALERT_EMAILS
+from components.config.kubernetes import kubernetes_problems
 from components.config.observability import observability_problems
 from components.config.serving import sagemaker_problems
 from components.errors import InputError, Problem
+from components.pipeline_definition import image_problems
 
 ENVIRONMENTS_DIR = "environments"
 
@@ -118,9 +121,42 @@ def _read_yaml(path: Path, shown: str) -> Any:
     return data
 
 
+def _finops_problems(env: Environment) -> list[tuple[Loc, str]]:
+    """Alert recipients within what AWS accepts; serverless traffic only for models that exist."""
+    found: list[tuple[Loc, str]] = []
+    for i, team in enumerate(env.teams):
+        if len(team.owners) > MAX_ALERT_EMAILS:
+            found.append(
+                (
+                    ("teams", i, "owners"),
+                    f"team {team.name!r} has {len(team.owners)} owners but a budget alert reaches at most "
+                    f"{MAX_ALERT_EMAILS} email addresses: list a team mailing list instead of each person",
+                )
+            )
+    everyone = {e for t in env.teams for e in t.owners}
+    if not env.finops.alert_emails and len(everyone) > MAX_ALERT_EMAILS:
+        found.append(
+            (
+                ("finops",),
+                f"the environment's alerts go to every team owner when finops.alert_emails is empty, and there "
+                f"are {len(everyone)}; an alert reaches at most {MAX_ALERT_EMAILS}: set finops.alert_emails",
+            )
+        )
+    model_names = [m.name for m in env.models]
+    for i, usage in enumerate(env.finops.serverless_usage):
+        if usage.model not in model_names:
+            found.append(
+                (
+                    ("finops", "serverless_usage", i, "model"),
+                    f"model {usage.model!r} does not exist; models here: {', '.join(model_names) or 'none'}",
+                )
+            )
+    return found
+
+
 def _reference_problems(env: Environment) -> list[tuple[Loc, str]]:
     """Rules that span several entries, which field types alone cannot express."""
-    found: list[tuple[Loc, str]] = []
+    found: list[tuple[Loc, str]] = _finops_problems(env)
     team_names = [t.name for t in env.teams]
     for loc, names, what in (("teams", team_names, "team"), ("models", [m.name for m in env.models], "model")):
         seen: set[str] = set()
@@ -135,6 +171,18 @@ def _reference_problems(env: Environment) -> list[tuple[Loc, str]]:
             )
         for where, message in sagemaker_problems(model.serving, model.version, env.network is not None):
             found.append((("models", i, "serving", *where), message))
+        if model.training is not None:
+            found += [(("models", i, "training", f), msg) for f, msg in image_problems(env.region, model.training)]
+    found += kubernetes_problems(env)
+    if env.gitops.approval_dispatch is not None and env.registry_environment is not None:
+        found.append(
+            (
+                ("gitops", "approval_dispatch"),
+                f"approvals happen where the registry lives, and this environment serves from the registry in "
+                f"{env.registry_environment!r}: move gitops.approval_dispatch to "
+                f"environments/{env.registry_environment}.yaml",
+            )
+        )
     found += observability_problems(env)
     return found
 

@@ -23,6 +23,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.artifacts import pipeline_prefix
 from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Network
 from components.config.observability import (
@@ -32,15 +33,15 @@ from components.config.observability import (
 )
 from components.foundation import artifact_bucket_name
 from components.naming import CLOUDWATCH_ALARM, IAM_ROLE, SAGEMAKER, physical_name
-from components.serving import CAPTURE_PREFIX, MODEL_ARTIFACT_PREFIX, UNSCOPABLE_VPC_ACTIONS
+from components.serving import CAPTURE_PREFIX, UNSCOPABLE_VPC_ACTIONS
 from components.tagging import CostTags
 
 # --- The baseline contract with the training pipeline -------------------------------------------------
-# Each registered version's baselines live under
-#   s3://<registry artifact bucket>/models/<registry group>/v<version>/baseline/<kind>/
+# Each registered version's baselines live under the model's pipeline prefix (components/artifacts.py):
+#   s3://<registry artifact bucket>/pipelines/<model>/baselines/v<version>/<kind>/
 # with kind "data-quality" (statistics.json, constraints.json: what the QualityCheckStep of the
 # training pipeline writes) and "model-quality" (constraints.json). docs/observability.md states it.
-BASELINE_PREFIX = "baseline"
+BASELINE_PREFIX = "baselines"
 DATA_QUALITY = "data-quality"
 MODEL_QUALITY = "model-quality"
 REPORTS_PREFIX = "monitoring"
@@ -90,13 +91,13 @@ def monitor_image_uri(region: str) -> str:
     return f"{registries[region]}.dkr.ecr.{region}.amazonaws.com/{MODEL_MONITOR_IMAGE_REPOSITORY}:latest"
 
 
-def baseline_prefix(group: str, version: int, kind: str) -> str:
-    """Key prefix (in the registry's artifact bucket) of one version's baseline of one kind."""
-    return f"{MODEL_ARTIFACT_PREFIX}/{group}/v{version}/{BASELINE_PREFIX}/{kind}"
+def version_baselines_prefix(model: str, version: int) -> str:
+    """Key prefix (in the registry's artifact bucket) of one version's baselines (ends in '/')."""
+    return f"{pipeline_prefix(model)}{BASELINE_PREFIX}/v{version}/"
 
 
-def baseline_uri(bucket: str, group: str, version: int, kind: str) -> str:
-    return f"s3://{bucket}/{baseline_prefix(group, version, kind)}"
+def baseline_uri(bucket: str, model: str, version: int, kind: str) -> str:
+    return f"s3://{bucket}/{version_baselines_prefix(model, version)}{kind}"
 
 
 def endpoint_name(environment: str, model: str) -> str:
@@ -292,7 +293,7 @@ class ModelMonitor(PlatformComponent):
 
     def _data_quality(self, name: str, args: ModelMonitorArgs) -> aws.sagemaker.DataQualityJobDefinition:
         m = args.monitoring
-        prefix = baseline_uri(args.baseline_bucket, args.registry_group, args.version, DATA_QUALITY)
+        prefix = baseline_uri(args.baseline_bucket, args.model, args.version, DATA_QUALITY)
         job_name = self._job_name(
             args, "dq", prefix, m.instance_type, m.volume_gb, m.max_runtime_minutes, args.network, self.image_uri
         )
@@ -345,7 +346,7 @@ class ModelMonitor(PlatformComponent):
         m = args.monitoring
         truth = m.ground_truth
         assert truth is not None
-        prefix = baseline_uri(args.baseline_bucket, args.registry_group, args.version, MODEL_QUALITY)
+        prefix = baseline_uri(args.baseline_bucket, args.model, args.version, MODEL_QUALITY)
         job_name = self._job_name(
             args, "mq", prefix, truth.model_dump(), m.instance_type, m.volume_gb, m.max_runtime_minutes, args.network
         )
@@ -527,7 +528,7 @@ def monitor_policy(args: ModelMonitorArgs, image_uri: str, kms_key_arn: str, cap
     no resource types, which are conditioned (PutMetricData) or needed to pull an image (ECR token)."""
     capture_arn = f"arn:aws:s3:::{capture_bucket}"
     baseline_arn = f"arn:aws:s3:::{args.baseline_bucket}"
-    baseline = f"{MODEL_ARTIFACT_PREFIX}/{args.registry_group}/v{args.version}/{BASELINE_PREFIX}/"
+    baseline = version_baselines_prefix(args.model, args.version)
     registry_account = image_uri.partition(".dkr.ecr.")[0]
     endpoint_arn = f"arn:aws:sagemaker:{args.region}:{args.account_id}:endpoint/"
     statements: list[dict[str, Any]] = [

@@ -8,8 +8,14 @@ from components.alerting import TeamAlerts, team_alerts_args
 from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Team
 from components.dashboards import Dashboards, DashboardsArgs
+from components.finops import KEY_SERVICE_PRINCIPALS, CostGuardrails, FinOpsArgs, TeamBudget
 from components.foundation import EnvironmentFoundation, FoundationArgs, provider_for
+from components.gitops import ApprovalDispatch, ApprovalDispatchArgs
+from components.kserve import KServeModel, KServeModelArgs
+from components.kubernetes import TeamNamespace, TeamNamespaceArgs, kubernetes_provider_for
 from components.monitoring import ModelMonitor, model_monitor_args
+from components.pipelines import TrainingPipeline, training_pipeline_args
+from components.registry import ModelRegistry, model_registry_args
 from components.serving import ModelEndpoint, model_endpoint_args
 from components.tagging import PLATFORM_TEAM, CostTags
 
@@ -43,6 +49,26 @@ def foundation_args(env: LoadedEnvironment) -> FoundationArgs:
         account_id=env.account_id,
         region=env.region,
         protect_stateful=env.protect_stateful_resources,
+        # EventBridge publishes registry decisions to a topic encrypted with this key where registries live
+        # (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html, read 2026-11-25).
+        key_service_principals=KEY_SERVICE_PRINCIPALS + (("events.amazonaws.com",) if env.hosts_registry else ()),
+    )
+
+
+def finops_args(env: LoadedEnvironment, kms_key_arn: pulumi.Input[str]) -> FinOpsArgs:
+    """Budgets for the environment and each team, alerting at the environment file's thresholds."""
+    owners = sorted({email for team in env.teams for email in team.owners})
+    return FinOpsArgs(
+        environment=env.name,
+        account_id=env.account_id,
+        kms_key_arn=kms_key_arn,
+        monthly_budget_usd=env.finops.monthly_budget_usd,
+        forecasted_alert_percent=env.finops.forecasted_alert_percent,
+        actual_alert_percent=env.finops.actual_alert_percent,
+        environment_recipients=tuple(env.finops.alert_emails or owners),
+        teams=tuple(TeamBudget(t.name, t.monthly_budget_usd, tuple(t.owners)) for t in env.teams),
+        anomaly_threshold_usd=env.finops.anomaly_threshold_usd,
+        activate_cost_allocation_tags=env.finops.payer_account,
     )
 
 
@@ -58,6 +84,29 @@ class MLPlatform(PlatformComponent):
         )
 
         # Environment-wide capabilities (budgets, anomaly monitors, ...).
+        self.finops = CostGuardrails(
+            f"{env.name}-finops",
+            finops_args(env, self.foundation.key.arn),
+            platform_tags(env),
+            opts=self.child_opts(),
+        )
+
+        self.approval_dispatch: ApprovalDispatch | None = None
+        dispatch = env.gitops.approval_dispatch
+        if dispatch is not None and env.hosts_registry and env.models:
+            self.approval_dispatch = ApprovalDispatch(
+                f"{env.name}-approval-dispatch",
+                ApprovalDispatchArgs(
+                    environment=env.name,
+                    account_id=env.account_id,
+                    repository=env.repository,
+                    github_token_secret=dispatch.github_token_secret,
+                    model_package_groups=sorted({m.registry_group for m in env.models}),
+                    rate_limit_per_second=dispatch.rate_limit_per_second,
+                ),
+                platform_tags(env),
+                opts=self.child_opts(),
+            )
 
         # Per team (namespaces, alert topics, ...).
         self.alerts: dict[str, TeamAlerts] = {}
@@ -68,13 +117,57 @@ class MLPlatform(PlatformComponent):
                 team_tags(env, team),
                 opts=self.child_opts(),
             )
+        self.namespaces: dict[str, TeamNamespace] = {}
+        for team in env.teams:
+            _ = team_tags(env, team)
+            if env.kubernetes is not None and team.namespace is not None:
+                self.namespaces[team.name] = TeamNamespace(
+                    f"{env.name}-{team.name}-namespace",
+                    TeamNamespaceArgs(
+                        environment=env.name,
+                        team=team.name,
+                        account_id=env.account_id,
+                        region=env.region,
+                        cluster=env.kubernetes,
+                        sizing=team.namespace,
+                        artifact_bucket_arn=self.foundation.bucket.arn,
+                        kms_key_arn=self.foundation.key.arn,
+                    ),
+                    team_tags(env, team),
+                    opts=self.child_opts(),
+                )
 
         # Per model (registry, training pipeline, endpoint, ...).
+        self.registries: dict[str, ModelRegistry] = {}
+        self.pipelines: dict[str, TrainingPipeline] = {}
         self.endpoints: dict[str, ModelEndpoint] = {}
         self.monitors: dict[str, ModelMonitor] = {}
         for model in env.models:
             tags = team_tags(env, teams[model.team], model)
             alerts = self.alerts[model.team]
+            registry: ModelRegistry | None = None
+            if env.hosts_registry:
+                registry = ModelRegistry(
+                    f"{env.name}-{model.name}-registry",
+                    model_registry_args(env, model, self.foundation.key.arn),
+                    tags,
+                    opts=self.child_opts(),
+                )
+                self.registries[model.name] = registry
+            if model.training is not None:
+                self.pipelines[model.name] = TrainingPipeline(
+                    f"{env.name}-{model.name}-training",
+                    training_pipeline_args(
+                        env,
+                        model,
+                        model.training,
+                        bucket_name=self.foundation.bucket.bucket,
+                        bucket_arn=self.foundation.bucket.arn,
+                        kms_key_arn=self.foundation.key.arn,
+                    ),
+                    tags,
+                    opts=self.child_opts(depends_on=[registry] if registry else None),
+                )
             if model.serving.platform == "sagemaker":
                 endpoint = self.endpoints[model.name] = ModelEndpoint(
                     model.name,
@@ -101,6 +194,24 @@ class MLPlatform(PlatformComponent):
                         f"{model.name}-monitor", monitor_args, tags, opts=self.child_opts()
                     )
 
+            if model.serving.platform == "kubernetes" and model.serving.kserve is not None:
+                namespace = self.namespaces[model.team]  # the loader checked the team has one
+                KServeModel(
+                    f"{env.name}-{model.name}-kserve",
+                    KServeModelArgs(
+                        model=model.name,
+                        team=model.team,
+                        version=model.version,
+                        namespace=namespace.namespace_name,
+                        service_account=namespace.service_account_name,
+                        artifact_bucket=self.foundation.bucket.bucket,
+                        settings=model.serving.kserve,
+                        rollout=model.serving.rollout,
+                    ),
+                    tags,
+                    opts=self.child_opts(),
+                )
+
         # Dashboards last: generated from the models above.
         self.dashboards = Dashboards(
             f"{env.name}-dashboards", DashboardsArgs(env), platform_tags(env), opts=self.child_opts()
@@ -111,8 +222,10 @@ class MLPlatform(PlatformComponent):
 
 def build_platform(env: LoadedEnvironment) -> MLPlatform:
     """Create the environment's pinned provider and the platform that uses it."""
-    provider = provider_for(foundation_args(env))
-    platform = MLPlatform(env, opts=pulumi.ResourceOptions(providers=[provider]))
+    providers: list[pulumi.ProviderResource] = [provider_for(foundation_args(env))]
+    if env.kubernetes is not None:
+        providers.append(kubernetes_provider_for(env.name, env.account_id, env.region, env.kubernetes))
+    platform = MLPlatform(env, opts=pulumi.ResourceOptions(providers=providers))
     pulumi.export("environment", env.name)
     pulumi.export("kmsKeyArn", platform.foundation.key.arn)
     pulumi.export("artifactBucket", platform.foundation.bucket.bucket)

@@ -17,6 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.artifacts import model_artifacts_prefix
 from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Network
 from components.config.serving import (
@@ -27,8 +28,9 @@ from components.config.serving import (
     Serving,
     sagemaker_warnings,
 )
-from components.foundation import _tls_only_policy, artifact_bucket_name
+from components.foundation import artifact_bucket_name
 from components.naming import CLOUDWATCH_ALARM, IAM_ROLE, S3_BUCKET, SAGEMAKER, physical_name
+from components.storage import PrivateBucket, PrivateBucketArgs
 from components.tagging import CostTags
 from components.warnings import warn
 
@@ -38,9 +40,6 @@ from components.warnings import warn
 VARIANT = "primary"
 SHADOW_VARIANT = "shadow"
 CAPTURE_PREFIX = "capture"
-# Where a model's artifacts live in the registry environment's artifact bucket (the convention training
-# pipelines write to): the execution role may read this prefix only.
-MODEL_ARTIFACT_PREFIX = "models"
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 # SageMaker metrics: ModelLatency is in microseconds, Invocation5XXErrors a count
 # (https://docs.aws.amazon.com/sagemaker/latest/dg/monitoring-cloudwatch.html, read 2026-11-25).
@@ -121,7 +120,7 @@ def model_endpoint_args(
         account_id=env.account_id,
         region=env.region,
         artifact_bucket=artifact_bucket_name(registry.environment, registry.account_id, registry.region),
-        artifact_prefix=f"{MODEL_ARTIFACT_PREFIX}/{model.registry_group}/",
+        artifact_prefix=model_artifacts_prefix(model.name),
         image_repository_arn=f"arn:aws:ecr:{registry.region}:{registry.account_id}:repository/{repository}",
         kms_key_arn=kms_key_arn,
         network=env.network,
@@ -199,64 +198,21 @@ class ModelEndpoint(PlatformComponent):
         key, private, TLS-only, and expired after `retention_days` by a lifecycle rule."""
         capture = args.serving.data_capture
         assert capture is not None
-        bucket = aws.s3.Bucket(
-            f"{name}-capture",
-            bucket=physical_name(
-                S3_BUCKET, "mlp", args.environment, args.model, "capture", args.account_id, args.region
-            ),
-            opts=self.child_opts(protect=args.protect_stateful),
-        )
-        bucket_opts = self.child_opts(depends_on=[bucket])
-        aws.s3.BucketOwnershipControls(
-            f"{name}-capture-ownership",
-            bucket=bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=bucket_opts,
-        )
-        aws.s3.BucketPublicAccessBlock(
-            f"{name}-capture-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=bucket_opts,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-capture-encryption",
-            bucket=bucket.id,
-            rules=[
-                {
-                    "apply_server_side_encryption_by_default": {
-                        "sse_algorithm": "aws:kms",
-                        "kms_master_key_id": args.kms_key_arn,
-                    },
-                    "bucket_key_enabled": True,
-                }
-            ],
-            opts=bucket_opts,
-        )
         # Unversioned on purpose: an expired capture is gone, not kept as a noncurrent version.
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-capture-expiry",
-            bucket=bucket.id,
-            rules=[
-                {
-                    "id": "expire-captured-payloads",
-                    "status": "Enabled",
-                    "filter": {"prefix": ""},
-                    "expiration": {"days": capture.retention_days},
-                    "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
-                }
-            ],
-            opts=bucket_opts,
-        )
-        aws.s3.BucketPolicy(
-            f"{name}-capture-tls-only",
-            bucket=bucket.id,
-            policy=bucket.arn.apply(_tls_only_policy),
-            opts=bucket_opts,
-        )
+        bucket = PrivateBucket(
+            f"{name}-capture",
+            PrivateBucketArgs(
+                bucket_name=physical_name(
+                    S3_BUCKET, "mlp", args.environment, args.model, "capture", args.account_id, args.region
+                ),
+                kms_key_arn=args.kms_key_arn,
+                protect=args.protect_stateful,
+                versioned=False,
+                expire_after_days=capture.retention_days,
+            ),
+            self.tags,
+            opts=self.child_opts(),
+        ).bucket
         return bucket
 
     # --- execution role -----------------------------------------------------------------------------

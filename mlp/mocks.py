@@ -72,8 +72,33 @@ OUTPUT_RULES: dict[str, OutputRule] = {
         "name": _physical(a),
         "arn": _arn("cloudwatch", region, account, f"alarm:{_physical(a)}"),
     },
+    # EventBridge ARNs: arn:aws:events:REGION:ACCOUNT:connection|api-destination/NAME/UUID and rule/NAME.
+    "aws:cloudwatch/eventConnection:EventConnection": lambda m, a, region, account: {
+        "arn": _arn("events", region, account, f"connection/{_physical(a)}/{_uid(account, region, a.name)}"),
+    },
+    "aws:cloudwatch/eventApiDestination:EventApiDestination": lambda m, a, region, account: {
+        "arn": _arn("events", region, account, f"api-destination/{_physical(a)}/{_uid(account, region, a.name)}"),
+    },
+    "aws:cloudwatch/eventRule:EventRule": lambda m, a, region, account: {
+        "arn": _arn("events", region, account, f"rule/{_physical(a)}"),
+        "name": _physical(a),
+    },
     "aws:sns/topic:Topic": lambda m, a, region, account: {
         "arn": _arn("sns", region, account, _physical(a)),
+    },
+    # Cost Explorer is global: its ARNs have no region, e.g. arn:aws:ce::123456789012:anomalymonitor/<uuid>.
+    "aws:costexplorer/anomalyMonitor:AnomalyMonitor": lambda m, a, region, account: {
+        "arn": f"arn:aws:ce::{account}:anomalymonitor/{_uid(account, a.name)}",
+    },
+    "aws:sagemaker/modelPackageGroup:ModelPackageGroup": lambda m, a, region, account: {
+        "modelPackageGroupName": (g := str(a.inputs.get("modelPackageGroupName") or a.name)),
+        "arn": _arn("sagemaker", region, account, f"model-package-group/{g}"),
+    },
+    "aws:sagemaker/pipeline:Pipeline": lambda m, a, region, account: {
+        "arn": _arn("sagemaker", region, account, f"pipeline/{a.inputs.get('pipelineName') or a.name}"),
+    },
+    "aws:scheduler/schedule:Schedule": lambda m, a, region, account: {
+        "arn": _arn("scheduler", region, account, f"schedule/{a.inputs.get('groupName') or 'default'}/{_physical(a)}"),
     },
 }
 
@@ -93,6 +118,12 @@ class PlanMocks(pulumi.runtime.Mocks):
             region = str(args.inputs.get("region") or UNKNOWN_REGION)
             self.providers[args.name] = (str(ids[0]), region)
             return f"{args.name}-id", dict(args.inputs)
+        if args.typ.startswith("kubernetes:") and (not args.provider or "::default_" in args.provider):
+            # Stack config disables default providers: a Kubernetes object must name the environment's
+            # provider, or `pulumi preview` would fail where the plan passed.
+            raise ValueError(
+                f"{args.typ} {args.name!r} has no explicit Kubernetes provider (default providers are disabled)"
+            )
         account, region = self._placement(args.provider)
         outputs: Outputs = dict(args.inputs)
         if args.typ.startswith("aws:"):
@@ -109,11 +140,22 @@ class PlanMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
         account, region = self._placement(args.provider)
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": account, "arn": f"arn:aws:iam::{account}:root", "userId": account, "id": account}, None
+            return {"accountId": account, "arn": f"arn:aws:iam::{account}:root", "userId": account, "id": account}, []
         if args.token in ("aws:index/getRegion:getRegion", "aws:index/region:getRegion"):
-            return {"name": region, "region": region, "id": region}, None
+            return {"name": region, "region": region, "id": region}, []
         if args.token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, None
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
+        if args.token == "aws:secretsmanager/getSecretVersion:getSecretVersion":
+            # Never a real secret offline: a placeholder that names the secret it stands for.
+            secret_id = str(args.args.get("secretId"))
+            return {
+                "id": secret_id,
+                "secretId": secret_id,
+                "secretString": f"<value of {secret_id}>",
+                "versionId": _uid(account, region, secret_id),
+                "versionStage": "AWSCURRENT",
+                "arn": _arn("secretsmanager", region, account, f"secret:{secret_id}"),
+            }, []
         raise NotImplementedError(
             f"mlp plan has no mock for the invoke {args.token!r}: add one to mlp/mocks.py, or avoid the invoke"
         )

@@ -13,8 +13,7 @@ from components.alerting import topic_name
 from components.config import LoadedEnvironment, Model
 from components.config.serving import AllAtOnce, Canary, Linear, Rolling
 from components.dashboards import dashboard_name
-from components.monitoring import BASELINE_PREFIX, REPORTS_PREFIX
-from components.serving import MODEL_ARTIFACT_PREFIX
+from components.monitoring import REPORTS_PREFIX, version_baselines_prefix
 from mlp.plan import Plan
 
 RUNBOOKS_DIR = Path("docs") / "runbooks"
@@ -140,7 +139,7 @@ def render_runbook(env: LoadedEnvironment, plan: Plan, model: Model) -> str:
         out.append(f"- [`{name}`]({console}/cloudwatch/home?region={region}#dashboards/dashboard/{name})")
     out += ["", "## Monitors", ""]
     if schedules:
-        baseline = f"{MODEL_ARTIFACT_PREFIX}/{model.registry_group}/v{model.version}/{BASELINE_PREFIX}/"
+        baseline = version_baselines_prefix(model.name, model.version)
         out += ["| schedule | type | cron (UTC) |", "|---|---|---|"]
         for schedule in schedules:
             config = schedule["inputs"]["monitoringScheduleConfig"]

@@ -10,6 +10,7 @@ from components.config.environment import (
     Team,
 )
 from components.config.finops import FinOps
+from components.config.policies import Policies
 from components.config.serving import Serving
 from components.config.training import Training
 
@@ -19,6 +20,7 @@ __all__ = [
     "LoadedEnvironment",
     "Model",
     "Network",
+    "Policies",
     "RegistryLocation",
     "Serving",
     "Strict",

@@ -8,7 +8,10 @@ from pydantic import Field
 
 from components.config.base import AccountId, CostCenter, Email, Region, Slug, Strict
 from components.config.finops import FinOps
+from components.config.gitops import GitOps
+from components.config.kubernetes import KubernetesCluster, NamespaceSizing
 from components.config.observability import Alerting, Monitoring
+from components.config.policies import Policies
 from components.config.serving import Serving
 from components.config.training import Training
 
@@ -27,6 +30,8 @@ class Team(Strict):
     on_call: Annotated[list[Email], Field(default_factory=list)]
     """The on-call rotation's addresses (e.g. a pager's email integration): alarms of a paging severity
     reach them as well as the owners."""
+    namespace: NamespaceSizing | None = None
+    """The team's namespace on the environment's Kubernetes cluster; omit when the team serves nothing there."""
 
 
 class Network(Strict):
@@ -72,10 +77,16 @@ class Environment(Strict):
     registry_environment: Slug | None = None
     """Environment whose account hosts the model registry this one serves from (cross-account); omit in
     the environment that hosts it."""
+    promoted_from: Slug | None = None
+    """Environment a model version must already serve before `mlp promote` may bring it here (e.g. prod
+    promotes from staging); omit in the first stage. The chain of these fields is the promotion order,
+    which is also the order merge-to-main deploys run in."""
     protect_stateful_resources: bool = True
     """Protect buckets, keys and registries from `pulumi destroy` (turn off only where data is disposable)."""
     network: Network | None = None
     """VPC settings; omit to run without a VPC (dev only — policies enforce it elsewhere)."""
+    kubernetes: KubernetesCluster | None = None
+    """The EKS cluster models with `serving.platform: kubernetes` run on; omit when none do."""
     finops: FinOps
     """Environment-wide budget settings."""
     teams: Annotated[list[Team], Field(min_length=1)]
@@ -84,6 +95,10 @@ class Environment(Strict):
     """Models served and trained in this environment."""
     alerting: Alerting = Alerting()
     """Severities, and which severity each kind of alarm has (routing to each team's topics)."""
+    gitops: GitOps = GitOps()
+    """GitOps automation (approval-to-pull-request) hosted by this environment."""
+    policies: Annotated[Policies, Field(default_factory=Policies)]
+    """How strictly the policy pack's rules are enforced here, and the data they need."""
 
 
 class RegistryLocation(Strict):

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from components.config.base import Slug, Strict
+from components.config.kubernetes import KServeSettings
 
 
 class AllAtOnce(Strict):
@@ -201,6 +202,8 @@ class Serving(Strict):
     image_repository: Annotated[str, Field(pattern=r"^[a-z0-9]+(?:[._/-][a-z0-9]+)*$")] | None = None
     """ECR repository (in the registry's account) holding the serving image; the registry group's name
     when omitted. The execution role may pull from this repository only."""
+    kserve: KServeSettings | None = None
+    """KServe settings; required when `platform` is kubernetes."""
 
 
 # --- Cross-field rules of SageMaker serving ----------------------------------------------------------

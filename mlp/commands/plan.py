@@ -6,7 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from components.loader import load_environment
 from mlp.plan import build_plan, plan_json, render_tree
+from mlp.policy import check_plan, mandatory, render_violations
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,4 +35,7 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.write(plan_json(plan) if args.json else render_tree(plan))
     for warning in plan.get("warnings", []):
         print(f"warning: {warning}", file=sys.stderr)
-    return 0
+    # The policy pack's rules, offline; with --json the report goes to stderr so stdout stays the document.
+    violations = check_plan(plan, load_environment(args.env, args.root), args.root)
+    (sys.stderr if args.json else sys.stdout).write("\n" + render_violations(violations))
+    return 1 if mandatory(violations) else 0

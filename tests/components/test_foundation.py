@@ -50,11 +50,12 @@ def test_key_rotates_and_has_an_explicit_policy(plans: dict[str, Plan], env: str
     key = one_of(plans[env], "aws:kms/key:Key")
     assert key["inputs"]["enableKeyRotation"] is True
     policy = json.loads(key["inputs"]["policy"])
-    principals = [s["Principal"] for s in policy["Statement"]]
+    principals = [s["Principal"]["AWS"] for s in policy["Statement"] if "AWS" in s["Principal"]]
     account = load_environment(env).account_id
-    assert principals == [{"AWS": f"arn:aws:iam::{account}:root"}, {"Service": "cloudwatch.amazonaws.com"}]
+    assert principals == [f"arn:aws:iam::{account}:root"]
     # CloudWatch may use the key only to publish this account's alarms to the encrypted topics.
-    alarms = policy["Statement"][1]
+    [alarms] = [s for s in policy["Statement"] if s.get("Sid") == "CloudWatchAlarmsPublishToEncryptedTopics"]
+    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert alarms["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
     assert alarms["Condition"]["StringEquals"] == {"aws:SourceAccount": account}
     assert alarms["Condition"]["ArnLike"]["aws:SourceArn"].endswith(f":{account}:alarm:*")

@@ -51,7 +51,7 @@ def monitor_children(plan: Plan, model: str, type_: str) -> list[dict[str, Any]]
 def baseline(env: LoadedEnvironment, m: Model, version: int, kind: str) -> str:
     registry = env.registry
     bucket = artifact_bucket_name(registry.environment, registry.account_id, registry.region)
-    return f"s3://{bucket}/models/{m.registry_group}/v{version}/baseline/{kind}"
+    return f"s3://{bucket}/pipelines/{m.name}/baselines/v{version}/{kind}"
 
 
 def test_every_capturing_endpoint_is_monitored_and_no_other(plans: dict[str, Plan]) -> None:
@@ -209,16 +209,16 @@ def test_a_version_bump_moves_the_monitors_to_the_new_versions_baseline(
     assert schedule["monitoringScheduleConfig"]["monitoringJobDefinitionName"] == after_job["name"]
     [quality] = monitor_children(after, "fraud-scoring", CLOUDCONTROL)
     state = json.loads(quality["inputs"]["desiredState"])
-    assert "/v13/baseline/model-quality/" in state["ModelQualityBaselineConfig"]["ConstraintsResource"]["S3Uri"]
+    assert "/baselines/v13/model-quality" in state["ModelQualityBaselineConfig"]["ConstraintsResource"]["S3Uri"]
     policy = json.loads(
         one_of(after, "aws:iam/rolePolicy:RolePolicy", "fraud-scoring-monitor-role-policy")["inputs"]["policy"]
     )
     [read] = [s for s in policy["Statement"] if s["Sid"] == "ReadServedVersionBaseline"]
     bucket = artifact_bucket_name(loaded.registry.environment, loaded.registry.account_id, loaded.registry.region)
-    assert read["Resource"] == [f"arn:aws:s3:::{bucket}/models/fraud-scoring/v13/baseline/*"]
+    assert read["Resource"] == [f"arn:aws:s3:::{bucket}/pipelines/fraud-scoring/baselines/v13/*"]
 
 
-@pytest.mark.parametrize(("env", "model"), [c for c in CASES if c[0] != "dev"])
+@pytest.mark.parametrize(("env", "model"), [c for c in CASES if effective_monitoring(spec(*c)[1]) is not None])
 def test_monitor_role_is_least_privilege(plans: dict[str, Plan], env: str, model: str) -> None:
     loaded, m = spec(env, model)
     plan = plans[env]
@@ -250,7 +250,7 @@ def test_monitor_role_is_least_privilege(plans: dict[str, Plan], env: str, model
     registry = loaded.registry
     bucket = artifact_bucket_name(registry.environment, registry.account_id, registry.region)
     assert statements["ReadServedVersionBaseline"]["Resource"] == [
-        f"arn:aws:s3:::{bucket}/models/{m.registry_group}/v{m.version}/baseline/*"
+        f"arn:aws:s3:::{bucket}/pipelines/{m.name}/baselines/v{m.version}/*"
     ]
     assert statements["UseEnvironmentKey"]["Resource"] == [env_key_arn(plan)]
     assert statements["DescribeOwnEndpoint"]["Resource"] == [

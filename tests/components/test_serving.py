@@ -27,7 +27,9 @@ SCALING_POLICY = "aws:appautoscaling/policy:Policy"
 SCHEDULED = "aws:appautoscaling/scheduledAction:ScheduledAction"
 ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 
-CASES = [(env, m.name) for env in ENVIRONMENTS for m in load_environment(env).models]
+CASES = [
+    (env, m.name) for env in ENVIRONMENTS for m in load_environment(env).models if m.serving.platform == "sagemaker"
+]
 
 
 def spec(env: str, model: str) -> tuple[LoadedEnvironment, Model]:
@@ -49,7 +51,11 @@ def env_key_arn(plan: Plan) -> str:
 def test_every_sagemaker_model_gets_one_endpoint_named_after_environment_and_model(plans: dict[str, Plan]) -> None:
     for env in ENVIRONMENTS:
         names = {r["name"]: r["inputs"]["name"] for r in resources_of(plans[env], ENDPOINT)}
-        assert names == {f"{m.name}-endpoint": f"{env}-{m.name}" for m in load_environment(env).models}
+        assert names == {
+            f"{m.name}-endpoint": f"{env}-{m.name}"
+            for m in load_environment(env).models
+            if m.serving.platform == "sagemaker"
+        }
 
 
 @pytest.mark.parametrize(("env", "model"), CASES)
@@ -119,9 +125,11 @@ def test_prod_runs_a_shadow_challenger_and_dev_serves_cheaply() -> None:
         assert isinstance(m.serving.rollout, AllAtOnce)
         assert m.serving.serverless is not None or m.serving.instance_count == 1
     assert any(m.serving.serverless for m in dev.models)
-    rollouts = {m.name: m.serving.rollout.strategy for m in prod.models}
+    rollouts = {m.name: m.serving.rollout.strategy for m in prod.models if m.serving.platform == "sagemaker"}
     assert rollouts == {"fraud-scoring": "canary", "transaction-anomaly": "linear"}
-    staging = {m.name: m.serving.rollout for m in load_environment("staging").models}
+    staging = {
+        m.name: m.serving.rollout for m in load_environment("staging").models if m.serving.platform == "sagemaker"
+    }
     assert {name: r.strategy for name, r in staging.items()} == rollouts
 
 
@@ -295,9 +303,10 @@ def test_execution_role_is_least_privilege(plans: dict[str, Plan], env: str, mod
 
     registry = loaded.registry
     bucket = artifact_bucket_name(registry.environment, registry.account_id, registry.region)
-    assert statements["ReadOwnModelArtifacts"]["Resource"] == [f"arn:aws:s3:::{bucket}/models/{m.registry_group}/*"]
+    # The prefix the model's training pipeline writes its model artifacts to (components/artifacts.py).
+    assert statements["ReadOwnModelArtifacts"]["Resource"] == [f"arn:aws:s3:::{bucket}/pipelines/{m.name}/models/*"]
     assert statements["ListOwnModelArtifacts"]["Condition"] == {
-        "StringLike": {"s3:prefix": [f"models/{m.registry_group}/*"]}
+        "StringLike": {"s3:prefix": [f"pipelines/{m.name}/models/*"]}
     }
     versions = [m.version] + ([m.serving.shadow.version] if m.serving.shadow else [])
     assert statements["DescribeServedModelPackages"]["Resource"] == [

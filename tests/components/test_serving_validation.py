@@ -462,11 +462,11 @@ def test_window_with_a_malformed_cron(check: Check) -> None:
 
 def test_kubernetes_served_models_skip_sagemaker_rules(edit_env: EditEnv, capsys: pytest.CaptureFixture[str]) -> None:
     def kubernetes(data: Any) -> None:
-        fraud(data)["platform"] = "kubernetes"
-        fraud(data)["instance_type"] = "not-a-sagemaker-type"
+        served = next(m for m in data["models"] if m["serving"].get("platform") == "kubernetes")
+        served["serving"]["instance_type"] = "not-a-sagemaker-type"
 
     root = edit_env("prod", kubernetes)
     assert main(["plan", "prod", "--root", str(root)]) == 0
     out = capsys.readouterr().out
-    assert "fraud-scoring-endpoint" not in out
+    assert "merchant-risk-endpoint" not in out
     assert "transaction-anomaly-endpoint" in out

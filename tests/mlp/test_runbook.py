@@ -20,7 +20,8 @@ from tests.conftest import ENVIRONMENTS, one_of, resources_of
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_committed_runbooks_are_current(plans: dict[str, Plan], env: str) -> None:
     wanted = render_runbooks(load_environment(env), plans[env])
-    assert sorted(wanted) == sorted(f"{m.name}.md" for m in load_environment(env).models)
+    served = [m for m in load_environment(env).models if m.serving.platform == "sagemaker"]
+    assert sorted(wanted) == sorted(f"{m.name}.md" for m in served)
     stale = stale_runbooks(runbook_dir(repo_root(), env), wanted)
     assert stale == [], f"docs/runbooks/{env} is stale ({', '.join(stale)}): run `uv run mlp runbook {env}`"
 
@@ -66,7 +67,7 @@ def test_prod_fraud_runbook_says_what_the_plan_deploys(plans: dict[str, Plan]) -
         "| `prod-fraud-scoring-cpu` | `/aws/sagemaker/Endpoints` CPUUtilization | Average | GreaterThan 85 | 5 min |",
         "| `prod-fraud-scoring-data-quality` | DataQuality | `cron(0 * ? * * *)` |",
         "| `prod-fraud-scoring-model-quality` | ModelQuality | `cron(0 * ? * * *)` |",
-        "under `models/fraud-scoring/v12/baseline/`",
+        "under `pipelines/fraud-scoring/baselines/v12/`",
         "| `prod-fraud-scoring-quality-recall` | `aws/sagemaker/Endpoints/model-metrics` recall | Maximum | "
         "LessThan 0.8",
         "#dashboards/dashboard/prod-fraud)",

@@ -1,0 +1,419 @@
+"""The training pipeline's definition, built with the sagemaker SDK v3 and without any AWS call.
+
+`build_definition(spec)` turns a `DefinitionSpec` (plain, hashable values) into the pipeline definition
+JSON. It runs inside `Output.all(...).apply(...)` in `components.pipelines` and only computes a string:
+it creates no resource and calls no AWS API:
+
+- the SDK gets a boto session whose credential chain is empty, so a request could not even be signed
+  (and the chain never queries instance metadata); the session's default bucket is given, so the SDK
+  never looks one up;
+- the SDK configuration is passed explicitly (telemetry off), so no user or admin config file changes
+  the output;
+- role validation is switched off for the build (`SAGEMAKER_VALIDATE_ROLE=false`) and the role is an ARN,
+  so the SDK never asks IAM about it;
+- processing code lives in S3 (configuration), so nothing is uploaded.
+
+`import sagemaker` takes seconds, so it happens inside `build_definition` only, and each distinct spec is
+built once per process (`functools.cache`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib.util
+import json
+import logging
+import os
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from components.config.training import Training
+
+# Step names: the order of the pipeline, and what tests and docs refer to.
+PREPARE_STEP = "PrepareFeatures"
+TRAIN_STEP = "Train"
+EVALUATE_STEP = "Evaluate"
+CHECK_STEP = "CheckMetric"
+REGISTER_STEP = "RegisterModel"
+FAIL_STEP = "MetricBelowThreshold"
+
+# Pipeline parameters: an execution may override them (e.g. a bigger instance for one run).
+PARAM_PROCESSING_INSTANCE = "ProcessingInstanceType"
+PARAM_TRAINING_INSTANCE = "TrainingInstanceType"
+PARAM_INPUT_DATA = "InputData"
+
+EVALUATION_REPORT = "evaluation.json"
+PREPROCESS_SCRIPT = "preprocess.py"
+EVALUATE_SCRIPT = "evaluate.py"
+
+
+@dataclass(frozen=True)
+class DefinitionSpec:
+    """Everything the definition depends on, as plain hashable values (so builds can be cached)."""
+
+    pipeline_name: str
+    """Name of the SageMaker pipeline (also the prefix of its job names)."""
+    region: str
+    """Region the pipeline runs in."""
+    role_arn: str
+    """Execution role of every step."""
+    bucket: str
+    """Artifact bucket: outputs, checkpoints and models go under `output_prefix`."""
+    output_prefix: str
+    """Key prefix (ending in '/') of everything the pipeline writes."""
+    input_uri: str
+    """Default S3 URI of the raw data (pipeline parameter InputData)."""
+    code_uri: str
+    """S3 URI (ending in '/') holding preprocess.py and evaluate.py."""
+    kms_key_arn: str
+    """Key that encrypts volumes and outputs."""
+    training_image: str
+    processing_image: str
+    training_instance_type: str
+    training_instance_count: int
+    processing_instance_type: str
+    volume_size_gb: int
+    spot: bool
+    max_runtime_seconds: int
+    max_wait_seconds: int
+    network_isolation: bool
+    subnet_ids: tuple[str, ...]
+    security_group_ids: tuple[str, ...]
+    hyperparameters: tuple[tuple[str, str], ...]
+    metric_name: str
+    metric_minimum: float
+    model_package_group: str
+    """Name or ARN of the model package group (an ARN when the registry is in another account)."""
+    environment: str
+    """Recorded on each registered version as customer metadata (`trained-in`)."""
+
+
+# The SDK configuration used for every build: explicit, so no config file on the machine changes the
+# definition, and with telemetry off (the SDK would otherwise send usage pings over HTTP).
+SDK_CONFIG: dict[str, Any] = {
+    "SchemaVersion": "1.0",
+    "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}},
+}
+
+
+def builtin_image_uri(framework: str, version: str, region: str) -> str:
+    """URI of an AWS built-in image, from the registries in the sagemaker SDK's bundled
+    `sagemaker/core/image_uri_config/<framework>.json` (read without importing sagemaker).
+
+    Raises ValueError naming what is available when the version or region is unknown.
+    """
+    config = _image_config(framework)
+    versions = config["training"]["versions"] if "training" in config else config["versions"]
+    if version not in versions:
+        raise ValueError(f"{framework} version {version!r} is not known; known versions: {', '.join(versions)}")
+    entry = versions[version]
+    registries: dict[str, str] = entry["registries"]
+    if region not in registries:
+        raise ValueError(f"the built-in {framework} {version} image is not published in {region}")
+    repository = entry["repository"]
+    domain = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    tag = f"{version}-cpu-py3" if framework == "sklearn" else version
+    return f"{registries[region]}.dkr.ecr.{region}.{domain}/{repository}:{tag}"
+
+
+@functools.cache
+def _image_config(framework: str) -> dict[str, Any]:
+    spec = importlib.util.find_spec("sagemaker")  # finds the package without importing it
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the sagemaker SDK is not installed")
+    path = Path(next(iter(spec.submodule_search_locations))) / "core" / "image_uri_config" / f"{framework}.json"
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+@functools.cache
+def build_definition(spec: DefinitionSpec) -> str:
+    """The pipeline definition JSON for `spec` (canonical: sorted keys), built with the sagemaker SDK."""
+    with _offline_sdk(spec.region):
+        raw = _build(spec)
+    return json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"))
+
+
+@contextlib.contextmanager
+def _offline_sdk(region: str) -> Iterator[None]:
+    """Quiet, validation-free SDK that cannot reach AWS, for the duration of one build; restores the
+    process's environment, logging and default boto3 session after.
+
+    Some SDK modules create boto3 clients from the default session at import time (e.g.
+    `sagemaker.ai_registry.air_hub`); with no credentials in the environment that would probe the
+    instance metadata endpoint over the network. The default session is swapped for an offline one
+    while the SDK is imported and used.
+    """
+    import boto3
+
+    overrides = {
+        "SAGEMAKER_VALIDATE_ROLE": "false",
+        # Some SDK code builds its own boto3.Session(): give it the region, and make sure its credential
+        # chain can never reach the instance metadata endpoint.
+        "AWS_DEFAULT_REGION": region,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    saved_env = {name: os.environ.get(name) for name in overrides}
+    os.environ.update(overrides)
+    previous_session = boto3.DEFAULT_SESSION
+    boto3.DEFAULT_SESSION = _offline_boto_session(region)
+    # The SDK re-validates its config against its JSON Schema (checking the schema itself first) on every
+    # config lookup: ~0.35 s each, about 90 lookups per definition (profiled). Ours is a constant, so it is
+    # validated once per process and the lookups skip it.
+    from sagemaker.core.config.config_manager import SageMakerConfig
+
+    previous_validate = SageMakerConfig.__dict__["validate_sagemaker_config"]
+    SageMakerConfig.validate_sagemaker_config = staticmethod(_validate_sdk_config)
+    # The SDK logs (and warns) at length about what a pipeline session skips; a plan shows none of it.
+    disabled = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logging.disable(disabled)
+        SageMakerConfig.validate_sagemaker_config = previous_validate
+        boto3.DEFAULT_SESSION = previous_session
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _validate_sdk_config(sagemaker_config: dict[str, Any] | None = None) -> None:
+    """The SDK's config validation, done once for our constant SDK_CONFIG and every time for anything else."""
+    from sagemaker.core.config.config_manager import SAGEMAKER_PYTHON_SDK_CONFIG_SCHEMA
+
+    if sagemaker_config == SDK_CONFIG:
+        _validate_constant_config_once()
+        return
+    import jsonschema
+
+    jsonschema.validate(sagemaker_config, SAGEMAKER_PYTHON_SDK_CONFIG_SCHEMA)
+
+
+@functools.cache
+def _validate_constant_config_once() -> None:
+    import jsonschema
+    from sagemaker.core.config.config_manager import SAGEMAKER_PYTHON_SDK_CONFIG_SCHEMA
+
+    jsonschema.validate(SDK_CONFIG, SAGEMAKER_PYTHON_SDK_CONFIG_SCHEMA)
+
+
+def _offline_boto_session(region: str) -> Any:
+    """A boto3 session that cannot call AWS: its credential chain is empty, so nothing is looked up
+    (no files, no instance metadata) and no request could be signed."""
+    import boto3
+    import botocore.credentials
+    import botocore.session
+
+    core = botocore.session.Session()
+    core.register_component("credential_provider", botocore.credentials.CredentialResolver(providers=[]))
+    return boto3.Session(botocore_session=core, region_name=region)
+
+
+def _session(region: str, bucket: str) -> Any:
+    """The SDK session of a build: offline boto session, known default bucket, explicit SDK config."""
+    from sagemaker.core.workflow.pipeline_context import PipelineSession
+
+    return PipelineSession(
+        boto_session=_offline_boto_session(region), default_bucket=bucket, sagemaker_config=SDK_CONFIG
+    )
+
+
+def _build(spec: DefinitionSpec) -> str:
+    from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
+    from sagemaker.core.network import NetworkConfig
+    from sagemaker.core.processing import ProcessingInput, ProcessingOutput, ScriptProcessor
+    from sagemaker.core.shapes import ProcessingS3Input, ProcessingS3Output
+    from sagemaker.core.training.configs import (
+        CheckpointConfig,
+        Compute,
+        InputData,
+        Networking,
+        OutputDataConfig,
+        StoppingCondition,
+    )
+    from sagemaker.core.workflow.conditions import ConditionGreaterThanOrEqualTo
+    from sagemaker.core.workflow.execution_variables import ExecutionVariables
+    from sagemaker.core.workflow.functions import Join, JsonGet
+    from sagemaker.core.workflow.parameters import ParameterString
+    from sagemaker.core.workflow.properties import PropertyFile
+    from sagemaker.mlops.workflow import ConditionStep, FailStep, ModelStep, Pipeline, ProcessingStep, TrainingStep
+    from sagemaker.serve.model_builder import ModelBuilder
+    from sagemaker.train.model_trainer import ModelTrainer
+
+    session = _session(spec.region, spec.bucket)
+    base = f"s3://{spec.bucket}/{spec.output_prefix}".rstrip("/")
+    processing_instance = ParameterString(PARAM_PROCESSING_INSTANCE, default_value=spec.processing_instance_type)
+    training_instance = ParameterString(PARAM_TRAINING_INSTANCE, default_value=spec.training_instance_type)
+    input_data = ParameterString(PARAM_INPUT_DATA, default_value=spec.input_uri)
+    vpc = bool(spec.subnet_ids)
+
+    def processor() -> Any:
+        return ScriptProcessor(
+            role=spec.role_arn,
+            image_uri=spec.processing_image,
+            command=["python3"],
+            instance_count=1,
+            instance_type=processing_instance,
+            volume_size_in_gb=spec.volume_size_gb,
+            volume_kms_key=spec.kms_key_arn,
+            output_kms_key=spec.kms_key_arn,
+            base_job_name=spec.pipeline_name,
+            sagemaker_session=session,
+            network_config=NetworkConfig(
+                enable_network_isolation=spec.network_isolation,
+                subnets=list(spec.subnet_ids) if vpc else None,
+                security_group_ids=list(spec.security_group_ids) if vpc else None,
+            ),
+        )
+
+    def s3_input(name: str, uri: Any) -> Any:
+        return ProcessingInput(
+            input_name=name,
+            s3_input=ProcessingS3Input(
+                s3_uri=uri, local_path=f"/opt/ml/processing/{name}", s3_data_type="S3Prefix", s3_input_mode="File"
+            ),
+        )
+
+    def s3_output(name: str) -> Any:
+        # One folder per execution, so runs never overwrite each other's data.
+        uri = Join(on="/", values=[base, ExecutionVariables.PIPELINE_EXECUTION_ID, name])
+        return ProcessingOutput(
+            output_name=name,
+            s3_output=ProcessingS3Output(
+                s3_uri=uri, local_path=f"/opt/ml/processing/{name}", s3_upload_mode="EndOfJob"
+            ),
+        )
+
+    prepare = ProcessingStep(
+        name=PREPARE_STEP,
+        step_args=processor().run(
+            code=spec.code_uri + PREPROCESS_SCRIPT,
+            inputs=[s3_input("raw", input_data)],
+            outputs=[s3_output("train"), s3_output("validation"), s3_output("test")],
+        ),
+    )
+
+    def prepared(name: str) -> Any:
+        return prepare.properties.ProcessingOutputConfig.Outputs[name].S3Output.S3Uri
+
+    trainer = ModelTrainer(
+        sagemaker_session=session,
+        role=spec.role_arn,
+        training_image=spec.training_image,
+        base_job_name=spec.pipeline_name,
+        compute=Compute(
+            instance_type=training_instance,
+            instance_count=spec.training_instance_count,
+            volume_size_in_gb=spec.volume_size_gb,
+            volume_kms_key_id=spec.kms_key_arn,
+            enable_managed_spot_training=spec.spot,
+        ),
+        stopping_condition=StoppingCondition(
+            max_runtime_in_seconds=spec.max_runtime_seconds,
+            max_wait_time_in_seconds=spec.max_wait_seconds if spec.spot else None,
+        ),
+        networking=Networking(
+            enable_network_isolation=spec.network_isolation,
+            subnets=list(spec.subnet_ids) if vpc else None,
+            security_group_ids=list(spec.security_group_ids) if vpc else None,
+        ),
+        # components/artifacts.model_artifacts_prefix: serving reads exactly this prefix.
+        output_data_config=OutputDataConfig(s3_output_path=f"{base}/models", kms_key_id=spec.kms_key_arn),
+        # Spot training resumes from the last checkpoint after an interruption.
+        checkpoint_config=CheckpointConfig(s3_uri=f"{base}/checkpoints") if spec.spot else None,
+        hyperparameters=dict(spec.hyperparameters),
+    )
+    train = TrainingStep(
+        name=TRAIN_STEP,
+        step_args=trainer.train(
+            input_data_config=[
+                InputData(channel_name="train", data_source=prepared("train"), content_type="text/csv"),
+                InputData(channel_name="validation", data_source=prepared("validation"), content_type="text/csv"),
+            ]
+        ),
+    )
+    model_data = train.properties.ModelArtifacts.S3ModelArtifacts
+
+    report = PropertyFile(name="EvaluationReport", output_name="evaluation", path=EVALUATION_REPORT)
+    evaluate = ProcessingStep(
+        name=EVALUATE_STEP,
+        step_args=processor().run(
+            code=spec.code_uri + EVALUATE_SCRIPT,
+            inputs=[s3_input("model", model_data), s3_input("test", prepared("test"))],
+            outputs=[s3_output("evaluation")],
+        ),
+        property_files=[report],
+    )
+    evaluation_uri = evaluate.properties.ProcessingOutputConfig.Outputs["evaluation"].S3Output.S3Uri
+    metric = JsonGet(step_name=EVALUATE_STEP, property_file=report, json_path=f"metrics.{spec.metric_name}.value")
+
+    builder = ModelBuilder(
+        image_uri=spec.training_image,
+        s3_model_data_url=model_data,
+        sagemaker_session=session,
+        role_arn=spec.role_arn,
+        dependencies={},  # nothing to package: the image serves the model artifact as it is
+    )
+    register = ModelStep(
+        name=REGISTER_STEP,
+        step_args=builder.register(
+            model_package_group_name=spec.model_package_group,
+            approval_status="PendingManualApproval",
+            content_types=["text/csv"],
+            response_types=["text/csv"],
+            model_metrics=ModelMetrics(
+                model_statistics=MetricsSource(
+                    s3_uri=Join(on="/", values=[evaluation_uri, EVALUATION_REPORT]), content_type="application/json"
+                )
+            ),
+            customer_metadata_properties={"trained-in": spec.environment, "pipeline": spec.pipeline_name},
+        ),
+    )
+    fail = FailStep(
+        name=FAIL_STEP,
+        error_message=Join(
+            on=" ",
+            values=[f"{spec.metric_name} is below the threshold {spec.metric_minimum}: got", metric],
+        ),
+    )
+    check = ConditionStep(
+        name=CHECK_STEP,
+        conditions=[ConditionGreaterThanOrEqualTo(left=metric, right=spec.metric_minimum)],
+        if_steps=[register],
+        else_steps=[fail],
+    )
+    pipeline = Pipeline(
+        name=spec.pipeline_name,
+        parameters=[processing_instance, training_instance, input_data],
+        steps=[prepare, train, evaluate, check],
+        sagemaker_session=session,
+        pipeline_experiment_config=None,
+    )
+    definition: str = pipeline.definition()
+    return definition
+
+
+def image_problems(region: str, training: Training) -> list[tuple[str, str]]:
+    """(field, message) for built-in image versions the SDK does not know or does not publish in region."""
+    found: list[tuple[str, str]] = []
+    for field, framework, version, own in (
+        ("xgboost_version", "xgboost", training.xgboost_version, training.image),
+        ("sklearn_version", "sklearn", training.sklearn_version, training.processing_image),
+    ):
+        if own is not None:
+            continue  # the team's own image replaces the built-in one
+        try:
+            builtin_image_uri(framework, version, region)
+        except ValueError as exc:
+            found.append((field, f"{exc}; pick a listed version, or set your own image"))
+    return found

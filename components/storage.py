@@ -1,0 +1,120 @@
+"""Private S3 buckets: the one way this platform makes a bucket."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.base import PlatformComponent
+from components.tagging import CostTags
+
+
+@dataclass(frozen=True)
+class PrivateBucketArgs:
+    """Inputs of `PrivateBucket`. Every bucket is KMS-encrypted, private, owner-enforced and TLS-only."""
+
+    bucket_name: str
+    """Physical bucket name (from components.naming with the S3_BUCKET rule)."""
+    kms_key_arn: pulumi.Input[str]
+    """The environment's customer-managed key; S3 Bucket Keys are on to cut KMS request costs."""
+    protect: bool
+    """Protect the bucket from deletion (stateful data)."""
+    versioned: bool
+    """Keep object versions (artifacts: yes; data that must expire, such as captured payloads: no)."""
+    expire_after_days: int | None = None
+    """Delete objects this many days after creation (customer data that must not be kept)."""
+
+
+class PrivateBucket(PlatformComponent):
+    """An S3 bucket with encryption, public access block, ownership controls, TLS-only policy and,
+    optionally, versioning and an expiry rule — the children keep the bucket's name as their prefix."""
+
+    bucket: aws.s3.Bucket
+
+    def __init__(
+        self, name: str, args: PrivateBucketArgs, tags: CostTags, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("mlplatform:storage:PrivateBucket", name, tags, opts)
+        self.bucket = aws.s3.Bucket(name, bucket=args.bucket_name, opts=self.child_opts(protect=args.protect))
+        bucket_opts = self.child_opts(depends_on=[self.bucket])
+        aws.s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            bucket=self.bucket.id,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=bucket_opts,
+        )
+        aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access",
+            bucket=self.bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=bucket_opts,
+        )
+        if args.versioned:
+            aws.s3.BucketVersioning(
+                f"{name}-versioning",
+                bucket=self.bucket.id,
+                versioning_configuration={"status": "Enabled"},
+                opts=bucket_opts,
+            )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption",
+            bucket=self.bucket.id,
+            rules=[
+                {
+                    "apply_server_side_encryption_by_default": {
+                        "sse_algorithm": "aws:kms",
+                        "kms_master_key_id": args.kms_key_arn,
+                    },
+                    "bucket_key_enabled": True,
+                }
+            ],
+            opts=bucket_opts,
+        )
+        if args.expire_after_days is not None:
+            aws.s3.BucketLifecycleConfiguration(
+                f"{name}-expiry",
+                bucket=self.bucket.id,
+                rules=[
+                    {
+                        "id": "expire-objects",
+                        "status": "Enabled",
+                        "filter": {"prefix": ""},
+                        "expiration": {"days": args.expire_after_days},
+                        "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
+                    }
+                ],
+                opts=bucket_opts,
+            )
+        aws.s3.BucketPolicy(
+            f"{name}-tls-only",
+            bucket=self.bucket.id,
+            policy=self.bucket.arn.apply(tls_only_policy),
+            opts=bucket_opts,
+        )
+        self.register_outputs({"bucketName": self.bucket.bucket, "bucketArn": self.bucket.arn})
+
+
+def tls_only_policy(bucket_arn: str) -> str:
+    """Deny any request that does not use TLS (the aws:SecureTransport condition)."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ],
+        },
+        sort_keys=True,
+    )

@@ -1,0 +1,291 @@
+"""`mlp cost ENV`: the monthly estimate of an environment, its change against a git revision, the actual
+spend from Cost Explorer, and the refresh of the committed prices."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from components.errors import InputError, Problem
+from components.loader import load_environment
+from mlp.cost import (
+    Assumptions,
+    Estimate,
+    ServerlessTraffic,
+    estimate,
+    render_delta_markdown,
+    render_delta_text,
+    render_text,
+    to_json,
+)
+from mlp.plan import Plan, build_plan
+
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "cost",
+        help="estimate an environment's monthly cost from its plan (or compare, or read actual spend)",
+        description=(
+            "Estimate the monthly cost of an environment from its plan document and the committed prices, "
+            "grouped by team, cost center and model. Unknown prices are shown as unknown, never as zero."
+        ),
+    )
+    parser.add_argument("env", help="environment name: environments/<env>.yaml")
+    parser.add_argument("--json", action="store_true", help="print the estimate as JSON")
+    parser.add_argument("--root", type=Path, default=None, help="directory holding environments/ (default: this repo)")
+    parser.add_argument("--plan", type=Path, default=None, help="read this plan document (mlp plan --json) instead")
+    parser.add_argument("--prices", type=Path, default=None, help="price data file (default: mlp/data/prices.json)")
+    parser.add_argument(
+        "--against",
+        metavar="GIT_REF",
+        help="plan the environment at this git revision too and report the monthly change by team and model",
+    )
+    parser.add_argument("--markdown", action="store_true", help="with --against: a Markdown table for a PR comment")
+    parser.add_argument("--repo", type=Path, default=None, help="with --against: the git work tree (default: cwd)")
+    parser.add_argument("--actual", action="store_true", help="read the actual spend by team from Cost Explorer")
+    parser.add_argument("--month", help="with --actual: the month, YYYY-MM")
+    parser.add_argument(
+        "--refresh-prices",
+        action="store_true",
+        help="update the price file from the AWS Price List API for the instance types ENV uses (needs credentials)",
+    )
+    parser.set_defaults(func=run)
+
+
+def plan_for(env: str, root: Path | None, plan_file: Path | None) -> Plan:
+    """The plan document of a file when given, else the environment planned now."""
+    if plan_file is None:
+        return build_plan(env, root)
+    try:
+        plan: Plan = json.loads(plan_file.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError([Problem(str(plan_file), "", f"cannot read the plan document: {exc}")]) from None
+    if not isinstance(plan, dict) or not isinstance(plan.get("resources"), list):
+        raise InputError([Problem(str(plan_file), "resources", "not a plan document: it needs a resources list")])
+    return plan
+
+
+def assumptions_for(env: str, root: Path | None) -> Assumptions:
+    spec = load_environment(env, root)
+    return Assumptions(
+        spot_savings_percent=spec.finops.spot_savings_assumption_percent,
+        serverless={
+            u.model: ServerlessTraffic(u.monthly_requests, u.mean_duration_ms, u.mean_payload_kb)
+            for u in spec.finops.serverless_usage
+        },
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from mlp.pricing import load_prices
+
+    if (args.markdown or args.repo) and not args.against:
+        raise InputError([Problem("command line", "--markdown", "--markdown and --repo need --against GIT_REF")])
+    if args.month and not args.actual:
+        raise InputError([Problem("command line", "--month", "--month needs --actual")])
+    prices = load_prices(args.prices)
+    assumptions = assumptions_for(args.env, args.root)
+
+    if args.against:
+        repo = work_tree_root(args.repo or Path.cwd())
+        before = estimate(plan_at_revision(repo, args.against, args.env), prices, assumptions)
+        after = estimate(plan_in_directory(repo, args.env), prices, assumptions)
+        render = render_delta_markdown if args.markdown else render_delta_text
+        sys.stdout.write(render(before, after, args.against))
+        return 0
+
+    plan = plan_for(args.env, args.root, args.plan)
+    if args.refresh_prices:
+        return refresh_prices(plan, prices)
+    est = estimate(plan, prices, assumptions)
+    if args.actual:
+        return report_actual(est, args.month, args.json)
+    if args.json:
+        sys.stdout.write(json.dumps(to_json(est), indent=2, sort_keys=True) + "\n")
+    else:
+        sys.stdout.write(render_text(est))
+    return 0
+
+
+# --- plans of git revisions -------------------------------------------------------------------------------
+
+
+def plan_in_directory(directory: Path, env: str) -> Plan:
+    """Plan ENV with the code and files of `directory` (a checkout), in a subprocess.
+
+    The checkout's own `mlp.cli` plans its own files: PYTHONPATH puts the checkout first, so its packages
+    win over the installed ones. Runs offline under the mocks, like `mlp plan`.
+    """
+    environ = {**os.environ, "PYTHONPATH": str(directory)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "mlp.cli", "plan", env, "--json"],
+        cwd=directory,
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    # Exit 1 means planned with policy violations: the plan document is complete and its cost still counts.
+    if proc.returncode not in (0, 1) or not proc.stdout.strip():
+        detail = (proc.stderr.strip() or proc.stdout.strip()).splitlines()[-5:]
+        raise InputError(
+            [Problem(str(directory), "", f"planning {env} there failed (exit {proc.returncode}): {' | '.join(detail)}")]
+        )
+    plan: Plan = json.loads(proc.stdout)
+    return plan
+
+
+def work_tree_root(path: Path) -> Path:
+    """The top directory of the git work tree holding `path`."""
+    top = _git(path, "rev-parse", "--show-toplevel")
+    if not top:
+        raise InputError([Problem(str(path), "--repo", "not inside a git work tree: run from the repository")])
+    return Path(top)
+
+
+def plan_at_revision(repo: Path, ref: str, env: str) -> Plan:
+    """Plan ENV as it was at `ref`: a temporary `git worktree`, planned by that revision's code."""
+    resolved = _git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    if resolved is None:
+        raise InputError([Problem(str(repo), "--against", f"{ref!r} is not a commit in this repository")])
+    with tempfile.TemporaryDirectory(prefix="mlp-cost-") as tmp:
+        tree = Path(tmp) / "tree"
+        if _git(repo, "worktree", "add", "--detach", "--quiet", str(tree), resolved) is None:
+            raise InputError([Problem(str(repo), "--against", f"could not check out {ref} in a temporary worktree")])
+        try:
+            if not (tree / "environments" / f"{env}.yaml").is_file():
+                # The environment is new in the working tree: before, nothing was deployed.
+                return {"project": "ml-platform", "stack": env, "resources": []}
+            return plan_in_directory(tree, env)
+        finally:
+            _git(repo, "worktree", "remove", "--force", str(tree))
+
+
+def _git(repo: Path, *args: str) -> str | None:
+    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=False)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+# --- actual spend --------------------------------------------------------------------------------------
+
+
+def month_period(month: str | None) -> tuple[str, str]:
+    """Start (inclusive) and end (exclusive) dates of a YYYY-MM month, as Cost Explorer takes them."""
+    match = MONTH.match(month or "")
+    if not match:
+        raise InputError([Problem("command line", "--month", f"{month!r} is not a month: write YYYY-MM, e.g. 2026-10")])
+    year, mon = int(match.group(1)), int(match.group(2))
+    end = f"{year + 1}-01-01" if mon == 12 else f"{year}-{mon + 1:02d}-01"
+    return f"{year}-{mon:02d}-01", end
+
+
+def actual_by_team(client: Any, start: str, end: str) -> dict[str, float]:
+    """Unblended cost per value of the `team` tag ("(untagged)" for spend without it), from Cost Explorer."""
+    totals: dict[str, float] = {}
+    kwargs: dict[str, Any] = {
+        "TimePeriod": {"Start": start, "End": end},
+        "Granularity": "MONTHLY",
+        "Metrics": ["UnblendedCost"],
+        "GroupBy": [{"Type": "TAG", "Key": "team"}],
+    }
+    while True:
+        page = client.get_cost_and_usage(**kwargs)
+        for period in page.get("ResultsByTime", []):
+            for group in period.get("Groups", []):
+                key = group["Keys"][0]
+                team = key.split("$", 1)[1] if "$" in key else key
+                amount = float(group["Metrics"]["UnblendedCost"]["Amount"])
+                totals[team or "(untagged)"] = totals.get(team or "(untagged)", 0.0) + amount
+        token = page.get("NextPageToken")
+        if not token:
+            return totals
+        kwargs["NextPageToken"] = token
+
+
+def report_actual(est: Estimate, month: str | None, as_json: bool, client: Any = None) -> int:
+    import boto3
+
+    start, end = month_period(month)
+    client = client or boto3.client("ce", region_name="us-east-1")
+    actual = actual_by_team(client, start, end)
+    estimated = est.by("team")
+    rows = []
+    for team in sorted(set(actual) | set(estimated)):
+        total = estimated.get(team)
+        est_value: float | str = "unknown"
+        if total is not None and total.complete:
+            est_value = round(total.low, 2) if total.low == total.high else f"{total.low:.2f}..{total.high:.2f}"
+        rows.append({"team": team, "actual_usd": round(actual.get(team, 0.0), 2), "estimated_usd": est_value})
+    if as_json:
+        out = {"stack": est.stack, "month": month, "period": {"start": start, "end": end}, "teams": rows}
+        sys.stdout.write(json.dumps(out, indent=2, sort_keys=True) + "\n")
+        return 0
+    lines = [f"Actual spend of {est.stack} in {month} (Cost Explorer, unblended, by tag team) vs estimate, USD", ""]
+    lines.append(f"  {'Team':<20}{'Actual':>14}{'Estimated/month':>22}")
+    for row in rows:
+        estimated_text = row["estimated_usd"]
+        if isinstance(estimated_text, float):
+            estimated_text = f"{estimated_text:,.2f}"
+        lines.append(f"  {row['team']:<20}{row['actual_usd']:>14,.2f}{estimated_text!s:>22}")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+# --- price refresh -------------------------------------------------------------------------------------
+
+
+def instance_types_of(plan: Plan) -> set[str]:
+    """Hosting and training instance types the plan uses (endpoint variants and pipeline training steps)."""
+    from mlp.cost import ENDPOINT_CONFIG, PIPELINE
+
+    found: set[str] = set()
+    for r in plan["resources"]:
+        if r["type"] == ENDPOINT_CONFIG:
+            for field in ("productionVariants", "shadowProductionVariants"):
+                found |= {str(v["instanceType"]) for v in r["inputs"].get(field) or [] if v.get("instanceType")}
+        elif r["type"] == PIPELINE:
+            try:
+                doc = json.loads(r["inputs"].get("pipelineDefinition") or "{}")
+            except ValueError:
+                continue
+            params = {p.get("Name"): p.get("DefaultValue") for p in doc.get("Parameters", [])}
+            for step in doc.get("Steps", []):
+                value = step.get("Arguments", {}).get("ResourceConfig", {}).get("InstanceType")
+                if isinstance(value, dict):
+                    value = params.get(str(value.get("Get", "")).removeprefix("Parameters."))
+                if isinstance(value, str):
+                    found.add(value)
+    return found
+
+
+def refresh_prices(plan: Plan, prices: Any, client: Any = None) -> int:
+    import boto3
+
+    from mlp.cost import plan_region
+    from mlp.pricing import fetch_sagemaker_prices, save_prices
+
+    region = plan_region(plan)
+    instances = instance_types_of(plan)
+    if not instances:
+        sys.stdout.write("the plan uses no SageMaker instance types; nothing to refresh\n")
+        return 0
+    # The Price List API (api.pricing) has endpoints in us-east-1, eu-central-1 and ap-south-1 only (botocore
+    # data/endpoints.json); any of them prices every region.
+    client = client or boto3.client("pricing", region_name="us-east-1")
+    found, notes = fetch_sagemaker_prices(client, region, instances)
+    save_prices(prices, found)
+    for price in found:
+        sys.stdout.write(f"{price.label}: {price.usd_per_unit} USD per {price.unit} ({price.source})\n")
+    for note in notes:
+        sys.stdout.write(f"! {note}\n")
+    sys.stdout.write(f"wrote {len(found)} prices to {prices.path}\n")
+    return 0

@@ -1,0 +1,671 @@
+"""Monthly cost estimate of a plan document, grouped by team, cost center and model.
+
+The estimate reads resources by their engine (camelCase) inputs as the pulumi-aws SDK defines them:
+
+- `aws:sagemaker/endpointConfiguration:EndpointConfiguration` productionVariants[] and
+  shadowProductionVariants[] (instanceType, initialInstanceCount, serverlessConfig.memorySizeInMb), billed
+  only when an `aws:sagemaker/endpoint:Endpoint` uses the configuration;
+- `aws:appautoscaling/target:Target` (resourceId `endpoint/<name>/variant/<variant>`, minCapacity,
+  maxCapacity): an autoscaled variant costs min..max instances;
+- `aws:sagemaker/pipeline:Pipeline` pipelineDefinition (JSON): Training steps' ResourceConfig,
+  StoppingCondition and EnableManagedSpotTraining; runs per month from the `aws:scheduler/schedule:Schedule`
+  that targets the pipeline (scheduleExpression);
+- `aws:kms/key:Key`: the customer managed keys' monthly fee.
+
+A value that is missing or unpriced makes the line "unknown"; nothing is ever counted as zero for lack of a
+price. Usage-based charges (storage, requests, data transfer, logs) are not estimated.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from mlp.plan import Plan
+from mlp.pricing import HOSTING, KMS_KEY, SERVERLESS_COMPUTE, SERVERLESS_DATA, TRAINING, Price, PriceBook
+
+ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
+ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
+SCALING_TARGET = "aws:appautoscaling/target:Target"
+PIPELINE = "aws:sagemaker/pipeline:Pipeline"
+SCHEDULE = "aws:scheduler/schedule:Schedule"
+KMS_KEY_TYPE = "aws:kms/key:Key"
+
+UNKNOWN = "unknown"
+SHARED = "(shared)"
+UNTAGGED = "(untagged)"
+GROUPS = ("team", "cost_center", "model")
+
+
+@dataclass(frozen=True)
+class ServerlessTraffic:
+    """Expected traffic of one model's serverless endpoint (from the environment file)."""
+
+    monthly_requests: int
+    mean_duration_ms: float
+    mean_payload_kb: float = 0
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """What the environment file says about usage the plan cannot know."""
+
+    spot_savings_percent: int = 0
+    serverless: Mapping[str, ServerlessTraffic] = field(default_factory=dict)
+    """Per model name."""
+
+
+@dataclass(frozen=True)
+class Owner:
+    team: str
+    cost_center: str
+    model: str
+
+    @classmethod
+    def of(cls, *resources: Mapping[str, Any]) -> Owner:
+        """From the first resource that carries cost tags."""
+        for resource in resources:
+            tags = resource.get("inputs", {}).get("tags")
+            if isinstance(tags, Mapping) and tags.get("team"):
+                return cls(str(tags["team"]), str(tags.get("cost-center", UNTAGGED)), str(tags.get("model", SHARED)))
+        return cls(UNTAGGED, UNTAGGED, SHARED)
+
+
+@dataclass(frozen=True)
+class LineItem:
+    """One billed thing: what it is, who pays, and its monthly cost (None = unknown)."""
+
+    key: str
+    """Stable identity across revisions: the resource's URN and the part of it (variant, training step)."""
+    resource: str
+    category: str
+    owner: Owner
+    description: str
+    low: float | None
+    high: float | None
+    prices: tuple[Price, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def known(self) -> bool:
+        return self.low is not None and self.high is not None
+
+
+@dataclass(frozen=True)
+class Total:
+    low: float
+    high: float
+    unknown: tuple[str, ...]
+    """Resources whose cost is unknown (so the total is only the known part)."""
+
+    @property
+    def complete(self) -> bool:
+        return not self.unknown
+
+
+@dataclass(frozen=True)
+class Estimate:
+    stack: str
+    region: str
+    hours_per_month: float
+    hours_source: str
+    items: tuple[LineItem, ...]
+    rollouts: tuple[str, ...]
+    assumptions: tuple[str, ...]
+
+    def total(self, items: Iterable[LineItem] | None = None) -> Total:
+        chosen = list(self.items if items is None else items)
+        return Total(
+            low=sum(i.low for i in chosen if i.low is not None and i.high is not None),
+            high=sum(i.high for i in chosen if i.low is not None and i.high is not None),
+            unknown=tuple(sorted({i.resource for i in chosen if not i.known})),
+        )
+
+    def by(self, group: str) -> dict[str, Total]:
+        keys = sorted({getattr(i.owner, group) for i in self.items})
+        return {k: self.total(i for i in self.items if getattr(i.owner, group) == k) for k in keys}
+
+
+@dataclass(frozen=True)
+class _Context:
+    region: str
+    prices: PriceBook
+    assumptions: Assumptions
+
+
+def estimate(plan: Plan, prices: PriceBook, assumptions: Assumptions | None = None) -> Estimate:
+    """The monthly estimate of a plan document."""
+    assumptions = assumptions or Assumptions()
+    region = plan_region(plan)
+    hours = prices.hours_per_month
+    ctx = _Context(region, prices, assumptions)
+    resources: list[dict[str, Any]] = plan["resources"]
+    items: list[LineItem] = []
+    rollouts: list[str] = []
+    notes = [
+        f"{hours:g} hours per month ({prices.hours_source}).",
+        "Prices are on-demand list prices from " + prices.path.name + "; usage-based charges (storage, requests, "
+        "data transfer, logs) are not estimated.",
+    ]
+
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for r in resources:
+        by_type.setdefault(r["type"], []).append(r)
+
+    targets = {
+        str(t["inputs"].get("resourceId")): t
+        for t in by_type.get(SCALING_TARGET, [])
+        if t["inputs"].get("serviceNamespace", "sagemaker") == "sagemaker"
+    }
+    for endpoint in by_type.get(ENDPOINT, []):
+        config = _config_of(endpoint, by_type.get(ENDPOINT_CONFIG, []))
+        if config is None:
+            continue
+        endpoint_name = str(endpoint["inputs"].get("name") or endpoint["name"])
+        owner = Owner.of(config, endpoint)
+        fleet: list[LineItem] = []
+        for category, field_name in (("endpoint", "productionVariants"), ("shadow", "shadowProductionVariants")):
+            for variant in config["inputs"].get(field_name) or []:
+                target = targets.get(f"endpoint/{endpoint_name}/variant/{variant.get('variantName')}")
+                item = _variant_item(ctx, config, variant, category, owner=owner, target=target)
+                items.append(item)
+                if category == "endpoint" and "serverlessConfig" not in variant:
+                    fleet.append(item)
+        # A blue/green rollout provisions a new fleet as large as the current one (at most its maximum).
+        fleet_hourly = None if any(i.high is None for i in fleet) else sum(i.high or 0.0 for i in fleet) / hours
+        rollout = _rollout_note(endpoint, endpoint_name, fleet_hourly)
+        if rollout:
+            rollouts.append(rollout)
+
+    schedules = by_type.get(SCHEDULE, [])
+    for pipeline in by_type.get(PIPELINE, []):
+        items.extend(_pipeline_items(ctx, pipeline, schedules))
+    if assumptions.spot_savings_percent:
+        notes.append(
+            f"Training with managed spot is assumed to cost {assumptions.spot_savings_percent}% less than "
+            "on-demand (finops.spot_savings_assumption_percent); the real saving varies."
+        )
+    else:
+        notes.append("Training with managed spot is shown at the on-demand price (no spot saving assumed).")
+    notes.append("Training runs are upper bounds: each run is assumed to use its full MaxRuntimeInSeconds.")
+
+    for key in by_type.get(KMS_KEY_TYPE, []):
+        price = prices.lookup(region, KMS_KEY, "customer-managed-key")
+        cost = price.usd_per_unit if price else None
+        items.append(
+            LineItem(
+                key=key["urn"],
+                resource=key["name"],
+                category="fixed",
+                owner=Owner.of(key),
+                description="customer managed KMS key, 1 key-month"
+                + (
+                    " (each automatic rotation adds a key-month, not included)"
+                    if key["inputs"].get("enableKeyRotation")
+                    else ""
+                ),
+                low=cost,
+                high=cost,
+                prices=(price,) if price else (),
+                notes=() if price else (f"no price for {KMS_KEY} customer-managed-key in {region}",),
+            )
+        )
+    return Estimate(
+        stack=str(plan.get("stack", "")),
+        region=region,
+        hours_per_month=hours,
+        hours_source=prices.hours_source,
+        items=tuple(sorted(items, key=lambda i: (i.owner.team, i.owner.model, i.resource, i.key))),
+        rollouts=tuple(rollouts),
+        assumptions=tuple(notes),
+    )
+
+
+def plan_region(plan: Plan) -> str:
+    """The region of the plan's AWS provider (the environment's region)."""
+    regions = {
+        str(r["inputs"].get("region"))
+        for r in plan["resources"]
+        if r["type"] == "pulumi:providers:aws" and r["inputs"].get("region")
+    }
+    return regions.pop() if len(regions) == 1 else UNKNOWN
+
+
+def _config_of(endpoint: dict[str, Any], configs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    wanted = endpoint["inputs"].get("endpointConfigName")
+    for config in configs:
+        if config["urn"] in endpoint.get("dependencies", []) or wanted in (
+            config["inputs"].get("name"),
+            config["name"],
+        ):
+            return config
+    return None
+
+
+def _variant_item(
+    ctx: _Context,
+    config: dict[str, Any],
+    variant: Mapping[str, Any],
+    category: str,
+    *,
+    owner: Owner,
+    target: dict[str, Any] | None,
+) -> LineItem:
+    region, prices = ctx.region, ctx.prices
+    name = str(variant.get("variantName") or "variant")
+    key = f"{config['urn']}/{category}/{name}"
+    label = "shadow variant" if category == "shadow" else "variant"
+    serverless = variant.get("serverlessConfig")
+    if serverless:
+        return _serverless_item(ctx, LineItem(key, config["name"], "serverless", owner, "", None, None), serverless)
+    instance = str(variant.get("instanceType") or "")
+    if not instance:
+        return LineItem(key, config["name"], category, owner, f"{label} {name}: no instance type", None, None)
+    initial = int(variant.get("initialInstanceCount") or 1)
+    low_count, high_count = initial, initial
+    scaling = ""
+    if target is not None:
+        low_count = int(target["inputs"].get("minCapacity", initial))
+        high_count = int(target["inputs"].get("maxCapacity", initial))
+        scaling = f" (autoscaling {low_count}..{high_count}, {initial} at creation)"
+    hours = prices.hours_per_month
+    count = f"{low_count}" if low_count == high_count else f"{low_count}..{high_count}"
+    description = f"{label} {name}: {count} x {instance} x {hours:g} h{scaling}"
+    price = prices.lookup(region, HOSTING, instance)
+    if price is None:
+        return LineItem(
+            key,
+            config["name"],
+            category,
+            owner,
+            description,
+            None,
+            None,
+            notes=(f"no price for {HOSTING} {instance} in {region}",),
+        )
+    return LineItem(
+        key,
+        config["name"],
+        category,
+        owner,
+        description,
+        low_count * hours * price.usd_per_unit,
+        high_count * hours * price.usd_per_unit,
+        prices=(price,),
+    )
+
+
+def _serverless_item(ctx: _Context, base: LineItem, serverless: Mapping[str, Any]) -> LineItem:
+    """`base` carries the identity and owner; the cost comes from the model's expected traffic."""
+    region, prices, owner = ctx.region, ctx.prices, base.owner
+    memory = int(serverless.get("memorySizeInMb") or 0)
+    description = f"serverless variant {base.key.rsplit('/', 1)[-1]}: {memory} MB"
+    traffic = ctx.assumptions.serverless.get(owner.model)
+    if traffic is None:
+        note = f"no expected traffic for model {owner.model}: add it to finops.serverless_usage"
+        return replace(base, description=description, notes=(note,))
+    seconds = traffic.monthly_requests * traffic.mean_duration_ms / 1000
+    gigabytes = traffic.monthly_requests * traffic.mean_payload_kb / (1024 * 1024)
+    description += f", {traffic.monthly_requests:,} requests x {traffic.mean_duration_ms:g} ms = {seconds:,.0f} s"
+    compute = prices.lookup(region, SERVERLESS_COMPUTE, f"{memory}MB")
+    data = prices.lookup(region, SERVERLESS_DATA, "GB") if gigabytes else None
+    missing = []
+    if compute is None:
+        missing.append(f"no price for {SERVERLESS_COMPUTE} {memory}MB in {region}")
+    if gigabytes and data is None:
+        missing.append(f"no price for {SERVERLESS_DATA} GB in {region}")
+    if missing or compute is None:
+        return replace(base, description=description, notes=tuple(missing))
+    cost = seconds * compute.usd_per_unit + (gigabytes * data.usd_per_unit if data else 0.0)
+    used = (compute, data) if data else (compute,)
+    return replace(base, description=description, low=cost, high=cost, prices=used)
+
+
+def _rollout_note(endpoint: dict[str, Any], endpoint_name: str, fleet_hourly: float | None) -> str | None:
+    policy = (endpoint["inputs"].get("deploymentConfig") or {}).get("blueGreenUpdatePolicy")
+    if not policy or fleet_hourly == 0:
+        return None  # no blue/green, or no instance fleet to double (serverless variants only)
+    per_hour = UNKNOWN if fleet_hourly is None else f"{fleet_hourly:,.2f} USD"
+    note = f"{endpoint_name}: a blue/green rollout runs a second fleet while both serve: up to {per_hour} per hour"
+    timeout = policy.get("maximumExecutionTimeoutInSeconds")
+    if timeout and fleet_hourly is not None:
+        note += f", at most {fleet_hourly * int(timeout) / 3600:,.2f} USD per rollout ({int(timeout)} s timeout)"
+    return note + " (not in the monthly total)"
+
+
+def _pipeline_items(ctx: _Context, pipeline: dict[str, Any], schedules: list[dict[str, Any]]) -> list[LineItem]:
+    region, prices, assumptions = ctx.region, ctx.prices, ctx.assumptions
+    hours = prices.hours_per_month
+    owner = Owner.of(pipeline)
+    base_key = str(pipeline["urn"])
+    definition = pipeline["inputs"].get("pipelineDefinition")
+    try:
+        doc = json.loads(definition) if isinstance(definition, str) else definition
+        steps = list(doc.get("Steps", []))
+        parameters = {p["Name"]: p.get("DefaultValue") for p in doc.get("Parameters", []) if "Name" in p}
+    except (TypeError, ValueError, AttributeError, KeyError):
+        return [LineItem(base_key, pipeline["name"], "training", owner, "pipeline definition not readable", None, None)]
+    runs = _runs_per_month(pipeline, schedules, hours)
+    items = []
+    for step in steps:
+        if step.get("Type") != "Training":
+            continue
+        args = step.get("Arguments", {})
+        config = args.get("ResourceConfig", {})
+        instance = _resolve(config.get("InstanceType"), parameters)
+        count = _resolve(config.get("InstanceCount"), parameters) or 1
+        runtime = _resolve(args.get("StoppingCondition", {}).get("MaxRuntimeInSeconds"), parameters)
+        spot = bool(_resolve(args.get("EnableManagedSpotTraining"), parameters))
+        key = f"{base_key}/{step.get('Name', 'training')}"
+        what = f"training step {step.get('Name', '')}: {count} x {instance}"
+        problems = []
+        if runs is None:
+            problems.append("runs per month unknown: no schedule with a readable expression targets the pipeline")
+        else:
+            what += f" x {runs:g} runs/month"
+        if runtime is None:
+            problems.append("no MaxRuntimeInSeconds: run length unknown")
+        else:
+            what += f" x up to {int(runtime) / 3600:g} h"
+        if spot:
+            what += f" (managed spot, {assumptions.spot_savings_percent}% saving assumed)"
+        price = prices.lookup(region, TRAINING, str(instance))
+        if price is None:
+            problems.append(f"no price for {TRAINING} {instance} in {region}")
+        if problems or runs is None or runtime is None or price is None:
+            items.append(LineItem(key, pipeline["name"], "training", owner, what, None, None, notes=tuple(problems)))
+            continue
+        factor = 1 - assumptions.spot_savings_percent / 100 if spot else 1.0
+        cost = runs * int(count) * int(runtime) / 3600 * price.usd_per_unit * factor
+        items.append(LineItem(key, pipeline["name"], "training", owner, what, cost, cost, prices=(price,)))
+    return items
+
+
+def _resolve(value: Any, parameters: Mapping[str, Any]) -> Any:
+    """A literal, or the default of the pipeline parameter it refers to ({"Get": "Parameters.X"})."""
+    if isinstance(value, Mapping) and isinstance(value.get("Get"), str):
+        name = value["Get"].removeprefix("Parameters.")
+        return parameters.get(name)
+    return value
+
+
+def _runs_per_month(pipeline: dict[str, Any], schedules: list[dict[str, Any]], hours: float) -> float | None:
+    name = str(pipeline["inputs"].get("pipelineName") or pipeline["name"])
+    for schedule in schedules:
+        target = str((schedule["inputs"].get("target") or {}).get("arn", ""))
+        if pipeline["urn"] in schedule.get("dependencies", []) or target.endswith(f":pipeline/{name}"):
+            return runs_per_month(str(schedule["inputs"].get("scheduleExpression", "")), hours)
+    return None
+
+
+_RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
+_UNIT_HOURS = {"minute": 1 / 60, "hour": 1.0, "day": 24.0}
+
+
+def runs_per_month(expression: str, hours: float) -> float | None:
+    """Runs per month of an EventBridge Scheduler expression, or None when it cannot be counted.
+
+    rate(N unit) runs hours/(N unit) times; cron(min hour day-of-month month day-of-week year) with fixed
+    minutes and hours runs once per listed time on each matching day: every day (hours/24 days), listed
+    days of the month, or listed weekdays (hours/24/7 weeks each). Other forms are not counted.
+    """
+    expression = expression.strip()
+    rate = _RATE.match(expression)
+    if rate:
+        every = int(rate.group(1)) * _UNIT_HOURS[rate.group(2).rstrip("s")]
+        return hours / every if every else None
+    if not (expression.startswith("cron(") and expression.endswith(")")):
+        return None
+    return _cron_runs(expression[5:-1].split(), hours)
+
+
+def _cron_runs(fields: list[str], hours: float) -> float | None:
+    if len(fields) != 6:
+        return None
+    minutes, hours_field, dom, month, dow, _year = fields
+    at_minutes, at_hours = _count(minutes), _count(hours_field)
+    if at_minutes is None or at_hours is None or month not in ("*", "?"):
+        return None
+    per_day = at_minutes * at_hours
+    days = hours / 24
+    if dom in ("*", "?") and dow in ("*", "?"):
+        return per_day * days
+    if dow in ("*", "?"):
+        listed = _count(dom)
+        return per_day * listed if listed else None
+    listed = _count(dow)
+    return per_day * listed * days / 7 if listed else None
+
+
+def _count(field_value: str) -> int | None:
+    """How many values a fixed cron field lists ("5", "1,15", "MON-FRI" style ranges); None otherwise."""
+    total = 0
+    for part in field_value.split(","):
+        if re.fullmatch(r"\d+|[A-Z]{3}", part):
+            total += 1
+        elif re.fullmatch(r"\d+-\d+", part):
+            a, b = (int(x) for x in part.split("-"))
+            total += b - a + 1 if b >= a else 0
+        elif re.fullmatch(r"[A-Z]{3}-[A-Z]{3}", part):
+            days = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
+            a, b = (days.index(x) if x in days else -1 for x in part.split("-"))
+            if a < 0 or b < a:
+                return None
+            total += b - a + 1
+        else:
+            return None
+    return total or None
+
+
+# --- rendering ---------------------------------------------------------------------------------------
+
+
+def money(low: float | None, high: float | None = None) -> str:
+    if low is None:
+        return UNKNOWN
+    high = low if high is None else high
+    if math.isclose(low, high):
+        return f"{low:,.2f}"
+    return f"{low:,.2f}..{high:,.2f}"
+
+
+def total_text(total: Total) -> str:
+    if total.complete:
+        return money(total.low, total.high)
+    known = money(total.low, total.high)
+    return f"{UNKNOWN} ({known} known + {len(total.unknown)} unknown: {', '.join(total.unknown)})"
+
+
+def total_json(total: Total) -> dict[str, Any]:
+    return {
+        "monthly_usd": round(total.low, 2) if total.complete else UNKNOWN,
+        "monthly_usd_max": round(total.high, 2) if total.complete else UNKNOWN,
+        "known_part_usd": round(total.low, 2),
+        "known_part_usd_max": round(total.high, 2),
+        "unknown_resources": list(total.unknown),
+    }
+
+
+def render_text(est: Estimate) -> str:
+    lines = [f"Monthly cost estimate for {est.stack} ({est.region}), USD", ""]
+    if est.items:
+        w_res = max(len(i.resource) for i in est.items) + 2
+        w_team = max(len(i.owner.team) for i in est.items) + 2
+        w_model = max(len(i.owner.model) for i in est.items) + 2
+        lines.append(f"  {'Resource':<{w_res}}{'Team':<{w_team}}{'Model':<{w_model}}{'USD/month':>22}  What")
+        for i in est.items:
+            lines.append(
+                f"  {i.resource:<{w_res}}{i.owner.team:<{w_team}}{i.owner.model:<{w_model}}"
+                f"{money(i.low, i.high):>22}  {i.description}"
+            )
+            lines.extend(f"  {'':<{w_res + w_team + w_model + 22}}  ! {n}" for n in i.notes)
+    else:
+        lines.append("  nothing in the plan has a price this tool knows")
+    for group, title in (("team", "By team"), ("cost_center", "By cost center"), ("model", "By model")):
+        lines += ["", f"{title}:"]
+        lines += [f"  {k:<24}{total_text(t)}" for k, t in est.by(group).items()]
+    lines += ["", f"Total: {total_text(est.total())}"]
+    if est.rollouts:
+        lines += ["", "Rollouts (temporary, not in the monthly total):"]
+        lines += [f"  {r}" for r in est.rollouts]
+    lines += ["", "Assumptions:"] + [f"  - {a}" for a in est.assumptions]
+    return "\n".join(lines) + "\n"
+
+
+def to_json(est: Estimate) -> dict[str, Any]:
+    return {
+        "stack": est.stack,
+        "region": est.region,
+        "currency": "USD",
+        "hours_per_month": est.hours_per_month,
+        "items": [
+            {
+                "resource": i.resource,
+                "category": i.category,
+                "team": i.owner.team,
+                "cost_center": i.owner.cost_center,
+                "model": i.owner.model,
+                "description": i.description,
+                "monthly_usd": UNKNOWN if i.low is None else round(i.low, 2),
+                "monthly_usd_max": UNKNOWN if i.high is None else round(i.high, 2),
+                "prices": [
+                    {
+                        "kind": p.kind,
+                        "item": p.item,
+                        "region": p.region,
+                        "usd_per_unit": p.usd_per_unit,
+                        "unit": p.unit,
+                        "source": p.source,
+                        "read_on": p.read_on,
+                    }
+                    for p in i.prices
+                ],
+                "notes": list(i.notes),
+            }
+            for i in est.items
+        ],
+        **{f"by_{g}": {k: total_json(t) for k, t in est.by(g).items()} for g in GROUPS},
+        "total": total_json(est.total()),
+        "rollouts": list(est.rollouts),
+        "assumptions": list(est.assumptions),
+    }
+
+
+# --- deltas between two revisions ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delta:
+    """Monthly change of one group between two estimates (None = unknown)."""
+
+    group: str
+    before: Total
+    after: Total
+    low: float | None
+    high: float | None
+
+
+def deltas(before: Estimate, after: Estimate, group: str) -> list[Delta]:
+    """Per group value: the change in monthly cost. Items unchanged between the revisions contribute
+    nothing, even when unpriced; a changed item with an unknown price makes the delta unknown."""
+    old = {i.key: i for i in before.items}
+    new = {i.key: i for i in after.items}
+    values = sorted({getattr(i.owner, group) for i in (*old.values(), *new.values())})
+    result = []
+    for value in values:
+        low: float | None = 0.0
+        high: float | None = 0.0
+        for key in sorted(set(old) | set(new)):
+            a, b = old.get(key), new.get(key)
+            a = a if a and getattr(a.owner, group) == value else None
+            b = b if b and getattr(b.owner, group) == value else None
+            if a is None and b is None:
+                continue
+            if a and b and (a.description, a.prices, a.low, a.high) == (b.description, b.prices, b.low, b.high):
+                continue
+            if (a and not a.known) or (b and not b.known):
+                low = high = None
+                break
+            assert low is not None and high is not None
+            low += (b.low if b and b.low is not None else 0.0) - (a.low if a and a.low is not None else 0.0)
+            high += (b.high if b and b.high is not None else 0.0) - (a.high if a and a.high is not None else 0.0)
+        result.append(
+            Delta(
+                value,
+                before.total(i for i in before.items if getattr(i.owner, group) == value),
+                after.total(i for i in after.items if getattr(i.owner, group) == value),
+                low,
+                high,
+            )
+        )
+    return result
+
+
+def signed(low: float | None, high: float | None) -> str:
+    if low is None or high is None:
+        return UNKNOWN
+    if math.isclose(low, high):
+        return f"{low:+,.2f}"
+    return f"{low:+,.2f}..{high:+,.2f}"
+
+
+def render_delta_text(before: Estimate, after: Estimate, ref: str) -> str:
+    lines = [f"Monthly cost change for {after.stack}: {ref} -> working tree, USD", ""]
+    for group, title in (("team", "By team"), ("model", "By model")):
+        lines.append(f"{title}:")
+        for d in deltas(before, after, group):
+            lines.append(
+                f"  {d.group:<24}{total_text(d.before):>16} -> {total_text(d.after):<16} {signed(d.low, d.high)}"
+            )
+        lines.append("")
+    total = _total_delta(before, after)
+    lines.append(f"Total: {total_text(before.total())} -> {total_text(after.total())} ({signed(*total)})")
+    return "\n".join(lines) + "\n"
+
+
+def render_delta_markdown(before: Estimate, after: Estimate, ref: str) -> str:
+    lines = [f"### Monthly cost change for `{after.stack}` ({ref} → this change)", ""]
+    lines += ["| Team | Model | Before (USD/month) | After (USD/month) | Change |", "|---|---|---:|---:|---:|"]
+    rows = _team_model_rows(before, after)
+    lines += [f"| {t} | {m} | {b} | {a} | {c} |" for t, m, b, a, c in rows]
+    total = _total_delta(before, after)
+    lines.append(f"| **Total** | | {total_text(before.total())} | {total_text(after.total())} | **{signed(*total)}** |")
+    lines += [
+        "",
+        f"Prices: on-demand, {after.region}; {after.hours_per_month:g} hours per month. "
+        "Unknown means a price or usage figure is missing, never zero.",
+    ]
+    if after.rollouts:
+        lines += ["", "Rollouts (temporary):"] + [f"- {r}" for r in after.rollouts]
+    return "\n".join(lines) + "\n"
+
+
+def _team_model_rows(before: Estimate, after: Estimate) -> list[tuple[str, str, str, str, str]]:
+    pairs = sorted({(i.owner.team, i.owner.model) for i in (*before.items, *after.items)})
+    rows = []
+    for team, model in pairs:
+
+        def pick(est: Estimate, team: str = team, model: str = model) -> Estimate:
+            chosen = tuple(i for i in est.items if (i.owner.team, i.owner.model) == (team, model))
+            return Estimate(est.stack, est.region, est.hours_per_month, est.hours_source, chosen, (), ())
+
+        b, a = pick(before), pick(after)
+        d = _total_delta(b, a)
+        rows.append((team, model, total_text(b.total()), total_text(a.total()), signed(*d)))
+    return rows
+
+
+def _total_delta(before: Estimate, after: Estimate) -> tuple[float | None, float | None]:
+    """The change over everything: the sum of the per-team deltas (unknown if any is unknown)."""
+    low: float | None = 0.0
+    high: float | None = 0.0
+    for d in deltas(before, after, "team"):
+        if d.low is None or d.high is None or low is None or high is None:
+            return None, None
+        low += d.low
+        high += d.high
+    return low, high

@@ -1,0 +1,98 @@
+"""The offline front end of the policy pack: the same rules over the plan document.
+
+`check_plan` runs every rule the environment does not disable over the plan's resources, at the levels the
+environment's `policies` section sets (read through the same pack config `pulumi preview` gets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from components.config import LoadedEnvironment
+from components.errors import InputError, Problem
+from components.loader import ENVIRONMENTS_DIR, _line, _read_yaml, data_root
+from mlp.plan import Plan
+from policies.config import PackConfig, level_of, pack_config, properties_of
+from policies.registry import RULES, RULES_BY_NAME
+
+MANDATORY = "mandatory"
+ADVISORY = "advisory"
+DISABLED = "disabled"
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One rule broken by one resource (or by the stack as a whole)."""
+
+    rule: str
+    level: str
+    resource: str
+    """The resource's logical name, or `stack <name>` for the stack as a whole."""
+    urn: str | None
+    message: str
+
+    def line(self) -> str:
+        return f"{self.rule}: {self.resource}: {self.message}"
+
+
+def check_config(env: LoadedEnvironment, root: Path | None = None) -> None:
+    """Reject rule names the pack does not have, with file and line, like any other bad input."""
+    unknown = [name for name in env.policies.rules if name not in RULES_BY_NAME]
+    if not unknown:
+        return
+    shown = f"{ENVIRONMENTS_DIR}/{env.name}.yaml"
+    data = _read_yaml((root or data_root()) / ENVIRONMENTS_DIR / f"{env.name}.yaml", shown)
+    raise InputError(
+        [
+            Problem(
+                shown,
+                f"policies.rules.{name}",
+                f"unknown rule {name!r}; rules: {', '.join(RULES_BY_NAME)}",
+                _line(data, ("policies", "rules", name)),
+            )
+            for name in unknown
+        ]
+    )
+
+
+def check_resources(stack: str, resources: list[Mapping[str, Any]], config: PackConfig) -> list[Violation]:
+    """Every violation of every enabled rule, in rule order."""
+    found: list[Violation] = []
+    for rule in RULES:
+        level = level_of(rule, config)
+        if level == DISABLED:
+            continue
+        for resource, message in rule.run(resources, properties_of(rule, config)):
+            name = str(resource["name"]) if resource is not None else f"stack {stack}"
+            urn = str(resource["urn"]) if resource is not None else None
+            found.append(Violation(rule.name, level, name, urn, message))
+    return found
+
+
+def check_plan(plan: Plan, env: LoadedEnvironment, root: Path | None = None) -> list[Violation]:
+    check_config(env, root)
+    return check_resources(plan["stack"], plan["resources"], pack_config(env.policies))
+
+
+def mandatory(violations: list[Violation]) -> list[Violation]:
+    return [v for v in violations if v.level == MANDATORY]
+
+
+def render_violations(violations: list[Violation]) -> str:
+    """Advisories, then mandatory violations, one `rule: resource: message` line each."""
+    lines: list[str] = []
+    for level, title in ((ADVISORY, "Policy advisories"), (MANDATORY, "Policy violations (mandatory)")):
+        shown = [v for v in violations if v.level == level]
+        if shown:
+            lines.append(f"{title}: {len(shown)}")
+            lines += [f"  {v.line()}" for v in shown]
+    if not violations:
+        lines.append("Policies: no violations")
+    return "\n".join(lines) + "\n"
+
+
+def violations_json(stack: str, violations: list[Violation]) -> dict[str, Any]:
+    return {"stack": stack, "violations": [asdict(v) for v in violations]}

@@ -1,0 +1,150 @@
+"""ModelRegistry: protected groups in the hosting environment, a policy naming exactly the consumer
+accounts, and an encrypted topic fed by a rule that matches AWS's documented state-change event."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from moto.events.models import EventPattern
+
+from components.loader import load_environment
+from mlp.plan import Plan
+from tests.conftest import ENVIRONMENTS, one_of, resources_of
+
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "eventbridge" / "sagemaker-model-package-state-change.json"
+GROUP = "aws:sagemaker/modelPackageGroup:ModelPackageGroup"
+GROUP_POLICY = "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy"
+RULE = "aws:cloudwatch/eventRule:EventRule"
+
+
+def _by_model(plan: Plan, type_: str, model: str) -> dict[str, Any]:
+    found = [r for r in resources_of(plan, type_) if r["inputs"].get("tags", {}).get("model") == model]
+    if not found:  # untaggable types (policies, targets): their logical name carries the model
+        found = [r for r in resources_of(plan, type_) if f"-{model}-registry" in r["name"]]
+    assert len(found) == 1, f"expected one {type_} for {model}, found {[r['name'] for r in found]}"
+    return found[0]
+
+
+def test_registries_live_only_where_the_registry_is_hosted(plans: dict[str, Plan]) -> None:
+    dev = load_environment("dev")
+    assert dev.hosts_registry
+    groups = sorted(r["inputs"]["modelPackageGroupName"] for r in resources_of(plans["dev"], GROUP))
+    assert groups == sorted(m.registry_group for m in dev.models)
+    for env in ("staging", "prod"):
+        spec = load_environment(env)
+        assert not spec.hosts_registry and spec.registry.environment == "dev"
+        assert resources_of(plans[env], GROUP) == []
+        assert resources_of(plans[env], "mlplatform:registry:ModelRegistry") == []
+
+
+def test_groups_are_protected_even_where_stateful_resources_are_not(plans: dict[str, Plan]) -> None:
+    assert load_environment("dev").protect_stateful_resources is False
+    groups = resources_of(plans["dev"], GROUP)
+    assert groups and all(g["protect"] is True for g in groups)
+
+
+def test_group_policy_names_exactly_the_consumer_accounts(plans: dict[str, Plan]) -> None:
+    dev = load_environment("dev")
+    # The accounts of the environment files that serve from dev's registry, read independently.
+    consumers = sorted(
+        load_environment(e).account_id for e in ENVIRONMENTS if load_environment(e).registry_environment == "dev"
+    )
+    assert (
+        consumers
+        == sorted(dev.registry_consumer_account_ids)
+        == sorted([load_environment("staging").account_id, load_environment("prod").account_id])
+    )
+    for model in dev.models:
+        policy_resource = _by_model(plans["dev"], GROUP_POLICY, model.name)
+        assert policy_resource["inputs"]["modelPackageGroupName"] == model.registry_group
+        policy = json.loads(policy_resource["inputs"]["resourcePolicy"])
+        group_arn = dev.registry.model_package_group_arn(model.registry_group)
+        versions = group_arn.replace(":model-package-group/", ":model-package/") + "/*"
+        actions: set[str] = set()
+        for statement in policy["Statement"]:
+            assert statement["Effect"] == "Allow"
+            assert statement["Principal"] == {"AWS": [f"arn:aws:iam::{a}:root" for a in consumers]}
+            assert statement["Resource"] == [group_arn, versions]
+            assert all("*" not in a for a in statement["Action"])
+            actions |= set(statement["Action"])
+        assert actions == {
+            "sagemaker:DescribeModelPackageGroup",
+            "sagemaker:DescribeModelPackage",
+            "sagemaker:ListModelPackages",
+            "sagemaker:CreateModelPackage",
+        }
+
+
+def test_decisions_topic_is_encrypted_and_only_the_rule_publishes(plans: dict[str, Plan]) -> None:
+    plan = plans["dev"]
+    key_arn = one_of(plan, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")[
+        "inputs"
+    ]["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]
+    for model in load_environment("dev").models:
+        topic = _by_model(plan, "aws:sns/topic:Topic", model.name)
+        assert topic["inputs"]["kmsMasterKeyId"] == key_arn
+        rule = _by_model(plan, RULE, model.name)
+        target = _by_model(plan, "aws:cloudwatch/eventTarget:EventTarget", model.name)
+        assert target["inputs"]["rule"] == rule["inputs"]["name"]
+        topic_arn = target["inputs"]["arn"]
+        assert topic_arn.endswith(":" + topic["inputs"]["name"])
+        policy = json.loads(_by_model(plan, "aws:sns/topicPolicy:TopicPolicy", model.name)["inputs"]["policy"])
+        [statement] = policy["Statement"]
+        assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+        assert statement["Action"] == "sns:Publish"
+        assert statement["Resource"] == topic_arn
+        rule_arn = statement["Condition"]["ArnEquals"]["aws:SourceArn"]
+        assert rule_arn.startswith("arn:aws:events:") and rule_arn.endswith(":rule/" + rule["inputs"]["name"])
+
+
+def _matches(pattern: EventPattern, event: dict[str, Any]) -> bool:
+    return bool(pattern.matches_event(cast(Any, event)))
+
+
+def _documented_event() -> dict[str, Any]:
+    event: dict[str, Any] = json.loads(FIXTURE.read_text())
+    return event
+
+
+@pytest.mark.parametrize("source_form", ["as published (list)", "as a string"])
+def test_rule_matches_the_documented_state_change_event(plans: dict[str, Plan], source_form: str) -> None:
+    """moto's EventBridge pattern matcher, on AWS's example event retargeted to our group."""
+    for model in load_environment("dev").models:
+        pattern = EventPattern.load(_by_model(plans["dev"], RULE, model.name)["inputs"]["eventPattern"])
+        documented = _documented_event()
+        if source_form == "as a string":
+            documented["source"] = "aws.sagemaker"
+        # As published: another account's group, so our rule stays quiet.
+        assert not _matches(pattern, documented)
+        ours = copy.deepcopy(documented)
+        ours["detail"]["ModelPackageGroupName"] = model.registry_group
+        assert ours["detail"]["ModelApprovalStatus"] == "Rejected"
+        assert _matches(pattern, ours)
+        ours["detail"]["ModelApprovalStatus"] = "Approved"
+        assert _matches(pattern, ours)
+        # A freshly registered version is not a decision.
+        ours["detail"]["ModelApprovalStatus"] = "PendingManualApproval"
+        assert not _matches(pattern, ours)
+        other_type = copy.deepcopy(documented)
+        other_type["detail"]["ModelPackageGroupName"] = model.registry_group
+        other_type["detail-type"] = "SageMaker Model State Change"
+        assert not _matches(pattern, other_type)
+
+
+def test_eventbridge_may_use_the_key_of_the_encrypted_decisions_topic(plans: dict[str, Plan]) -> None:
+    """The decisions topic is KMS-encrypted, so EventBridge must be able to make data keys with that key."""
+    key = one_of(plans["dev"], "aws:kms/key:Key")
+    statements = json.loads(key["inputs"]["policy"])["Statement"]
+    services = {svc for s in statements for svc in s.get("Principal", {}).get("Service", [])}
+    assert "events.amazonaws.com" in services
+    staging_key = one_of(plans["staging"], "aws:kms/key:Key")
+    staging_services = {
+        svc
+        for s in json.loads(staging_key["inputs"]["policy"])["Statement"]
+        for svc in s.get("Principal", {}).get("Service", [])
+    }
+    assert "events.amazonaws.com" not in staging_services, "only the registry environment has decision topics"
