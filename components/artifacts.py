@@ -16,3 +16,8 @@ def pipeline_prefix(model: str) -> str:
 def model_artifacts_prefix(model: str) -> str:
     """The trained model artifacts (model.tar.gz per training job) that serving reads."""
     return f"{pipeline_prefix(model)}models/"
+
+
+def baselines_prefix(model: str) -> str:
+    """Monitoring baselines of the model's registered versions (components/monitoring.py reads them)."""
+    return f"{pipeline_prefix(model)}baselines/"

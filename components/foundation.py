@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.artifacts import model_artifacts_prefix
+from components.artifacts import baselines_prefix, model_artifacts_prefix
 from components.base import PlatformComponent
 from components.naming import KMS_ALIAS, S3_BUCKET, physical_name
 from components.storage import PrivateBucket, PrivateBucketArgs
@@ -110,8 +110,8 @@ class EnvironmentFoundation(PlatformComponent):
         protect = args.protect_stateful
         account_root = f"arn:aws:iam::{args.account_id}:root"
 
-        # The key policy is explicit: the account's root principal administers the key through IAM, and
-        # nobody else is named here; services get access through their own IAM roles and grants.
+        # The key policy is explicit: the account's root principal administers the key through IAM; the one
+        # service named here is CloudWatch alarms (below); others get access through IAM roles and grants.
         self.key = aws.kms.Key(
             f"{name}-key",
             description=f"ml-platform {args.environment}: encrypts models, data capture, pipelines and topics",
@@ -127,6 +127,24 @@ class EnvironmentFoundation(PlatformComponent):
                             "Principal": {"AWS": account_root},
                             "Action": "kms:*",
                             "Resource": "*",
+                        },
+                        # CloudWatch alarms publish to the teams' SNS topics, which this key encrypts; SNS
+                        # needs the alarm service to be allowed to use the key ("Enable compatibility between
+                        # event sources from AWS services and encrypted topics",
+                        # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html, read 2026-11-25).
+                        # Only alarms of this account and region.
+                        {
+                            "Sid": "CloudWatchAlarmsPublishToEncryptedTopics",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                            "Resource": "*",
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": args.account_id},
+                                "ArnLike": {
+                                    "aws:SourceArn": f"arn:aws:cloudwatch:{args.region}:{args.account_id}:alarm:*"
+                                },
+                            },
                         },
                         *_service_statements(args.key_service_principals),
                         *_model_reader_key_statements(args.model_reader_account_ids, args.region),
@@ -151,7 +169,8 @@ class EnvironmentFoundation(PlatformComponent):
                 protect=protect,
                 versioned=True,
                 cross_account_readers=args.model_reader_account_ids,
-                cross_account_read_pattern=model_artifacts_prefix("*") + "*",
+                # Serving reads trained models; monitors read the served version's baselines.
+                cross_account_read_patterns=(model_artifacts_prefix("*") + "*", baselines_prefix("*") + "*"),
             ),
             tags,
             opts=self.child_opts(),

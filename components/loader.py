@@ -16,6 +16,7 @@ from ruamel.yaml.error import MarkedYAMLError
 from components.config import Environment, LoadedEnvironment, RegistryLocation
 from components.config.finops import MAX_ALERT_EMAILS
 from components.config.kubernetes import kubernetes_problems
+from components.config.observability import observability_problems
 from components.config.serving import sagemaker_problems
 from components.errors import InputError, Problem
 from components.pipeline_definition import image_problems
@@ -182,6 +183,7 @@ def _reference_problems(env: Environment) -> list[tuple[Loc, str]]:
                 f"environments/{env.registry_environment}.yaml",
             )
         )
+    found += observability_problems(env)
     return found
 
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import pulumi
 
+from components.alerting import TeamAlerts, team_alerts_args
 from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Team
+from components.dashboards import Dashboards, DashboardsArgs
 from components.finops import KEY_SERVICE_PRINCIPALS, CostGuardrails, FinOpsArgs, TeamBudget
 from components.foundation import EnvironmentFoundation, FoundationArgs, provider_for
 from components.gitops import ApprovalDispatch, ApprovalDispatchArgs
 from components.kserve import KServeModel, KServeModelArgs
 from components.kubernetes import TeamNamespace, TeamNamespaceArgs, kubernetes_provider_for
+from components.monitoring import ModelMonitor, model_monitor_args
 from components.pipelines import TrainingPipeline, training_pipeline_args
 from components.registry import ModelRegistry, model_registry_args
 from components.serving import ModelEndpoint, model_endpoint_args
@@ -107,6 +110,14 @@ class MLPlatform(PlatformComponent):
             )
 
         # Per team (namespaces, alert topics, ...).
+        self.alerts: dict[str, TeamAlerts] = {}
+        for team in env.teams:
+            self.alerts[team.name] = TeamAlerts(
+                f"{team.name}-alerts",
+                team_alerts_args(env, team, self.foundation.key.arn),
+                team_tags(env, team),
+                opts=self.child_opts(),
+            )
         self.namespaces: dict[str, TeamNamespace] = {}
         for team in env.teams:
             _ = team_tags(env, team)
@@ -131,8 +142,10 @@ class MLPlatform(PlatformComponent):
         self.registries: dict[str, ModelRegistry] = {}
         self.pipelines: dict[str, TrainingPipeline] = {}
         self.endpoints: dict[str, ModelEndpoint] = {}
+        self.monitors: dict[str, ModelMonitor] = {}
         for model in env.models:
             tags = team_tags(env, teams[model.team], model)
+            alerts = self.alerts[model.team]
             registry: ModelRegistry | None = None
             if env.hosts_registry:
                 registry = ModelRegistry(
@@ -157,12 +170,31 @@ class MLPlatform(PlatformComponent):
                     opts=self.child_opts(depends_on=[registry] if registry else None),
                 )
             if model.serving.platform == "sagemaker":
-                self.endpoints[model.name] = ModelEndpoint(
+                endpoint = self.endpoints[model.name] = ModelEndpoint(
                     model.name,
-                    model_endpoint_args(env, model, self.foundation.key.arn),
+                    model_endpoint_args(
+                        env, model, self.foundation.key.arn, alarm_topic_arn=alerts.topic_arn(env.alerting.slo)
+                    ),
                     tags,
                     opts=self.child_opts(),
                 )
+                monitor_args = (
+                    model_monitor_args(
+                        env,
+                        model=model,
+                        endpoint=endpoint.endpoint.name,
+                        capture_bucket=endpoint.capture_bucket.bucket,
+                        kms_key_arn=self.foundation.key.arn,
+                        topic_arns={k: t.arn for k, t in alerts.topics.items()},
+                    )
+                    if endpoint.capture_bucket
+                    else None
+                )
+                if monitor_args:
+                    self.monitors[model.name] = ModelMonitor(
+                        f"{model.name}-monitor", monitor_args, tags, opts=self.child_opts()
+                    )
+
             if model.serving.platform == "kubernetes" and model.serving.kserve is not None:
                 namespace = self.namespaces[model.team]  # the loader checked the team has one
                 KServeModel(
@@ -180,6 +212,11 @@ class MLPlatform(PlatformComponent):
                     tags,
                     opts=self.child_opts(),
                 )
+
+        # Dashboards last: generated from the models above.
+        self.dashboards = Dashboards(
+            f"{env.name}-dashboards", DashboardsArgs(env), platform_tags(env), opts=self.child_opts()
+        )
 
         self.register_outputs({"kmsKeyArn": self.foundation.key.arn, "artifactBucket": self.foundation.bucket.bucket})
 

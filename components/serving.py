@@ -98,6 +98,10 @@ class ModelEndpointArgs:
     registry_key: RegistryKey | None = None
     """The registry environment's key, when models are served from another account's artifacts."""
 
+    alarm_topic_arn: pulumi.Input[str] | None = None
+    """SNS topic the rollback (SLO) alarms notify on ALARM and OK (the owning team's topic of the
+    environment's `alerting.slo` severity); None notifies nobody."""
+
 
 @dataclass(frozen=True)
 class RegistryKey:
@@ -124,7 +128,12 @@ class RegistryKey:
         }
 
 
-def model_endpoint_args(env: LoadedEnvironment, model: Model, kms_key_arn: pulumi.Input[str]) -> ModelEndpointArgs:
+def model_endpoint_args(
+    env: LoadedEnvironment,
+    model: Model,
+    kms_key_arn: pulumi.Input[str],
+    alarm_topic_arn: pulumi.Input[str] | None = None,
+) -> ModelEndpointArgs:
     """The arguments of a model's endpoint, from its environment file entry."""
     registry = env.registry
     shadow = model.serving.shadow
@@ -147,6 +156,7 @@ def model_endpoint_args(env: LoadedEnvironment, model: Model, kms_key_arn: pulum
         kms_key_arn=kms_key_arn,
         network=env.network,
         protect_stateful=env.protect_stateful_resources,
+        alarm_topic_arn=alarm_topic_arn,
     )
 
 
@@ -344,6 +354,7 @@ class ModelEndpoint(PlatformComponent):
                 }
             )
         alarms = []
+        actions = [args.alarm_topic_arn] if args.alarm_topic_arn is not None else None
         for spec in specs:
             suffix = spec.pop("suffix")
             minutes = spec.pop("minutes")
@@ -358,6 +369,8 @@ class ModelEndpoint(PlatformComponent):
                     datapoints_to_alarm=minutes,
                     # No traffic is no evidence of a bad version.
                     treat_missing_data="notBreaching",
+                    alarm_actions=actions,
+                    ok_actions=actions,
                     opts=self.child_opts(),
                     **spec,
                 )

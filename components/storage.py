@@ -27,9 +27,9 @@ class PrivateBucketArgs:
     expire_after_days: int | None = None
     """Delete objects this many days after creation (customer data that must not be kept)."""
     cross_account_readers: tuple[str, ...] = ()
-    """Other accounts that may read objects matching `cross_account_read_pattern` (and list the bucket)."""
-    cross_account_read_pattern: str = ""
-    """Key pattern those accounts may read, e.g. `pipelines/*/models/*`."""
+    """Other accounts that may read objects matching `cross_account_read_patterns` (and list the bucket)."""
+    cross_account_read_patterns: tuple[str, ...] = ()
+    """Key patterns those accounts may read, e.g. `pipelines/*/models/*`."""
 
 
 class PrivateBucket(PlatformComponent):
@@ -99,7 +99,7 @@ class PrivateBucket(PlatformComponent):
             f"{name}-tls-only",
             bucket=self.bucket.id,
             policy=self.bucket.arn.apply(
-                lambda arn: bucket_policy(arn, args.cross_account_readers, args.cross_account_read_pattern)
+                lambda arn: bucket_policy(arn, args.cross_account_readers, args.cross_account_read_patterns)
             ),
             opts=bucket_opts,
         )
@@ -108,11 +108,11 @@ class PrivateBucket(PlatformComponent):
 
 def tls_only_policy(bucket_arn: str) -> str:
     """Deny any request that does not use TLS (the aws:SecureTransport condition)."""
-    return bucket_policy(bucket_arn, (), "")
+    return bucket_policy(bucket_arn, (), ())
 
 
-def bucket_policy(bucket_arn: str, readers: tuple[str, ...], read_pattern: str) -> str:
-    """TLS only; plus, when given, read access for named accounts to the objects matching read_pattern."""
+def bucket_policy(bucket_arn: str, readers: tuple[str, ...], read_patterns: tuple[str, ...]) -> str:
+    """TLS only; plus, when given, read access for named accounts to the objects matching read_patterns."""
     statements: list[dict[str, object]] = [
         {
             "Sid": "DenyInsecureTransport",
@@ -131,7 +131,7 @@ def bucket_policy(bucket_arn: str, readers: tuple[str, ...], read_pattern: str) 
                 "Effect": "Allow",
                 "Principal": principals,
                 "Action": "s3:GetObject",
-                "Resource": f"{bucket_arn}/{read_pattern}",
+                "Resource": [f"{bucket_arn}/{pattern}" for pattern in read_patterns],
             },
             {
                 "Sid": "ReaderAccountsListObjects",

@@ -17,7 +17,7 @@ EXIT_INPUT = 2
 EXIT_INTERNAL = 3
 
 # Subcommand modules under mlp/commands/, in the order `mlp --help` lists them.
-COMMANDS = ("plan", "policy", "cost", "tags", "schema", "affected", "promote")
+COMMANDS = ("plan", "policy", "cost", "tags", "schema", "affected", "promote", "runbook")
 
 
 def build_parser() -> argparse.ArgumentParser:

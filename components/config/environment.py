@@ -10,6 +10,7 @@ from components.config.base import AccountId, CostCenter, Email, Region, Slug, S
 from components.config.finops import FinOps
 from components.config.gitops import GitOps
 from components.config.kubernetes import KubernetesCluster, NamespaceSizing
+from components.config.observability import Alerting, Monitoring
 from components.config.policies import Policies
 from components.config.serving import Serving
 from components.config.training import Training
@@ -26,6 +27,9 @@ class Team(Strict):
     """People accountable for the team's models and spend (budget alerts go to them)."""
     monthly_budget_usd: Annotated[float, Field(gt=0)]
     """The team's budget in this environment, in USD per month."""
+    on_call: Annotated[list[Email], Field(default_factory=list)]
+    """The on-call rotation's addresses (e.g. a pager's email integration): alarms of a paging severity
+    reach them as well as the owners."""
     namespace: NamespaceSizing | None = None
     """The team's namespace on the environment's Kubernetes cluster; omit when the team serves nothing there."""
 
@@ -56,6 +60,9 @@ class Model(Strict):
     """How the model is served."""
     training: Training | None = None
     """Training pipeline; omit when the model is trained elsewhere."""
+    monitoring: Monitoring | None = None
+    """Model Monitor on the endpoint's captured data (needs serving.data_capture); a daily data-quality
+    monitor without alarms when the model captures data and this is omitted."""
 
 
 class Environment(Strict):
@@ -86,6 +93,8 @@ class Environment(Strict):
     """Teams with resources in this environment."""
     models: Annotated[list[Model], Field(default_factory=list)]
     """Models served and trained in this environment."""
+    alerting: Alerting = Alerting()
+    """Severities, and which severity each kind of alarm has (routing to each team's topics)."""
     gitops: GitOps = GitOps()
     """GitOps automation (approval-to-pull-request) hosted by this environment."""
     policies: Annotated[Policies, Field(default_factory=Policies)]

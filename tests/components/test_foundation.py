@@ -53,6 +53,13 @@ def test_key_rotates_and_has_an_explicit_policy(plans: dict[str, Plan], env: str
     # Only the account administers the key; other accounts get no more than decrypt-through-S3 (tested below).
     admins = [s["Principal"]["AWS"] for s in policy["Statement"] if s["Action"] == "kms:*"]
     assert admins == [f"arn:aws:iam::{load_environment(env).account_id}:root"]
+    account = load_environment(env).account_id
+    # CloudWatch may use the key only to publish this account's alarms to the encrypted topics.
+    [alarms] = [s for s in policy["Statement"] if s.get("Sid") == "CloudWatchAlarmsPublishToEncryptedTopics"]
+    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert alarms["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert alarms["Condition"]["StringEquals"] == {"aws:SourceAccount": account}
+    assert alarms["Condition"]["ArnLike"]["aws:SourceArn"].endswith(f":{account}:alarm:*")
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -104,7 +111,11 @@ def test_registry_environment_lets_consumer_accounts_read_and_decrypt_model_arti
     statements = {s["Sid"]: s for s in bucket_policy["Statement"]}
     assert statements["ReaderAccountsGetObjects"]["Principal"] == {"AWS": readers}
     assert statements["ReaderAccountsGetObjects"]["Action"] == "s3:GetObject"
-    assert statements["ReaderAccountsGetObjects"]["Resource"].endswith("/pipelines/*/models/*")
+    bucket = one_of(plans["dev"], "aws:s3/bucket:Bucket", "dev-foundation-artifacts")["inputs"]["bucket"]
+    assert statements["ReaderAccountsGetObjects"]["Resource"] == [
+        f"arn:aws:s3:::{bucket}/pipelines/*/models/*",
+        f"arn:aws:s3:::{bucket}/pipelines/*/baselines/*",
+    ]
     for env in ("staging", "prod"):
         sids = {s["Sid"] for s in json.loads(one_of(plans[env], "aws:kms/key:Key")["inputs"]["policy"])["Statement"]}
         assert "ModelReaderAccountsDecryptArtifactsThroughS3" not in sids

@@ -1,0 +1,634 @@
+"""SageMaker Model Monitor for one endpoint: data quality always, model quality where ground truth is named.
+
+The monitors compare the endpoint's captured requests with the baseline of the model-package version
+being served. The training pipeline writes that baseline to a fixed place derived from the model and
+version (`baseline_uri`), so a version bump in the environment file moves the monitors to the new
+version's baseline in the same pull request.
+
+Jobs run network isolated in the environment's VPC, encrypt their volume and reports with the
+environment key, and use a role that can read only this endpoint's capture, this version's baseline and
+the ground truth, and write only this endpoint's reports.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.artifacts import pipeline_prefix
+from components.base import PlatformComponent
+from components.config import LoadedEnvironment, Model, Network
+from components.config.observability import (
+    HOURLY_MODEL_QUALITY_MAX_RUNTIME_MINUTES,
+    Monitoring,
+    effective_monitoring,
+)
+from components.foundation import artifact_bucket_name
+from components.naming import CLOUDWATCH_ALARM, IAM_ROLE, SAGEMAKER, physical_name
+from components.serving import CAPTURE_PREFIX, UNSCOPABLE_VPC_ACTIONS
+from components.tagging import CostTags
+
+# --- The baseline contract with the training pipeline -------------------------------------------------
+# Each registered version's baselines live under the model's pipeline prefix (components/artifacts.py):
+#   s3://<registry artifact bucket>/pipelines/<model>/baselines/v<version>/<kind>/
+# with kind "data-quality" (statistics.json, constraints.json: what the QualityCheckStep of the
+# training pipeline writes) and "model-quality" (constraints.json). docs/observability.md states it.
+BASELINE_PREFIX = "baselines"
+DATA_QUALITY = "data-quality"
+MODEL_QUALITY = "model-quality"
+REPORTS_PREFIX = "monitoring"
+
+# Metrics the Model Monitor containers publish (read 2026-11-25). AWS's page on data-quality metrics
+# (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-interpreting-cloudwatch.html) names the
+# per-feature metric feature_baseline_drift_<feature>; the namespace and dimension names below are the
+# ones the sagemaker SDK's own monitoring dashboards query (aws/sagemaker/Endpoints/data-metrics with
+# Endpoint and MonitoringSchedule), which differ in spelling from that page. Model-quality metrics:
+# aws/sagemaker/Endpoints/model-metrics
+# (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-model-quality-metrics.html).
+DATA_METRICS_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
+MODEL_METRICS_NAMESPACE = "aws/sagemaker/Endpoints/model-metrics"
+DRIFT_METRIC_PREFIX = "feature_baseline_drift_"
+# The built-in container publishes CloudWatch metrics when this environment variable is Enabled.
+PUBLISH_METRICS = {"publish_cloudwatch_metrics": "Enabled"}
+LOCAL_INPUT = "/opt/ml/processing/input/endpoint"
+LOCAL_GROUND_TRUTH = "/opt/ml/processing/groundtruth"
+LOCAL_OUTPUT = "/opt/ml/processing/output"
+# Processing jobs (monitoring executions run as such) log to this group.
+PROCESSING_LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
+# cloudwatch:PutMetricData has no resource types (Service Authorization Reference,
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html, read
+# 2026-11-25): it is granted on "*" and scoped by the cloudwatch:namespace condition key.
+MODEL_MONITOR_IMAGE_REPOSITORY = "sagemaker-model-monitor-analyzer"
+
+
+@functools.cache
+def monitor_image_registries() -> dict[str, str]:
+    """Account of the Model Monitor analyzer image per region, from the sagemaker SDK's image table
+    (sagemaker/core/image_uri_config/model-monitor.json), read without importing the SDK."""
+    spec = importlib.util.find_spec("sagemaker")
+    assert spec is not None and spec.submodule_search_locations is not None
+    path = Path(next(iter(spec.submodule_search_locations))) / "core" / "image_uri_config" / "model-monitor.json"
+    config = json.loads(path.read_text(encoding="utf-8"))
+    registries: dict[str, str] = config["versions"][""]["registries"]
+    return registries
+
+
+def monitor_image_uri(region: str) -> str:
+    registries = monitor_image_registries()
+    if region not in registries:
+        raise ValueError(
+            f"Model Monitor has no analyzer image in {region} (sagemaker SDK model-monitor.json); "
+            f"regions with one: {', '.join(sorted(registries))}"
+        )
+    return f"{registries[region]}.dkr.ecr.{region}.amazonaws.com/{MODEL_MONITOR_IMAGE_REPOSITORY}:latest"
+
+
+def version_baselines_prefix(model: str, version: int) -> str:
+    """Key prefix (in the registry's artifact bucket) of one version's baselines (ends in '/')."""
+    return f"{pipeline_prefix(model)}{BASELINE_PREFIX}/v{version}/"
+
+
+def baseline_uri(bucket: str, model: str, version: int, kind: str) -> str:
+    return f"s3://{bucket}/{version_baselines_prefix(model, version)}{kind}"
+
+
+def endpoint_name(environment: str, model: str) -> str:
+    """The endpoint's physical name, as components/serving.py names it."""
+    return physical_name(SAGEMAKER, environment, model)
+
+
+def schedule_name(environment: str, model: str, kind: str) -> str:
+    return physical_name(SAGEMAKER, environment, model, kind)
+
+
+def drift_alarm_name(environment: str, model: str, feature: str) -> str:
+    return physical_name(CLOUDWATCH_ALARM, environment, model, "drift", feature)
+
+
+def quality_alarm_name(environment: str, model: str, metric: str) -> str:
+    return physical_name(CLOUDWATCH_ALARM, environment, model, "quality", metric)
+
+
+@dataclass(frozen=True)
+class ModelMonitorArgs:
+    """Inputs of `ModelMonitor`; `model_monitor_args` builds them from the environment file."""
+
+    environment: str
+    """Environment (= stack) name, the first part of every physical name."""
+    model: str
+    """Model name."""
+    registry_group: str
+    """Model package group: part of the baseline location."""
+    version: int
+    """The served version: the monitors use its baseline."""
+    monitoring: Monitoring
+    """Schedule, job size, ground truth and alarms (validated by the schema)."""
+    account_id: str
+    """Account the jobs run in (role, log and alarm ARNs)."""
+    region: str
+    """Region the jobs run in (and the analyzer image's registry)."""
+    baseline_bucket: str
+    """The registry environment's artifact bucket, where the training pipeline writes baselines."""
+    endpoint_name: pulumi.Input[str]
+    """The monitored endpoint (its output, so the monitors are created after it)."""
+    capture_bucket: pulumi.Input[str]
+    """The endpoint's capture bucket: captured data under `capture/`, reports written under `monitoring/`."""
+    kms_key_arn: pulumi.Input[str]
+    """The environment key: job volumes and reports."""
+    network: Network | None
+    """VPC of the jobs; None runs them without a VPC (still network isolated)."""
+    topic_arns: dict[str, pulumi.Input[str]]
+    """The owning team's alert topic per severity."""
+    drift_severity: str
+    """Severity of drift alarms that name none (`alerting.drift`)."""
+    quality_severity: str
+    """Severity of model-quality alarms that name none (`alerting.model_quality`)."""
+
+
+def model_monitor_args(
+    env: LoadedEnvironment,
+    *,
+    model: Model,
+    endpoint: pulumi.Input[str],
+    capture_bucket: pulumi.Input[str],
+    kms_key_arn: pulumi.Input[str],
+    topic_arns: dict[str, pulumi.Input[str]],
+) -> ModelMonitorArgs | None:
+    """The monitor of a model's endpoint, or None when the endpoint captures no data."""
+    monitoring = effective_monitoring(model)
+    if monitoring is None:
+        return None
+    registry = env.registry
+    return ModelMonitorArgs(
+        environment=env.name,
+        model=model.name,
+        registry_group=model.registry_group,
+        version=model.version,
+        monitoring=monitoring,
+        account_id=env.account_id,
+        region=env.region,
+        baseline_bucket=artifact_bucket_name(registry.environment, registry.account_id, registry.region),
+        endpoint_name=endpoint,
+        capture_bucket=capture_bucket,
+        kms_key_arn=kms_key_arn,
+        network=env.network,
+        topic_arns=topic_arns,
+        drift_severity=env.alerting.drift,
+        quality_severity=env.alerting.model_quality,
+    )
+
+
+def _digest(*values: Any) -> str:
+    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:8]
+
+
+class ModelMonitor(PlatformComponent):
+    """Model Monitor on one endpoint: job definitions, hourly or daily schedules, alarms and a role."""
+
+    role: aws.iam.Role
+    data_quality: aws.sagemaker.DataQualityJobDefinition
+    schedules: dict[str, aws.sagemaker.MonitoringSchedule]
+    alarms: list[aws.cloudwatch.MetricAlarm]
+
+    def __init__(
+        self,
+        name: str,
+        args: ModelMonitorArgs,
+        tags: CostTags,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("mlplatform:monitoring:ModelMonitor", name, tags, opts)
+        self.args = args
+        self.image_uri = monitor_image_uri(args.region)
+        self.role = self._role(name, args)
+        self.schedules = {}
+        self.data_quality = self._data_quality(name, args)
+        self.schedules[DATA_QUALITY] = self._schedule(
+            name,
+            args,
+            kind=DATA_QUALITY,
+            monitoring_type="DataQuality",
+            job_name=self.data_quality.name,
+            definition=self.data_quality,
+        )
+        self.model_quality: aws.cloudcontrol.Resource | None = None
+        if args.monitoring.ground_truth is not None:
+            self.model_quality = self._model_quality(name, args, tags)
+            self.schedules[MODEL_QUALITY] = self._schedule(
+                name,
+                args,
+                kind=MODEL_QUALITY,
+                monitoring_type="ModelQuality",
+                job_name=self.model_quality_name,
+                definition=self.model_quality,
+            )
+        self.alarms = self._alarms(name, args)
+        self.register_outputs(
+            {
+                "roleArn": self.role.arn,
+                "scheduleNames": {k: s.name for k, s in self.schedules.items()},
+                "alarmNames": [a.name for a in self.alarms],
+            }
+        )
+
+    # --- role -----------------------------------------------------------------------------------------
+
+    def _role(self, name: str, args: ModelMonitorArgs) -> aws.iam.Role:
+        role = aws.iam.Role(
+            f"{name}-role",
+            name=physical_name(IAM_ROLE, args.environment, args.model, "monitor"),
+            description=f"Model Monitor jobs of endpoint {endpoint_name(args.environment, args.model)}",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "sagemaker.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                            "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}},
+                        }
+                    ],
+                },
+                sort_keys=True,
+            ),
+            opts=self.child_opts(),
+        )
+        aws.iam.RolePolicy(
+            f"{name}-role-policy",
+            role=role.id,
+            policy=pulumi.Output.all(args.kms_key_arn, args.capture_bucket).apply(
+                lambda v: json.dumps(monitor_policy(args, self.image_uri, v[0], v[1]), sort_keys=True)
+            ),
+            opts=self.child_opts(),
+        )
+        return role
+
+    # --- job definitions ------------------------------------------------------------------------------
+
+    def _job_name(self, args: ModelMonitorArgs, short: str, *hashed: Any) -> str:
+        # Job definitions are immutable: every change is a replacement, so the name carries the version and
+        # a hash of the content and the new definition never collides with the old one.
+        return physical_name(SAGEMAKER, args.environment, args.model, short, f"v{args.version}", _digest(*hashed))
+
+    def _network(self, args: ModelMonitorArgs) -> aws.sagemaker.DataQualityJobDefinitionNetworkConfigArgsDict:
+        network: aws.sagemaker.DataQualityJobDefinitionNetworkConfigArgsDict = {
+            "enable_network_isolation": True,
+            "enable_inter_container_traffic_encryption": True,
+        }
+        if args.network:
+            network["vpc_config"] = {
+                "subnets": list(args.network.subnet_ids),
+                "security_group_ids": list(args.network.security_group_ids),
+            }
+        return network
+
+    def _data_quality(self, name: str, args: ModelMonitorArgs) -> aws.sagemaker.DataQualityJobDefinition:
+        m = args.monitoring
+        prefix = baseline_uri(args.baseline_bucket, args.model, args.version, DATA_QUALITY)
+        job_name = self._job_name(
+            args, "dq", prefix, m.instance_type, m.volume_gb, m.max_runtime_minutes, args.network, self.image_uri
+        )
+        return aws.sagemaker.DataQualityJobDefinition(
+            f"{name}-data-quality",
+            name=job_name,
+            role_arn=self.role.arn,
+            data_quality_app_specification={"image_uri": self.image_uri, "environment": dict(PUBLISH_METRICS)},
+            data_quality_baseline_config={
+                "constraints_resource": {"s3_uri": f"{prefix}/constraints.json"},
+                "statistics_resource": {"s3_uri": f"{prefix}/statistics.json"},
+            },
+            data_quality_job_input={
+                "endpoint_input": {
+                    "endpoint_name": args.endpoint_name,
+                    "local_path": LOCAL_INPUT,
+                    "s3_data_distribution_type": "FullyReplicated",
+                    "s3_input_mode": "File",
+                }
+            },
+            data_quality_job_output_config={
+                "kms_key_id": args.kms_key_arn,
+                "monitoring_outputs": {
+                    "s3_output": {
+                        "s3_uri": pulumi.Output.from_input(args.capture_bucket).apply(
+                            lambda b: f"s3://{b}/{REPORTS_PREFIX}/{DATA_QUALITY}"
+                        ),
+                        "local_path": LOCAL_OUTPUT,
+                        "s3_upload_mode": "EndOfJob",
+                    }
+                },
+            },
+            job_resources={
+                "cluster_config": {
+                    "instance_count": 1,
+                    "instance_type": m.instance_type,
+                    "volume_size_in_gb": m.volume_gb,
+                    "volume_kms_key_id": args.kms_key_arn,
+                }
+            },
+            network_config=self._network(args),
+            stopping_condition={"max_runtime_in_seconds": m.max_runtime_minutes * 60},
+            opts=self.child_opts(depends_on=[self.role]),
+        )
+
+    def _model_quality(self, name: str, args: ModelMonitorArgs, tags: CostTags) -> aws.cloudcontrol.Resource:
+        """pulumi_aws has no ModelQualityJobDefinition resource; the Cloud Control API creates the
+        CloudFormation type AWS::SageMaker::ModelQualityJobDefinition from its documented properties
+        (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sagemaker-modelqualityjobdefinition.html)."""
+        m = args.monitoring
+        truth = m.ground_truth
+        assert truth is not None
+        prefix = baseline_uri(args.baseline_bucket, args.model, args.version, MODEL_QUALITY)
+        job_name = self._job_name(
+            args, "mq", prefix, truth.model_dump(), m.instance_type, m.volume_gb, m.max_runtime_minutes, args.network
+        )
+        self.model_quality_name = job_name
+        endpoint_input: dict[str, Any] = {
+            "LocalPath": LOCAL_INPUT,
+            "S3DataDistributionType": "FullyReplicated",
+            "S3InputMode": "File",
+        }
+        if truth.labels_delay_hours:
+            # One schedule interval's predictions, labels_delay_hours ago: the windows of runs never overlap.
+            interval_hours = m.period_seconds // 3600
+            endpoint_input["StartTimeOffset"] = f"-PT{truth.labels_delay_hours + interval_hours}H"
+            endpoint_input["EndTimeOffset"] = f"-PT{truth.labels_delay_hours}H"
+        for key, value in (
+            ("InferenceAttribute", truth.inference_attribute),
+            ("ProbabilityAttribute", truth.probability_attribute),
+            ("ProbabilityThresholdAttribute", truth.probability_threshold),
+        ):
+            if value is not None:
+                endpoint_input[key] = value
+        network: dict[str, Any] = {"EnableNetworkIsolation": True, "EnableInterContainerTrafficEncryption": True}
+        if args.network:
+            network["VpcConfig"] = {
+                "Subnets": list(args.network.subnet_ids),
+                "SecurityGroupIds": list(args.network.security_group_ids),
+            }
+
+        # An hourly model-quality run may last at most 30 minutes (MODEL_QUALITY_SCHEDULE).
+        runtime_minutes = (
+            min(m.max_runtime_minutes, HOURLY_MODEL_QUALITY_MAX_RUNTIME_MINUTES)
+            if m.schedule == "hourly"
+            else m.max_runtime_minutes
+        )
+
+        def state(values: list[Any]) -> str:
+            endpoint, role_arn, key, bucket = values
+            return json.dumps(
+                {
+                    "JobDefinitionName": job_name,
+                    "RoleArn": role_arn,
+                    "ModelQualityAppSpecification": {
+                        "ImageUri": self.image_uri,
+                        "ProblemType": truth.problem_type,
+                        "Environment": dict(PUBLISH_METRICS),
+                    },
+                    "ModelQualityBaselineConfig": {"ConstraintsResource": {"S3Uri": f"{prefix}/constraints.json"}},
+                    "ModelQualityJobInput": {
+                        "EndpointInput": {"EndpointName": endpoint, **endpoint_input},
+                        "GroundTruthS3Input": {"S3Uri": truth.s3_uri},
+                    },
+                    "ModelQualityJobOutputConfig": {
+                        "KmsKeyId": key,
+                        "MonitoringOutputs": [
+                            {
+                                "S3Output": {
+                                    "S3Uri": f"s3://{bucket}/{REPORTS_PREFIX}/{MODEL_QUALITY}",
+                                    "LocalPath": LOCAL_OUTPUT,
+                                    "S3UploadMode": "EndOfJob",
+                                }
+                            }
+                        ],
+                    },
+                    "JobResources": {
+                        "ClusterConfig": {
+                            "InstanceCount": 1,
+                            "InstanceType": m.instance_type,
+                            "VolumeSizeInGB": m.volume_gb,
+                            "VolumeKmsKeyId": key,
+                        }
+                    },
+                    "NetworkConfig": network,
+                    "StoppingCondition": {"MaxRuntimeInSeconds": runtime_minutes * 60},
+                    # Cloud Control resources take no `tags` input, so the cost tags are written here.
+                    "Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.as_dict().items())],
+                },
+                sort_keys=True,
+            )
+
+        return aws.cloudcontrol.Resource(
+            f"{name}-model-quality",
+            type_name="AWS::SageMaker::ModelQualityJobDefinition",
+            desired_state=pulumi.Output.all(
+                args.endpoint_name, self.role.arn, args.kms_key_arn, args.capture_bucket
+            ).apply(state),
+            opts=self.child_opts(depends_on=[self.role]),
+        )
+
+    # --- schedules ------------------------------------------------------------------------------------
+
+    def _schedule(
+        self,
+        name: str,
+        args: ModelMonitorArgs,
+        *,
+        kind: str,
+        monitoring_type: str,
+        job_name: pulumi.Input[str],
+        definition: pulumi.Resource,
+    ) -> aws.sagemaker.MonitoringSchedule:
+        return aws.sagemaker.MonitoringSchedule(
+            f"{name}-{kind}-schedule",
+            name=schedule_name(args.environment, args.model, kind),
+            monitoring_schedule_config={
+                "monitoring_type": monitoring_type,
+                "monitoring_job_definition_name": job_name,
+                "schedule_config": {"schedule_expression": args.monitoring.expression},
+            },
+            opts=self.child_opts(depends_on=[definition]),
+        )
+
+    # --- alarms ---------------------------------------------------------------------------------------
+
+    def _alarms(self, name: str, args: ModelMonitorArgs) -> list[aws.cloudwatch.MetricAlarm]:
+        m = args.monitoring
+        alarms: list[aws.cloudwatch.MetricAlarm] = []
+        specs: list[tuple[str, str, dict[str, Any]]] = []
+        for drift in m.drift_alarms:
+            specs.append(
+                (
+                    f"drift-{drift.feature}",
+                    drift.severity or args.drift_severity,
+                    {
+                        "name": drift_alarm_name(args.environment, args.model, drift.feature),
+                        "alarm_description": f"Input feature {drift.feature} drifted from the baseline of "
+                        f"v{args.version} by more than {drift.threshold}",
+                        "namespace": DATA_METRICS_NAMESPACE,
+                        "metric_name": f"{DRIFT_METRIC_PREFIX}{drift.feature}",
+                        "threshold": drift.threshold,
+                        "comparison_operator": "GreaterThanThreshold",
+                        "kind": DATA_QUALITY,
+                    },
+                )
+            )
+        for quality in m.ground_truth.alarms if m.ground_truth else []:
+            specs.append(
+                (
+                    f"quality-{quality.metric}",
+                    quality.severity or args.quality_severity,
+                    {
+                        "name": quality_alarm_name(args.environment, args.model, quality.metric),
+                        "alarm_description": f"Model quality {quality.metric} {quality.comparison} {quality.threshold}",
+                        "namespace": MODEL_METRICS_NAMESPACE,
+                        "metric_name": quality.metric,
+                        "threshold": quality.threshold,
+                        "comparison_operator": quality.comparison,
+                        "kind": MODEL_QUALITY,
+                    },
+                )
+            )
+        for suffix, severity, spec in specs:
+            kind = spec.pop("kind")
+            actions = [args.topic_arns[severity]]
+            alarms.append(
+                aws.cloudwatch.MetricAlarm(
+                    f"{name}-alarm-{suffix}",
+                    dimensions={
+                        "Endpoint": args.endpoint_name,
+                        "MonitoringSchedule": schedule_name(args.environment, args.model, kind),
+                    },
+                    statistic="Maximum",
+                    # One datapoint per run: the period is the schedule's interval.
+                    period=m.period_seconds,
+                    evaluation_periods=1,
+                    datapoints_to_alarm=1,
+                    # A run that published nothing (no traffic, failed job) is not evidence of drift.
+                    treat_missing_data="notBreaching",
+                    alarm_actions=actions,
+                    ok_actions=actions,
+                    opts=self.child_opts(),
+                    **spec,
+                )
+            )
+        return alarms
+
+
+def monitor_policy(args: ModelMonitorArgs, image_uri: str, kms_key_arn: str, capture_bucket: str) -> dict[str, Any]:
+    """The monitoring role's policy: every statement names its resources, except the two actions that have
+    no resource types, which are conditioned (PutMetricData) or needed to pull an image (ECR token)."""
+    capture_arn = f"arn:aws:s3:::{capture_bucket}"
+    baseline_arn = f"arn:aws:s3:::{args.baseline_bucket}"
+    baseline = version_baselines_prefix(args.model, args.version)
+    registry_account = image_uri.partition(".dkr.ecr.")[0]
+    endpoint_arn = f"arn:aws:sagemaker:{args.region}:{args.account_id}:endpoint/"
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ReadOwnCapture",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": [f"{capture_arn}/{CAPTURE_PREFIX}/*"],
+        },
+        {
+            "Sid": "ListOwnCapture",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": [capture_arn],
+            "Condition": {"StringLike": {"s3:prefix": [f"{CAPTURE_PREFIX}/*", f"{REPORTS_PREFIX}/*"]}},
+        },
+        {
+            "Sid": "WriteOwnReports",
+            "Effect": "Allow",
+            "Action": ["s3:PutObject"],
+            "Resource": [f"{capture_arn}/{REPORTS_PREFIX}/*"],
+        },
+        {
+            "Sid": "ReadServedVersionBaseline",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": [f"{baseline_arn}/{baseline}*"],
+        },
+        {
+            "Sid": "DescribeOwnEndpoint",
+            "Effect": "Allow",
+            "Action": ["sagemaker:DescribeEndpoint"],
+            "Resource": [endpoint_arn + endpoint_name(args.environment, args.model)],
+        },
+        {
+            "Sid": "UseEnvironmentKey",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": [kms_key_arn],
+        },
+        {
+            "Sid": "WriteOwnLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+            "Resource": [f"arn:aws:logs:{args.region}:{args.account_id}:log-group:{PROCESSING_LOG_GROUP}:*"],
+        },
+        {
+            "Sid": "PullMonitorImage",
+            "Effect": "Allow",
+            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            "Resource": [f"arn:aws:ecr:{args.region}:{registry_account}:repository/{MODEL_MONITOR_IMAGE_REPOSITORY}"],
+        },
+        {
+            "Sid": "PublishMonitorMetrics",
+            "Effect": "Allow",
+            "Action": ["cloudwatch:PutMetricData"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"cloudwatch:namespace": [DATA_METRICS_NAMESPACE, MODEL_METRICS_NAMESPACE]}},
+        },
+    ]
+    truth = args.monitoring.ground_truth
+    if truth is not None:
+        bucket, _, key = truth.s3_uri.removeprefix("s3://").partition("/")
+        key = key.rstrip("/")
+        objects = f"{key}/*" if key else "*"
+        statements += [
+            {
+                "Sid": "ReadGroundTruth",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject"],
+                "Resource": [f"arn:aws:s3:::{bucket}/{objects}"],
+            },
+            {
+                "Sid": "ListGroundTruth",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": [f"arn:aws:s3:::{bucket}"],
+                "Condition": {"StringLike": {"s3:prefix": [objects]}},
+            },
+        ]
+    unscopable = ["ecr:GetAuthorizationToken"]
+    if args.network:
+        ec2 = f"arn:aws:ec2:{args.region}:{args.account_id}"
+        statements.append(
+            {
+                "Sid": "AttachToOwnSubnets",
+                "Effect": "Allow",
+                "Action": [
+                    "ec2:CreateNetworkInterface",
+                    "ec2:CreateNetworkInterfacePermission",
+                    "ec2:DeleteNetworkInterface",
+                    "ec2:DeleteNetworkInterfacePermission",
+                ],
+                "Resource": [f"{ec2}:network-interface/*"]
+                + [f"{ec2}:subnet/{s}" for s in args.network.subnet_ids]
+                + [f"{ec2}:security-group/{g}" for g in args.network.security_group_ids],
+            }
+        )
+        unscopable += UNSCOPABLE_VPC_ACTIONS
+    statements.append(
+        {"Sid": "ActionsWithoutResourceTypes", "Effect": "Allow", "Action": sorted(unscopable), "Resource": "*"}
+    )
+    return {"Version": "2012-10-17", "Statement": statements}

@@ -1,0 +1,47 @@
+"""`mlp runbook ENV`: write docs/runbooks/<env>/<model>.md for every served model, from the plan."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from components.loader import load_environment, repo_root
+from mlp.plan import build_plan
+from mlp.runbook import RUNBOOKS_DIR, render_runbooks, runbook_dir, stale_runbooks, write_runbooks
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "runbook",
+        help="generate the on-call runbook of every served model of an environment",
+        description=(
+            "Write docs/runbooks/<env>/<model>.md for every model served in the environment: owners, version, "
+            "rollout and rollback alarms, dashboards, monitors, how to roll back and to stop a rollout."
+        ),
+    )
+    parser.add_argument("env", help="environment name: environments/<env>.yaml")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a committed runbook is out of date")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        help="directory holding environments/, stacks/ and docs/runbooks/ (default: this repository)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    root = args.root or repo_root()
+    env = load_environment(args.env, root)
+    wanted = render_runbooks(env, build_plan(args.env, root))
+    directory = runbook_dir(root, args.env)
+    shown = RUNBOOKS_DIR / args.env
+    if args.check:
+        stale = stale_runbooks(directory, wanted)
+        for name in stale:
+            print(f"{shown / name} is out of date: run `uv run mlp runbook {args.env}`", file=sys.stderr)
+        return 1 if stale else 0
+    for name in write_runbooks(directory, wanted):
+        print(f"{'wrote' if name in wanted else 'removed'} {shown / name}")
+    return 0
