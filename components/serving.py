@@ -21,6 +21,7 @@ from components.artifacts import model_artifacts_prefix
 from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Network
 from components.config.serving import (
+    BUILTIN_ALARMS,
     AllAtOnce,
     Canary,
     Linear,
@@ -532,6 +533,15 @@ def deployment_config(
     return config
 
 
+def rollback_alarm_names(args: ModelEndpointArgs) -> list[str]:
+    """Physical names of the endpoint's rollback alarms: the built-in SLO alarms, then the extra ones."""
+    slos = args.serving.slos
+    if slos is None:
+        return []
+    suffixes = [*BUILTIN_ALARMS, *(extra.name for extra in slos.extra_alarms)]
+    return [physical_name(CLOUDWATCH_ALARM, args.environment, args.model, suffix) for suffix in suffixes]
+
+
 def execution_policy(
     args: ModelEndpointArgs, endpoint_name: str, kms_key_arn: str, capture_bucket: str | None
 ) -> dict[str, Any]:
@@ -583,6 +593,21 @@ def execution_policy(
     ]
     if args.registry_key is not None:
         statements.append(args.registry_key.decrypt_statement())
+    if args.serving.slos is not None:
+        # "Ensure that your IAM execution role has permission to perform the cloudwatch:DescribeAlarms
+        # action on the auto-rollback alarms you specify" (deployment-guardrails-configuration.html, read
+        # 2026-11-25): exactly this endpoint's rollback alarms.
+        statements.append(
+            {
+                "Sid": "ReadOwnRollbackAlarms",
+                "Effect": "Allow",
+                "Action": ["cloudwatch:DescribeAlarms"],
+                "Resource": [
+                    f"arn:aws:cloudwatch:{args.region}:{args.account_id}:alarm:{alarm}"
+                    for alarm in rollback_alarm_names(args)
+                ],
+            }
+        )
     if capture_bucket:
         statements.append(
             {

@@ -504,3 +504,20 @@ def test_cross_account_endpoints_may_decrypt_the_registry_artifacts_through_s3_o
     alias = one_of(plans[registry.environment], "aws:kms/alias:Alias")["inputs"]["name"]
     assert grant["Condition"]["ForAnyValue:StringEquals"] == {"kms:ResourceAliases": [alias]}
     assert grant["Condition"]["StringEquals"] == {"kms:ViaService": f"s3.{registry.region}.amazonaws.com"}
+
+
+@pytest.mark.parametrize(("env", "model"), CASES)
+def test_role_may_describe_exactly_its_rollback_alarms(plans: dict[str, Plan], env: str, model: str) -> None:
+    """SageMaker reads the rollback alarms with the execution role during a deployment."""
+    loaded, m = spec(env, model)
+    policy = json.loads(one_of(plans[env], "aws:iam/rolePolicy:RolePolicy", f"{model}-role-policy")["inputs"]["policy"])
+    grants = {s["Sid"]: s for s in policy["Statement"]}
+    endpoint = one_of(plans[env], ENDPOINT, f"{model}-endpoint")["inputs"]
+    rollback = (endpoint.get("deploymentConfig") or {}).get("autoRollbackConfiguration") or {}
+    names = sorted(a["alarmName"] for a in rollback.get("alarms", []))
+    if not m.serving.slos:
+        assert "ReadOwnRollbackAlarms" not in grants and names == []
+        return
+    arns = sorted(grants["ReadOwnRollbackAlarms"]["Resource"])
+    assert grants["ReadOwnRollbackAlarms"]["Action"] == ["cloudwatch:DescribeAlarms"]
+    assert arns == [f"arn:aws:cloudwatch:{loaded.region}:{loaded.account_id}:alarm:{n}" for n in names]
