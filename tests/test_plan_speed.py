@@ -70,3 +70,13 @@ def test_an_edited_environment_file_is_validated_again(edit_env: Callable[[str, 
     with pytest.raises(InputError) as again:
         validate_environment("dev", root)
     assert [p.path for p in first.value.problems] == [p.path for p in again.value.problems] == ["account_id"]
+
+
+def test_planning_leaves_pulumis_stack_traces_as_it_found_them(plans: dict[str, Plan]) -> None:
+    """The plans (built by the fixture) skipped Pulumi's per-registration stack walk, which the recording
+    monitor never reads; it is back after each run, so a real Pulumi program in the process keeps it."""
+    from pulumi.runtime import resource as pulumi_resource
+
+    assert plans
+    walk = pulumi_resource._get_stack_trace
+    assert (walk.__module__, walk.__name__) == ("pulumi.runtime.resource", "_get_stack_trace")
