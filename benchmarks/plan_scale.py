@@ -65,7 +65,8 @@ def generate_environment(models: int, root: Path) -> None:
 
 
 FLOOR_PROGRAM = '''
-"""The floor: the same resource types, count and inputs registered straight through pulumi_aws."""
+"""The floor: the same resource types, count and inputs registered straight through pulumi_aws (and, for
+the few non-AWS ones, through pulumi's generic resource classes)."""
 import importlib, json, os, re
 import pulumi
 import pulumi_aws
@@ -79,7 +80,13 @@ for r in resources:
                                        allowed_account_ids=json.loads(ids) if isinstance(ids, str) else ids)
 opts = pulumi.ResourceOptions(provider=provider)
 for r in resources:
-    if not r["custom"] or not r["type"].startswith("aws:"):
+    if not r["custom"] or r["type"] == "pulumi:providers:aws":
+        continue
+    if r["type"].startswith("pulumi:providers:"):  # e.g. the kubernetes provider: no pulumi_aws class
+        pulumi.ProviderResource(r["type"].rpartition(":")[2], r["name"], dict(r["inputs"]))
+        continue
+    if not r["type"].startswith("aws:"):  # Kubernetes objects: registered as they are, by type token
+        pulumi.CustomResource(r["type"], r["name"], dict(r["inputs"]))
         continue
     module_path, _, class_name = r["type"].split(":", 1)[1].rpartition(":")
     cls = getattr(importlib.import_module("pulumi_aws." + module_path.split("/")[0]), class_name)

@@ -14,7 +14,8 @@ it creates no resource and calls no AWS API:
 - processing code lives in S3 (configuration), so nothing is uploaded.
 
 `import sagemaker` takes seconds, so it happens inside `build_definition` only, and each distinct spec is
-built once per process (`functools.cache`).
+built once per process (`functools.cache`). The SDK session is shared by the builds of a process (one per
+region and bucket), see `_session`.
 """
 
 from __future__ import annotations
@@ -169,6 +170,14 @@ def _offline_sdk(region: str) -> Iterator[None]:
 
     previous_validate = SageMakerConfig.__dict__["validate_sagemaker_config"]
     SageMakerConfig.validate_sagemaker_config = staticmethod(_validate_sdk_config)
+    # ProcessingStep (and TransformStep) instantiate a LocalSagemakerClient only to read the name of one
+    # of its methods; each instance creates a LocalSession with its own boto clients: ~0.4 s per step
+    # (profiled). During a build the steps module sees a subclass with the same methods that creates
+    # no session.
+    from sagemaker.mlops.workflow import steps
+
+    previous_local_client = steps.LocalSagemakerClient
+    steps.LocalSagemakerClient = _method_names_only(previous_local_client)
     # The SDK logs (and warns) at length about what a pipeline session skips; a plan shows none of it.
     disabled = logging.root.manager.disable
     logging.disable(logging.WARNING)
@@ -178,6 +187,7 @@ def _offline_sdk(region: str) -> Iterator[None]:
             yield
     finally:
         logging.disable(disabled)
+        steps.LocalSagemakerClient = previous_local_client
         SageMakerConfig.validate_sagemaker_config = previous_validate
         boto3.DEFAULT_SESSION = previous_session
         for name, value in saved_env.items():
@@ -185,6 +195,17 @@ def _offline_sdk(region: str) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+@functools.cache
+def _method_names_only(client_class: type) -> type:
+    """A subclass of the SDK's LocalSagemakerClient whose constructor creates no session: the steps only
+    read its methods' names, which it inherits unchanged."""
+
+    def init(self: Any, sagemaker_session: Any = None) -> None:
+        self.sagemaker_session = sagemaker_session
+
+    return type(client_class.__name__, (client_class,), {"__init__": init, "__module__": __name__})
 
 
 def _validate_sdk_config(sagemaker_config: dict[str, Any] | None = None) -> None:
@@ -207,9 +228,14 @@ def _validate_constant_config_once() -> None:
     jsonschema.validate(SDK_CONFIG, SAGEMAKER_PYTHON_SDK_CONFIG_SCHEMA)
 
 
+@functools.cache
 def _offline_boto_session(region: str) -> Any:
     """A boto3 session that cannot call AWS: its credential chain is empty, so nothing is looked up
-    (no files, no instance metadata) and no request could be signed."""
+    (no files, no instance metadata) and no request could be signed.
+
+    One per region per process: its loader keeps the service models it parsed, and the SDK creates a
+    dozen clients (sagemaker's model alone is megabytes of JSON, profiled at ~0.2 s a parse).
+    """
     import boto3
     import botocore.credentials
     import botocore.session
@@ -219,8 +245,15 @@ def _offline_boto_session(region: str) -> Any:
     return boto3.Session(botocore_session=core, region_name=region)
 
 
+@functools.cache
 def _session(region: str, bucket: str) -> Any:
-    """The SDK session of a build: offline boto session, known default bucket, explicit SDK config."""
+    """The SDK session of a build: offline boto session, known default bucket, explicit SDK config.
+
+    One per (region, bucket) per process: creating one costs ~1 s (it creates a dozen boto3 clients,
+    profiled), and a build only reads it (its defaults) or overwrites its `context` with the step being
+    built, so consecutive builds that share it produce the same definitions as fresh ones
+    (tests/components/test_pipelines.py checks every model of the example environments).
+    """
     from sagemaker.core.workflow.pipeline_context import PipelineSession
 
     return PipelineSession(
@@ -251,6 +284,7 @@ def _build(spec: DefinitionSpec) -> str:
     from sagemaker.train.model_trainer import ModelTrainer
 
     session = _session(spec.region, spec.bucket)
+    session.context = None  # as a fresh session starts, even if an earlier build failed halfway
     base = f"s3://{spec.bucket}/{spec.output_prefix}".rstrip("/")
     processing_instance = ParameterString(PARAM_PROCESSING_INSTANCE, default_value=spec.processing_instance_type)
     training_instance = ParameterString(PARAM_TRAINING_INSTANCE, default_value=spec.training_instance_type)

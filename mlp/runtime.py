@@ -17,8 +17,9 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as pulumi_resource
 from pulumi.runtime import rpc
-from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.proto import resource_pb2, source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
@@ -123,6 +124,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return inputs
 
 
+def _no_stack_trace() -> Any:
+    """What Pulumi sends when it finds no user frame: an empty stack trace."""
+    return source_pb2.StackTrace()
+
+
 class _Collect(logging.Handler):
     """Keeps the messages of warnings the program logs (`pulumi.log.warn`, see components/warnings.py)."""
 
@@ -182,7 +188,14 @@ def _run(
         def program() -> None:
             runpy.run_path(main, run_name="__main__")
 
-        _sync_await(run_pulumi_func(program))
+        # Pulumi walks the Python stack on every registration to tell the engine where the resource was
+        # declared (~2.5 ms each, profiled: a tenth of a plan). The recording monitor never reads it.
+        saved_stack_trace = pulumi_resource._get_stack_trace
+        pulumi_resource._get_stack_trace = _no_stack_trace
+        try:
+            _sync_await(run_pulumi_func(program))
+        finally:
+            pulumi_resource._get_stack_trace = saved_stack_trace
         return monitor.registrations
     finally:
         asyncio.set_event_loop(None)
