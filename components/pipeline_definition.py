@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 # Step names: the order of the pipeline, and what tests and docs refer to.
 PREPARE_STEP = "PrepareFeatures"
 TRAIN_STEP = "Train"
+BASELINE_STEP = "DataQualityBaseline"
 EVALUATE_STEP = "Evaluate"
 CHECK_STEP = "CheckMetric"
 REGISTER_STEP = "RegisterModel"
@@ -49,6 +50,8 @@ PARAM_TRAINING_INSTANCE = "TrainingInstanceType"
 PARAM_INPUT_DATA = "InputData"
 
 EVALUATION_REPORT = "evaluation.json"
+BASELINE_KIND = "data-quality"
+"""Sub-folder of a baseline's statistics.json and constraints.json (components/monitoring.py's layout)."""
 PREPROCESS_SCRIPT = "preprocess.py"
 EVALUATE_SCRIPT = "evaluate.py"
 
@@ -67,6 +70,8 @@ class DefinitionSpec:
     """Artifact bucket: outputs, checkpoints and models go under `output_prefix`."""
     output_prefix: str
     """Key prefix (ending in '/') of everything the pipeline writes."""
+    baselines_prefix: str
+    """Key prefix (ending in '/') of the data-quality baselines (components/artifacts.baselines_prefix)."""
     input_uri: str
     """Default S3 URI of the raw data (pipeline parameter InputData)."""
     code_uri: str
@@ -120,6 +125,22 @@ def builtin_image_uri(framework: str, version: str, region: str) -> str:
     domain = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
     tag = f"{version}-cpu-py3" if framework == "sklearn" else version
     return f"{registries[region]}.dkr.ecr.{region}.{domain}/{repository}:{tag}"
+
+
+def model_monitor_image_uri(region: str) -> str:
+    """URI of the Model Monitor analyzer image (data-quality baselining), from the SDK's bundled
+    `sagemaker/core/image_uri_config/model-monitor.json` (the registry the SDK's DefaultModelMonitor uses).
+
+    Raises ValueError when the image is not published in region.
+    """
+    registries: dict[str, str] = _image_config("model-monitor")["versions"][""]["registries"]
+    if region not in registries:
+        raise ValueError(f"the Model Monitor analyzer image is not published in {region}")
+    domain = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    return f"{registries[region]}.dkr.ecr.{region}.{domain}/{MODEL_MONITOR_REPOSITORY}"
+
+
+MODEL_MONITOR_REPOSITORY = "sagemaker-model-monitor-analyzer"
 
 
 @functools.cache
@@ -262,7 +283,9 @@ def _session(region: str, bucket: str) -> Any:
 
 
 def _build(spec: DefinitionSpec) -> str:
+    from sagemaker.core.drift_check_baselines import DriftCheckBaselines
     from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
+    from sagemaker.core.model_monitor.dataset_format import DatasetFormat
     from sagemaker.core.network import NetworkConfig
     from sagemaker.core.processing import ProcessingInput, ProcessingOutput, ScriptProcessor
     from sagemaker.core.shapes import ProcessingS3Input, ProcessingS3Output
@@ -280,6 +303,8 @@ def _build(spec: DefinitionSpec) -> str:
     from sagemaker.core.workflow.parameters import ParameterString
     from sagemaker.core.workflow.properties import PropertyFile
     from sagemaker.mlops.workflow import ConditionStep, FailStep, ModelStep, Pipeline, ProcessingStep, TrainingStep
+    from sagemaker.mlops.workflow.check_job_config import CheckJobConfig
+    from sagemaker.mlops.workflow.quality_check_step import DataQualityCheckConfig
     from sagemaker.serve.model_builder import ModelBuilder
     from sagemaker.train.model_trainer import ModelTrainer
 
@@ -290,6 +315,13 @@ def _build(spec: DefinitionSpec) -> str:
     training_instance = ParameterString(PARAM_TRAINING_INSTANCE, default_value=spec.training_instance_type)
     input_data = ParameterString(PARAM_INPUT_DATA, default_value=spec.input_uri)
     vpc = bool(spec.subnet_ids)
+
+    def network() -> Any:
+        return NetworkConfig(
+            enable_network_isolation=spec.network_isolation,
+            subnets=list(spec.subnet_ids) if vpc else None,
+            security_group_ids=list(spec.security_group_ids) if vpc else None,
+        )
 
     def processor() -> Any:
         return ScriptProcessor(
@@ -303,11 +335,7 @@ def _build(spec: DefinitionSpec) -> str:
             output_kms_key=spec.kms_key_arn,
             base_job_name=spec.pipeline_name,
             sagemaker_session=session,
-            network_config=NetworkConfig(
-                enable_network_isolation=spec.network_isolation,
-                subnets=list(spec.subnet_ids) if vpc else None,
-                security_group_ids=list(spec.security_group_ids) if vpc else None,
-            ),
+            network_config=network(),
         )
 
     def s3_input(name: str, uri: Any) -> Any:
@@ -339,6 +367,43 @@ def _build(spec: DefinitionSpec) -> str:
 
     def prepared(name: str) -> Any:
         return prepare.properties.ProcessingOutputConfig.Outputs[name].S3Output.S3Uri
+
+    # Data-quality baseline of the prepared training features (statistics.json, constraints.json), the
+    # baseline each registered version carries (DriftCheckBaselines) and model monitoring checks against.
+    # One folder per execution (<execution id>/data-quality/, laid out as the monitors' v<version>/
+    # folders): the version number is only known after registration.
+    baseline = _quality_check_step_class()(
+        name=BASELINE_STEP,
+        quality_check_config=DataQualityCheckConfig(
+            baseline_dataset=prepared("train"),
+            # The features as the built-in XGBoost reads them: CSV without a header, label first.
+            dataset_format=DatasetFormat.csv(header=False),
+            output_s3_uri=Join(
+                on="/",
+                values=[
+                    f"s3://{spec.bucket}/{spec.baselines_prefix}".rstrip("/"),
+                    ExecutionVariables.PIPELINE_EXECUTION_ID,
+                    BASELINE_KIND,
+                ],
+            ),
+        ),
+        check_job_config=CheckJobConfig(
+            role=spec.role_arn,
+            instance_count=1,
+            instance_type=processing_instance,
+            volume_size_in_gb=spec.volume_size_gb,
+            volume_kms_key=spec.kms_key_arn,
+            max_runtime_in_seconds=spec.max_runtime_seconds,
+            output_kms_key=spec.kms_key_arn,
+            base_job_name=spec.pipeline_name,
+            sagemaker_session=session,
+            network_config=network(),
+        ),
+        # A first baseline: compute it and register it, compare it with nothing (there may be no approved
+        # version to compare with, and the pipeline's own gate is the evaluation metric).
+        skip_check=True,
+        register_new_baseline=True,
+    )
 
     trainer = ModelTrainer(
         sagemaker_session=session,
@@ -408,7 +473,21 @@ def _build(spec: DefinitionSpec) -> str:
             model_metrics=ModelMetrics(
                 model_statistics=MetricsSource(
                     s3_uri=Join(on="/", values=[evaluation_uri, EVALUATION_REPORT]), content_type="application/json"
-                )
+                ),
+                model_data_statistics=MetricsSource(
+                    s3_uri=baseline.properties.CalculatedBaselineStatistics, content_type="application/json"
+                ),
+                model_data_constraints=MetricsSource(
+                    s3_uri=baseline.properties.CalculatedBaselineConstraints, content_type="application/json"
+                ),
+            ),
+            drift_check_baselines=DriftCheckBaselines(
+                model_data_statistics=MetricsSource(
+                    s3_uri=baseline.properties.CalculatedBaselineStatistics, content_type="application/json"
+                ),
+                model_data_constraints=MetricsSource(
+                    s3_uri=baseline.properties.CalculatedBaselineConstraints, content_type="application/json"
+                ),
             ),
             customer_metadata_properties={"trained-in": spec.environment, "pipeline": spec.pipeline_name},
         ),
@@ -429,12 +508,33 @@ def _build(spec: DefinitionSpec) -> str:
     pipeline = Pipeline(
         name=spec.pipeline_name,
         parameters=[processing_instance, training_instance, input_data],
-        steps=[prepare, train, evaluate, check],
+        steps=[prepare, baseline, train, evaluate, check],
         sagemaker_session=session,
         pipeline_experiment_config=None,
     )
     definition: str = pipeline.definition()
     return definition
+
+
+@functools.cache
+def _quality_check_step_class() -> type:
+    """The SDK's QualityCheckStep, with its job's NetworkConfig in API form.
+
+    The SDK (sagemaker-mlops, `_check_job_request._build_check_job_request`) puts the NetworkConfig
+    object itself into the CreateProcessingJob request, which `Pipeline.definition()` cannot serialise
+    (TypeError: Object of type NetworkConfig is not JSON serializable). This subclass converts it with
+    the object's own `_to_request_dict()`, as the SDK's processors do for ProcessingStep.
+    """
+    from sagemaker.core.network import NetworkConfig
+    from sagemaker.mlops.workflow.quality_check_step import QualityCheckStep
+
+    def arguments(self: Any) -> Any:
+        request = QualityCheckStep.arguments.fget(self)
+        if isinstance(request.get("NetworkConfig"), NetworkConfig):
+            request["NetworkConfig"] = request["NetworkConfig"]._to_request_dict()
+        return request
+
+    return type("QualityCheckStep", (QualityCheckStep,), {"arguments": property(arguments), "__module__": __name__})
 
 
 def image_problems(region: str, training: Training) -> list[tuple[str, str]]:

@@ -13,11 +13,11 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.artifacts import pipeline_prefix
+from components.artifacts import baselines_prefix, pipeline_prefix
 from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Training
 from components.naming import EVENTBRIDGE_RULE, IAM_POLICY, IAM_ROLE, SAGEMAKER_PIPELINE, physical_name
-from components.pipeline_definition import DefinitionSpec, build_definition, builtin_image_uri
+from components.pipeline_definition import DefinitionSpec, build_definition, builtin_image_uri, model_monitor_image_uri
 from components.tagging import CostTags
 
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
@@ -172,6 +172,7 @@ def definition_spec(
         role_arn=role_arn,
         bucket=bucket,
         output_prefix=args.output_prefix,
+        baselines_prefix=baselines_prefix(args.model),
         input_uri=f"s3://{bucket}/{args.input_prefix}",
         code_uri=f"s3://{bucket}/{args.code_prefix}",
         kms_key_arn=key_arn,
@@ -299,7 +300,14 @@ def execution_policy(args: TrainingPipelineArgs, role_arn: str, bucket_arn: str,
             "Sid": "PullOwnImages",
             "Effect": "Allow",
             "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-            "Resource": sorted({_ecr_repository_arn(args.training_image), _ecr_repository_arn(args.processing_image)}),
+            # Training, processing, and the Model Monitor analyzer of the data-quality baseline step.
+            "Resource": sorted(
+                {
+                    _ecr_repository_arn(args.training_image),
+                    _ecr_repository_arn(args.processing_image),
+                    _ecr_repository_arn(model_monitor_image_uri(args.region)),
+                }
+            ),
         },
         {
             "Sid": "EcrLoginHasNoResourceLevelPermissions",

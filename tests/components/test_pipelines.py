@@ -17,10 +17,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from components.artifacts import model_artifacts_prefix
+from components.artifacts import baselines_prefix, model_artifacts_prefix
 from components.config import LoadedEnvironment, Model, Training
 from components.loader import load_environment, repo_root
 from components.pipeline_definition import (
+    BASELINE_STEP,
     CHECK_STEP,
     EVALUATE_STEP,
     FAIL_STEP,
@@ -29,6 +30,7 @@ from components.pipeline_definition import (
     TRAIN_STEP,
     build_definition,
     builtin_image_uri,
+    model_monitor_image_uri,
 )
 from components.pipelines import definition_spec, training_pipeline_args
 from mlp.plan import Plan
@@ -88,11 +90,12 @@ def test_steps_run_prepare_train_evaluate_then_gate(plans: dict[str, Plan], env:
     definition = _definition(plans[env], model)
     assert [(s["Name"], s["Type"]) for s in definition["Steps"]] == [
         (PREPARE_STEP, "Processing"),
+        (BASELINE_STEP, "QualityCheck"),
         (TRAIN_STEP, "Training"),
         (EVALUATE_STEP, "Processing"),
         (CHECK_STEP, "Condition"),
     ]
-    check = definition["Steps"][3]["Arguments"]
+    check = definition["Steps"][4]["Arguments"]
     assert [(s["Name"], s["Type"]) for s in check["IfSteps"]] == [(REGISTER_STEP, "RegisterModel")]
     assert [(s["Name"], s["Type"]) for s in check["ElseSteps"]] == [(FAIL_STEP, "Fail")]
     steps = _steps(definition)
@@ -123,7 +126,7 @@ def test_parameters_default_to_the_environment_file(plans: dict[str, Plan], env:
     train = steps[TRAIN_STEP]["Arguments"]["ResourceConfig"]
     assert train["InstanceType"] == {"Get": "Parameters.TrainingInstanceType"}
     assert train["InstanceCount"] == training.instance_count
-    for step in (PREPARE_STEP, EVALUATE_STEP):
+    for step in (PREPARE_STEP, BASELINE_STEP, EVALUATE_STEP):
         cluster = steps[step]["Arguments"]["ProcessingResources"]["ClusterConfig"]
         assert cluster["InstanceType"] == {"Get": "Parameters.ProcessingInstanceType"}
     raw = steps[PREPARE_STEP]["Arguments"]["ProcessingInputs"][0]
@@ -166,6 +169,69 @@ def test_volumes_and_outputs_are_encrypted_with_the_environment_key(
 
 
 @pytest.mark.parametrize(("env", "model"), ENV_MODELS)
+def test_data_quality_baseline_of_the_training_features_is_registered_with_each_version(
+    plans: dict[str, Plan], env: str, model: str
+) -> None:
+    spec = load_environment(env)
+    _, training = _model(spec, model)
+    bucket, _, key_arn = _foundation(plans[env])
+    steps = _steps(_definition(plans[env], model))
+    baseline = steps[BASELINE_STEP]
+    # A first baseline: computed from this execution's features and registered, compared with nothing.
+    assert (baseline["CheckType"], baseline["SkipCheck"], baseline["RegisterNewBaseline"]) == (
+        "DATA_QUALITY",
+        True,
+        True,
+    )
+    args = baseline["Arguments"]
+    # It reads exactly the prepared training features (which orders it after PrepareFeatures) ...
+    assert [(i["InputName"], i["S3Input"]["S3Uri"]) for i in args["ProcessingInputs"]] == [
+        (
+            "baseline_dataset_input",
+            {"Get": f"Steps.{PREPARE_STEP}.ProcessingOutputConfig.Outputs['train'].S3Output.S3Uri"},
+        )
+    ]
+    # ... runs in parallel with training (nothing of Train's is an input) ...
+    assert "Train" not in json.dumps(args) and "DependsOn" not in baseline
+    # ... with the Model Monitor analyzer image of the region, the pipeline's role and instance parameter ...
+    assert args["AppSpecification"]["ImageUri"] == model_monitor_image_uri(spec.region)
+    assert args["AppSpecification"]["ImageUri"].endswith(".amazonaws.com/sagemaker-model-monitor-analyzer")
+    assert args["RoleArn"] == _pipeline(plans[env], model)["inputs"]["roleArn"]
+    assert args["StoppingCondition"] == {"MaxRuntimeInSeconds": training.max_runtime_minutes * 60}
+    # ... encrypted with the environment key, volume and output ...
+    assert args["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"] == key_arn
+    assert args["ProcessingOutputConfig"]["KmsKeyId"] == key_arn
+    # ... and writes one folder per execution under the model's baselines prefix.
+    [output] = args["ProcessingOutputConfig"]["Outputs"]
+    assert baselines_prefix(model) == f"pipelines/{model}/baselines/"
+    assert output["S3Output"]["S3Uri"] == {
+        "Std:Join": {
+            "On": "/",
+            "Values": [
+                f"s3://{bucket}/pipelines/{model}/baselines",
+                {"Get": "Execution.PipelineExecutionId"},
+                "data-quality",
+            ],
+        }
+    }
+    # The registered version carries the statistics and constraints that step calculated, as its drift
+    # check baseline and in its model metrics (next to the evaluation report).
+    calculated = {
+        "Statistics": {
+            "ContentType": "application/json",
+            "S3Uri": {"Get": f"Steps.{BASELINE_STEP}.CalculatedBaselineStatistics"},
+        },
+        "Constraints": {
+            "ContentType": "application/json",
+            "S3Uri": {"Get": f"Steps.{BASELINE_STEP}.CalculatedBaselineConstraints"},
+        },
+    }
+    register = steps[REGISTER_STEP]["Arguments"]
+    assert register["DriftCheckBaselines"] == {"ModelDataQuality": calculated}
+    assert register["ModelMetrics"]["ModelDataQuality"] == calculated
+
+
+@pytest.mark.parametrize(("env", "model"), ENV_MODELS)
 def test_network_isolation_and_vpc_come_from_the_environment(plans: dict[str, Plan], env: str, model: str) -> None:
     network = load_environment(env).network
     steps = _steps(_definition(plans[env], model))
@@ -173,7 +239,7 @@ def test_network_isolation_and_vpc_come_from_the_environment(plans: dict[str, Pl
     assert train["EnableNetworkIsolation"] is True
     vpc = {"SecurityGroupIds": network.security_group_ids, "Subnets": network.subnet_ids} if network else None
     assert train.get("VpcConfig") == vpc
-    for step in (PREPARE_STEP, EVALUATE_STEP):
+    for step in (PREPARE_STEP, BASELINE_STEP, EVALUATE_STEP):
         config = steps[step]["Arguments"]["NetworkConfig"]
         assert config["EnableNetworkIsolation"] is True
         assert config.get("VpcConfig") == vpc
@@ -407,6 +473,11 @@ def test_execution_role_is_least_privilege(plans: dict[str, Plan], env: str, mod
         "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
     }
     assert ("JobNetworkInterfacesInOwnSubnets" in by_sid) is (spec.network is not None)
+    # The baseline step's image: the region's Model Monitor analyzer repository, and no other of its account.
+    analyzer_account = model_monitor_image_uri(spec.region).split(".")[0]
+    assert [r for r in by_sid["PullOwnImages"]["Resource"] if f":{analyzer_account}:" in r] == [
+        f"arn:aws:ecr:{spec.region}:{analyzer_account}:repository/sagemaker-model-monitor-analyzer"
+    ]
     list_condition = by_sid["ListOwnPrefixes"]["Condition"]["StringLike"]["s3:prefix"]
     assert list_condition == [f"datasets/{model}/*", f"code/{model}/*", f"pipelines/{model}/*"]
     trust = json.loads(
