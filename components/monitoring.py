@@ -32,8 +32,9 @@ from components.config.observability import (
     effective_monitoring,
 )
 from components.foundation import artifact_bucket_name
+from components.iam import image_and_network_statements
 from components.naming import CLOUDWATCH_ALARM, IAM_ROLE, SAGEMAKER, physical_name
-from components.serving import CAPTURE_PREFIX, UNSCOPABLE_VPC_ACTIONS
+from components.serving import CAPTURE_PREFIX
 from components.tagging import CostTags
 
 # --- The baseline contract with the training pipeline -------------------------------------------------
@@ -609,26 +610,5 @@ def monitor_policy(args: ModelMonitorArgs, image_uri: str, kms_key_arn: str, cap
                 "Condition": {"StringLike": {"s3:prefix": [objects]}},
             },
         ]
-    unscopable = ["ecr:GetAuthorizationToken"]
-    if args.network:
-        ec2 = f"arn:aws:ec2:{args.region}:{args.account_id}"
-        statements.append(
-            {
-                "Sid": "AttachToOwnSubnets",
-                "Effect": "Allow",
-                "Action": [
-                    "ec2:CreateNetworkInterface",
-                    "ec2:CreateNetworkInterfacePermission",
-                    "ec2:DeleteNetworkInterface",
-                    "ec2:DeleteNetworkInterfacePermission",
-                ],
-                "Resource": [f"{ec2}:network-interface/*"]
-                + [f"{ec2}:subnet/{s}" for s in args.network.subnet_ids]
-                + [f"{ec2}:security-group/{g}" for g in args.network.security_group_ids],
-            }
-        )
-        unscopable += UNSCOPABLE_VPC_ACTIONS
-    statements.append(
-        {"Sid": "ActionsWithoutResourceTypes", "Effect": "Allow", "Action": sorted(unscopable), "Resource": "*"}
-    )
+    statements += image_and_network_statements(args.region, args.account_id, args.network)
     return {"Version": "2012-10-17", "Statement": statements}

@@ -30,6 +30,7 @@ from components.config.serving import (
     sagemaker_warnings,
 )
 from components.foundation import artifact_bucket_name, key_alias_name
+from components.iam import image_and_network_statements
 from components.naming import CLOUDWATCH_ALARM, IAM_ROLE, S3_BUCKET, SAGEMAKER, physical_name
 from components.storage import PrivateBucket, PrivateBucketArgs
 from components.tagging import CostTags
@@ -46,22 +47,6 @@ SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 # (https://docs.aws.amazon.com/sagemaker/latest/dg/monitoring-cloudwatch.html, read 2026-11-25).
 METRIC_PERIOD_SECONDS = 60
 MICROSECONDS_PER_MS = 1000
-
-# Actions that support no resource-level permissions, so IAM only accepts them with Resource "*" (Service
-# Authorization Reference, "Resource types" column empty, read 2026-11-25):
-# ecr:GetAuthorizationToken — https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerregistry.html
-# ec2:Describe* below — https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
-# SageMaker's execution role needs them to pull the image and, in a VPC, to attach network interfaces
-# (https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html, "CreateModel API: Execution Role
-# Permissions"). They form the policy's only statement on "*".
-UNSCOPABLE_IMAGE_ACTIONS = ("ecr:GetAuthorizationToken",)
-UNSCOPABLE_VPC_ACTIONS = (
-    "ec2:DescribeDhcpOptions",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeSecurityGroups",
-    "ec2:DescribeSubnets",
-    "ec2:DescribeVpcs",
-)
 
 
 @dataclass(frozen=True)
@@ -546,7 +531,7 @@ def execution_policy(
     args: ModelEndpointArgs, endpoint_name: str, kms_key_arn: str, capture_bucket: str | None
 ) -> dict[str, Any]:
     """The endpoint's execution role policy: every statement names its resources; the one statement on
-    "*" holds only actions that support no resource-level permissions (see UNSCOPABLE_*)."""
+    "*" holds only actions that support no resource-level permissions (components/iam.py)."""
     packages = [args.model_package_arn] + ([args.shadow_model_package_arn] if args.shadow_model_package_arn else [])
     bucket_arn = f"arn:aws:s3:::{args.artifact_bucket}"
     key_actions = ["kms:Decrypt"] + (["kms:GenerateDataKey"] if capture_bucket else [])
@@ -617,26 +602,5 @@ def execution_policy(
                 "Resource": [f"arn:aws:s3:::{capture_bucket}/{CAPTURE_PREFIX}/*"],
             }
         )
-    unscopable = list(UNSCOPABLE_IMAGE_ACTIONS)
-    if args.network:
-        ec2 = f"arn:aws:ec2:{args.region}:{args.account_id}"
-        statements.append(
-            {
-                "Sid": "AttachToOwnSubnets",
-                "Effect": "Allow",
-                "Action": [
-                    "ec2:CreateNetworkInterface",
-                    "ec2:CreateNetworkInterfacePermission",
-                    "ec2:DeleteNetworkInterface",
-                    "ec2:DeleteNetworkInterfacePermission",
-                ],
-                "Resource": [f"{ec2}:network-interface/*"]
-                + [f"{ec2}:subnet/{s}" for s in args.network.subnet_ids]
-                + [f"{ec2}:security-group/{g}" for g in args.network.security_group_ids],
-            }
-        )
-        unscopable += UNSCOPABLE_VPC_ACTIONS
-    statements.append(
-        {"Sid": "ActionsWithoutResourceTypes", "Effect": "Allow", "Action": sorted(unscopable), "Resource": "*"}
-    )
+    statements += image_and_network_statements(args.region, args.account_id, args.network)
     return {"Version": "2012-10-17", "Statement": statements}

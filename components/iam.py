@@ -1,0 +1,52 @@
+"""IAM statements shared by the SageMaker execution roles (endpoints, monitoring jobs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.config import Network
+
+# Actions that support no resource-level permissions, so IAM only accepts them with Resource "*" (Service
+# Authorization Reference, "Resource types" column empty, read 2026-11-25):
+# ecr:GetAuthorizationToken — https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerregistry.html
+# ec2:Describe* below — https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
+# SageMaker's execution role needs them to pull the image and, in a VPC, to attach network interfaces
+# (https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html, "CreateModel API: Execution Role
+# Permissions"). They form the policy's only statement on "*".
+UNSCOPABLE_IMAGE_ACTIONS = ("ecr:GetAuthorizationToken",)
+UNSCOPABLE_VPC_ACTIONS = (
+    "ec2:DescribeDhcpOptions",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVpcs",
+)
+
+
+def image_and_network_statements(region: str, account_id: str, network: Network | None) -> list[dict[str, Any]]:
+    """Network interfaces in the role's own subnets (in a VPC), then the one statement on "*": the
+    unscopable image and VPC-describe actions."""
+    statements: list[dict[str, Any]] = []
+    unscopable = list(UNSCOPABLE_IMAGE_ACTIONS)
+    if network:
+        ec2 = f"arn:aws:ec2:{region}:{account_id}"
+        statements.append(
+            {
+                "Sid": "AttachToOwnSubnets",
+                "Effect": "Allow",
+                "Action": [
+                    "ec2:CreateNetworkInterface",
+                    "ec2:CreateNetworkInterfacePermission",
+                    "ec2:DeleteNetworkInterface",
+                    "ec2:DeleteNetworkInterfacePermission",
+                ],
+                "Resource": [f"{ec2}:network-interface/*"]
+                + [f"{ec2}:subnet/{s}" for s in network.subnet_ids]
+                + [f"{ec2}:security-group/{g}" for g in network.security_group_ids],
+            }
+        )
+        unscopable += UNSCOPABLE_VPC_ACTIONS
+    statements.append(
+        {"Sid": "ActionsWithoutResourceTypes", "Effect": "Allow", "Action": sorted(unscopable), "Resource": "*"}
+    )
+    return statements
