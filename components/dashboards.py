@@ -23,16 +23,15 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.artifacts import DATA_QUALITY, MODEL_QUALITY
 from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Team
 from components.config.observability import effective_monitoring
 from components.config.serving import BUILTIN_ALARMS
 from components.monitoring import (
     DATA_METRICS_NAMESPACE,
-    DATA_QUALITY,
     DRIFT_METRIC_PREFIX,
     MODEL_METRICS_NAMESPACE,
-    MODEL_QUALITY,
     drift_alarm_name,
     endpoint_name,
     quality_alarm_name,

@@ -23,7 +23,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.artifacts import pipeline_prefix
+from components.artifacts import DATA_QUALITY, MODEL_QUALITY, version_baselines_prefix
 from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Network
 from components.config.observability import (
@@ -41,10 +41,8 @@ from components.tagging import CostTags
 # Each registered version's baselines live under the model's pipeline prefix (components/artifacts.py):
 #   s3://<registry artifact bucket>/pipelines/<model>/baselines/v<version>/<kind>/
 # with kind "data-quality" (statistics.json, constraints.json: what the QualityCheckStep of the
-# training pipeline writes) and "model-quality" (constraints.json). docs/observability.md states it.
-BASELINE_PREFIX = "baselines"
-DATA_QUALITY = "data-quality"
-MODEL_QUALITY = "model-quality"
+# training pipeline writes, copied there from the execution's folder when the version is approved, by
+# components/baselines.py) and "model-quality" (constraints.json). docs/observability.md states it.
 REPORTS_PREFIX = "monitoring"
 
 # Metrics the Model Monitor containers publish (read 2026-11-25). AWS's page on data-quality metrics
@@ -90,11 +88,6 @@ def monitor_image_uri(region: str) -> str:
             f"regions with one: {', '.join(sorted(registries))}"
         )
     return f"{registries[region]}.dkr.ecr.{region}.amazonaws.com/{MODEL_MONITOR_IMAGE_REPOSITORY}:latest"
-
-
-def version_baselines_prefix(model: str, version: int) -> str:
-    """Key prefix (in the registry's artifact bucket) of one version's baselines (ends in '/')."""
-    return f"{pipeline_prefix(model)}{BASELINE_PREFIX}/v{version}/"
 
 
 def baseline_uri(bucket: str, model: str, version: int, kind: str) -> str:

@@ -45,6 +45,9 @@ CLOUDWATCH_ALARM = NameRule(255, re.compile(r"[^a-zA-Z0-9._-]"))
 SNS_TOPIC = NameRule(256, re.compile(r"[^a-zA-Z0-9_-]"))
 # EventBridge RuleName: [\.\-_A-Za-z0-9]+, 1..64 (botocore events service-2.json).
 EVENTBRIDGE_RULE = NameRule(64, re.compile(r"[^.\-_A-Za-z0-9]"))
+# Step Functions state machine Name: 1..80 characters (botocore stepfunctions service-2.json, shape Name);
+# CloudWatch-logged names allow only A-Z, a-z, 0-9, - and _ (same model, CreateStateMachine "name").
+STATE_MACHINE = NameRule(80, re.compile(r"[^a-zA-Z0-9_-]"))
 
 
 def physical_name(rule: NameRule, *parts: str) -> str:

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from components.artifacts import DATA_QUALITY, EXECUTION_METADATA_KEY
+
 if TYPE_CHECKING:
     from components.config.training import Training
 
@@ -50,8 +52,6 @@ PARAM_TRAINING_INSTANCE = "TrainingInstanceType"
 PARAM_INPUT_DATA = "InputData"
 
 EVALUATION_REPORT = "evaluation.json"
-BASELINE_KIND = "data-quality"
-"""Sub-folder of a baseline's statistics.json and constraints.json (components/monitoring.py's layout)."""
 PREPROCESS_SCRIPT = "preprocess.py"
 EVALUATE_SCRIPT = "evaluate.py"
 
@@ -383,7 +383,7 @@ def _build(spec: DefinitionSpec) -> str:
                 values=[
                     f"s3://{spec.bucket}/{spec.baselines_prefix}".rstrip("/"),
                     ExecutionVariables.PIPELINE_EXECUTION_ID,
-                    BASELINE_KIND,
+                    DATA_QUALITY,
                 ],
             ),
         ),
@@ -489,7 +489,13 @@ def _build(spec: DefinitionSpec) -> str:
                     s3_uri=baseline.properties.CalculatedBaselineConstraints, content_type="application/json"
                 ),
             ),
-            customer_metadata_properties={"trained-in": spec.environment, "pipeline": spec.pipeline_name},
+            # `execution` names the folder the baseline step wrote; components/baselines.py copies it to the
+            # version's folder when the version is approved.
+            customer_metadata_properties={
+                "trained-in": spec.environment,
+                "pipeline": spec.pipeline_name,
+                EXECUTION_METADATA_KEY: ExecutionVariables.PIPELINE_EXECUTION_ID,
+            },
         ),
     )
     fail = FailStep(

@@ -6,10 +6,11 @@ import pulumi
 
 from components.alerting import TeamAlerts, team_alerts_args
 from components.base import PlatformComponent
+from components.baselines import VersionBaselines, VersionBaselinesArgs
 from components.config import LoadedEnvironment, Model, Team
 from components.dashboards import Dashboards, DashboardsArgs
 from components.finops import KEY_SERVICE_PRINCIPALS, CostGuardrails, FinOpsArgs, TeamBudget
-from components.foundation import EnvironmentFoundation, FoundationArgs, provider_for
+from components.foundation import EnvironmentFoundation, FoundationArgs, artifact_bucket_name, provider_for
 from components.gitops import ApprovalDispatch, ApprovalDispatchArgs
 from components.kserve import KServeModel, KServeModelArgs
 from components.kubernetes import TeamNamespace, TeamNamespaceArgs, kubernetes_provider_for
@@ -138,6 +139,25 @@ class MLPlatform(PlatformComponent):
                     opts=self.child_opts(),
                 )
 
+        # Approved versions' baselines move to where their monitors read them (where registries live).
+        self.version_baselines: VersionBaselines | None = None
+        if env.hosts_registry and env.models:
+            self.version_baselines = VersionBaselines(
+                f"{env.name}-version-baselines",
+                VersionBaselinesArgs(
+                    environment=env.name,
+                    account_id=env.account_id,
+                    region=env.region,
+                    bucket=artifact_bucket_name(env.name, env.account_id, env.region),
+                    kms_key_arn=self.foundation.key.arn,
+                    topic_arns=[
+                        self.alerts[t].topic_arn(env.alerting.drift) for t in sorted({m.team for m in env.models})
+                    ],
+                ),
+                platform_tags(env),
+                opts=self.child_opts(),
+            )
+
         # Per model (registry, training pipeline, endpoint, ...).
         self.registries: dict[str, ModelRegistry] = {}
         self.pipelines: dict[str, TrainingPipeline] = {}
@@ -150,7 +170,14 @@ class MLPlatform(PlatformComponent):
             if env.hosts_registry:
                 registry = ModelRegistry(
                     f"{env.name}-{model.name}-registry",
-                    model_registry_args(env, model, self.foundation.key.arn),
+                    model_registry_args(
+                        env,
+                        model,
+                        self.foundation.key.arn,
+                        # A version without its baseline has no drift monitoring: heard at drift severity.
+                        baselines=self.version_baselines.target if self.version_baselines else None,
+                        team_topic_arn=alerts.topic_arn(env.alerting.drift),
+                    ),
                     tags,
                     opts=self.child_opts(),
                 )

@@ -14,6 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.base import PlatformComponent
+from components.baselines import EXECUTION_INPUT_PATHS, BaselineCopyTarget, execution_input_template
 from components.config import LoadedEnvironment, Model
 from components.naming import EVENTBRIDGE_RULE, SNS_TOPIC, physical_name
 from components.tagging import CostTags
@@ -56,6 +57,13 @@ class ModelRegistryArgs:
     """Key that encrypts the notification topic."""
     description: str = ""
     """Group description."""
+    model: str = ""
+    """The model the group holds versions of (its folders in the artifact bucket)."""
+    baselines: BaselineCopyTarget | None = None
+    """Where decisions start the copy of an approved version's baseline (components/baselines.py);
+    None: nothing copies baselines (an environment without the copier)."""
+    team_topic_arn: pulumi.Input[str] | None = None
+    """The owning team's topic, told when a version's baseline cannot be copied."""
 
 
 class ModelRegistry(PlatformComponent):
@@ -125,6 +133,25 @@ class ModelRegistry(PlatformComponent):
             opts=self.child_opts(),
         )
 
+        if args.baselines is not None:
+            if not args.model or args.team_topic_arn is None:
+                raise ValueError("ModelRegistry: copying baselines needs the model and its team's topic")
+            model = args.model
+            aws.cloudwatch.EventTarget(
+                f"{name}-decisions-baselines",
+                rule=self.rule.name,
+                arn=args.baselines.state_machine_arn,
+                role_arn=args.baselines.role_arn,
+                target_id="version-baselines",
+                input_transformer={
+                    "input_paths": EXECUTION_INPUT_PATHS,
+                    "input_template": pulumi.Output.from_input(args.team_topic_arn).apply(
+                        lambda topic: execution_input_template(model, str(topic))
+                    ),
+                },
+                opts=self.child_opts(),
+            )
+
         self.group_arn = group_arn
         self.register_outputs(
             {
@@ -188,7 +215,13 @@ def topic_policy(topic_arn: str, rule_arn: str) -> dict[str, Any]:
     }
 
 
-def model_registry_args(env: LoadedEnvironment, model: Model, kms_key_arn: pulumi.Input[str]) -> ModelRegistryArgs:
+def model_registry_args(
+    env: LoadedEnvironment,
+    model: Model,
+    kms_key_arn: pulumi.Input[str],
+    baselines: BaselineCopyTarget | None = None,
+    team_topic_arn: pulumi.Input[str] | None = None,
+) -> ModelRegistryArgs:
     """Registry of one model in the environment that hosts the registry."""
     return ModelRegistryArgs(
         environment=env.name,
@@ -198,4 +231,7 @@ def model_registry_args(env: LoadedEnvironment, model: Model, kms_key_arn: pulum
         consumer_account_ids=tuple(env.registry_consumer_account_ids),
         kms_key_arn=kms_key_arn,
         description=f"{model.name} ({model.team}): every trained version, pending approval until a person decides",
+        model=model.name,
+        baselines=baselines,
+        team_topic_arn=team_topic_arn,
     )

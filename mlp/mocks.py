@@ -72,6 +72,10 @@ OUTPUT_RULES: dict[str, OutputRule] = {
         "name": _physical(a),
         "arn": _arn("cloudwatch", region, account, f"alarm:{_physical(a)}"),
     },
+    "aws:sfn/stateMachine:StateMachine": lambda m, a, region, account: {
+        "name": _physical(a),
+        "arn": _arn("states", region, account, f"stateMachine:{_physical(a)}"),
+    },
     # EventBridge ARNs: arn:aws:events:REGION:ACCOUNT:connection|api-destination/NAME/UUID and rule/NAME.
     "aws:cloudwatch/eventConnection:EventConnection": lambda m, a, region, account: {
         "arn": _arn("events", region, account, f"connection/{_physical(a)}/{_uid(account, region, a.name)}"),

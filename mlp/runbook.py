@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from components.alerting import topic_name
+from components.artifacts import version_baselines_prefix
 from components.config import LoadedEnvironment, Model
 from components.config.serving import AllAtOnce, Canary, Linear, Rolling
 from components.dashboards import dashboard_name
-from components.monitoring import REPORTS_PREFIX, version_baselines_prefix
+from components.monitoring import REPORTS_PREFIX
 from mlp.plan import Plan
 
 RUNBOOKS_DIR = Path("docs") / "runbooks"
@@ -149,7 +150,9 @@ def render_runbook(env: LoadedEnvironment, plan: Plan, model: Model) -> str:
             )
         out += [
             "",
-            f"Baselines: version {model.version}'s, under `{baseline}` in the registry's artifact bucket. "
+            f"Baselines: version {model.version}'s, under `{baseline}` in the registry's artifact bucket, "
+            "copied there from its training run when the version was approved (a copy that fails is announced "
+            f"on the team's `{env.alerting.drift}` topic). "
             f"Reports: `{REPORTS_PREFIX}/` in the endpoint's capture bucket.",
             "",
         ]

@@ -404,7 +404,6 @@ def test_an_unknown_monitoring_instance_type_gets_suggestions(
 
 def test_baselines_live_where_other_accounts_may_read_them() -> None:
     """The monitors' baseline prefix is inside the artifact layout the registry bucket shares."""
-    from components.artifacts import baselines_prefix
-    from components.monitoring import version_baselines_prefix
+    from components.artifacts import baselines_prefix, version_baselines_prefix
 
     assert version_baselines_prefix("fraud-scoring", 12).startswith(baselines_prefix("fraud-scoring"))

@@ -88,7 +88,7 @@ def test_decisions_topic_is_encrypted_and_only_the_rule_publishes(plans: dict[st
         topic = _by_model(plan, "aws:sns/topic:Topic", model.name)
         assert topic["inputs"]["kmsMasterKeyId"] == key_arn
         rule = _by_model(plan, RULE, model.name)
-        target = _by_model(plan, "aws:cloudwatch/eventTarget:EventTarget", model.name)
+        target = one_of(plan, "aws:cloudwatch/eventTarget:EventTarget", f"dev-{model.name}-registry-decisions-target")
         assert target["inputs"]["rule"] == rule["inputs"]["name"]
         topic_arn = target["inputs"]["arn"]
         assert topic_arn.endswith(":" + topic["inputs"]["name"])
