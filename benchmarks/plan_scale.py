@@ -10,7 +10,10 @@ the floor: a bare Pulumi program that registers the same resource types and coun
 through pulumi_aws, under the same mock runtime, with none of our components. Each measurement is the
 whole process (imports included, as a user waits for it); peak memory is the plan process's peak RSS.
 
-Last line per size: plan_scale models=N resources=R plan_s=X floor_s=Y ratio=Z peak_mb=M
+The plan runs twice with its own definition cache (components/pipeline_definition.py): cold (empty: the
+SDK is imported and builds every definition) and warm (the same definitions, read back). Lines per size:
+    plan_scale_cold models=N plan_s=X ratio=Z peak_mb=M
+    plan_scale models=N resources=R plan_s=X floor_s=Y ratio=Z peak_mb=M      (warm; the last line)
 """
 
 from __future__ import annotations
@@ -122,31 +125,44 @@ def child_floor(resources_file: Path, out: Path) -> None:
     out.write_text(json.dumps({"seconds": elapsed, "resources": len(registered)}))
 
 
-def _child(kind: str, *args: Path) -> dict[str, Any]:
+def _child(kind: str, *args: Path, cache: Path | None = None) -> dict[str, Any]:
+    env = dict(os.environ)
+    if cache is not None:
+        env["MLP_DEFINITION_CACHE"] = str(cache)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "result.json"
-        subprocess.run([sys.executable, __file__, f"--{kind}", *map(str, args), str(out)], check=True, cwd=REPO)
+        subprocess.run(
+            [sys.executable, __file__, f"--{kind}", *map(str, args), str(out)], check=True, cwd=REPO, env=env
+        )
         result: dict[str, Any] = json.loads(out.read_text())
         return result
 
 
-def measure(models: int) -> str:
+def measure(models: int) -> list[str]:
+    """Two lines: the plan with an empty definition cache (cold: the SDK builds every definition), then
+    again with the definitions that run cached (warm: what a pull request whose pipelines did not change
+    waits for). The floor builds no definitions."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "repo"
         generate_environment(models, root)
-        plan = _child("plan", root)
-        resources = plan["resources"]
+        cache = Path(tmp) / "definitions"
+        cold = _child("plan", root, cache=cache)
+        warm = _child("plan", root, cache=cache)
+        if warm["resources"] != cold["resources"]:
+            raise SystemExit("the warm plan differs from the cold one")
+        resources = warm["resources"]
         resources_file = Path(tmp) / "resources.json"
         resources_file.write_text(json.dumps(resources))
         floor = _child("floor", resources_file)
     custom = sum(1 for r in resources if r["custom"])
     if floor["resources"] != custom:
         raise SystemExit(f"floor registered {floor['resources']} resources, the plan has {custom} custom ones")
-    ratio = plan["seconds"] / floor["seconds"]
-    return (
-        f"plan_scale models={models} resources={len(resources)} plan_s={plan['seconds']:.2f} "
-        f"floor_s={floor['seconds']:.2f} ratio={ratio:.2f} peak_mb={plan['peak_mb']:.0f}"
-    )
+    return [
+        f"plan_scale_cold models={models} plan_s={cold['seconds']:.2f} ratio={cold['seconds'] / floor['seconds']:.2f} "
+        f"peak_mb={cold['peak_mb']:.0f}",
+        f"plan_scale models={models} resources={len(resources)} plan_s={warm['seconds']:.2f} "
+        f"floor_s={floor['seconds']:.2f} ratio={warm['seconds'] / floor['seconds']:.2f} peak_mb={warm['peak_mb']:.0f}",
+    ]
 
 
 def main() -> None:
@@ -161,7 +177,8 @@ def main() -> None:
         child_floor(*args.floor)
     else:
         for n in args.models:
-            print(measure(n), flush=True)
+            for line in measure(n):
+                print(line, flush=True)
 
 
 if __name__ == "__main__":

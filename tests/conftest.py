@@ -14,6 +14,9 @@ from ruamel.yaml import YAML
 # SDKs that read a region at import time get one; nothing in the tests reaches AWS.
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("SAGEMAKER_VALIDATE_ROLE", "false")
+# Tests build pipeline definitions with the SDK, never from a cache a previous run left
+# (tests/test_definition_cache.py switches it on where it is the subject).
+os.environ["MLP_DEFINITION_CACHE"] = "off"
 
 from components.loader import repo_root
 from mlp.plan import Plan, build_plan

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -80,3 +80,108 @@ def test_planning_leaves_pulumis_stack_traces_as_it_found_them(plans: dict[str, 
     assert plans
     walk = pulumi_resource._get_stack_trace
     assert (walk.__module__, walk.__name__) == ("pulumi.runtime.resource", "_get_stack_trace")
+
+
+# --- The definition cache ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    directory = tmp_path / "definitions"
+    monkeypatch.setenv(pipeline_definition.CACHE_ENV, str(directory))
+    build_definition.cache_clear()
+    yield directory
+    build_definition.cache_clear()
+
+
+def _no_sdk_build(spec: Any) -> str:
+    raise AssertionError("the SDK was asked to build a definition the cache holds")
+
+
+def test_a_cached_definition_is_the_one_the_sdk_builds(
+    plans: dict[str, Plan], cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env, model = ENV_MODELS[0]
+    spec = _spec_of(plans, env, model)
+    planned = _pipeline(plans[env], model)["inputs"]["pipelineDefinition"]
+    assert build_definition(spec) == planned  # built by the SDK, and kept
+    [entry] = cache.iterdir()
+    assert entry.name == f"{pipeline_definition.definition_key(spec)}.json"
+
+    build_definition.cache_clear()
+    monkeypatch.setattr(pipeline_definition, "_build", _no_sdk_build)
+    assert build_definition(spec) == planned  # read back, byte for byte, without the SDK
+
+
+def test_the_key_changes_with_the_spec_the_sdk_release_and_the_builder(
+    plans: dict[str, Plan], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    env, model = ENV_MODELS[0]
+    spec = _spec_of(plans, env, model)
+    key = pipeline_definition.definition_key(spec)
+    assert pipeline_definition.definition_key(dataclasses.replace(spec, metric_minimum=0.99)) != key
+    assert pipeline_definition.definition_key(dataclasses.replace(spec, subnet_ids=("subnet-1",))) != key
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline_definition, "_sdk_versions", lambda: {"sagemaker": "0.0.0"})
+        assert pipeline_definition.definition_key(spec) != key
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline_definition, "_builder_digest", lambda: "an edited builder")
+        assert pipeline_definition.definition_key(spec) != key
+    assert pipeline_definition.definition_key(spec) == key
+
+
+def test_a_damaged_entry_is_rebuilt(plans: dict[str, Plan], cache: Path) -> None:
+    env, model = ENV_MODELS[0]
+    spec = _spec_of(plans, env, model)
+    cache.mkdir(parents=True)
+    entry = cache / f"{pipeline_definition.definition_key(spec)}.json"
+    entry.write_text('{"Version": "2020-12-01", "Steps": [')  # cut short
+    planned = _pipeline(plans[env], model)["inputs"]["pipelineDefinition"]
+    assert build_definition(spec) == planned
+    assert entry.read_text() == planned
+
+
+def test_off_builds_every_time_and_keeps_nothing(
+    plans: dict[str, Plan], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(pipeline_definition.CACHE_ENV, "off")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert pipeline_definition.definition_cache_dir() is None
+    env, model = ENV_MODELS[0]
+    build_definition.cache_clear()
+    build_definition(_spec_of(plans, env, model))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_default_cache_is_the_users(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(pipeline_definition.CACHE_ENV)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert pipeline_definition.definition_cache_dir() == tmp_path / "xdg" / "ml-platform" / "pipeline-definitions"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    expected = tmp_path / "home" / ".cache" / "ml-platform" / "pipeline-definitions"
+    assert pipeline_definition.definition_cache_dir() == expected
+
+
+def test_a_warm_plan_imports_no_sdk_and_plans_the_same(plans: dict[str, Plan], cache: Path) -> None:
+    """The dev plan in a fresh process with every definition cached: byte-identical to the plan built
+    with the SDK, and the sagemaker SDK never imported."""
+    import subprocess
+    import sys
+
+    from mlp.plan import plan_json
+
+    for env, model in ENV_MODELS:
+        if env == "dev":
+            build_definition(_spec_of(plans, env, model))
+    script = (
+        "import sys; from mlp.plan import build_plan, plan_json; "
+        "sys.stdout.write(plan_json(build_plan('dev'))); "
+        "sys.stderr.write('sdk imported' if 'sagemaker' in sys.modules else 'no sdk')"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300)
+    assert done.stderr.strip().endswith("no sdk"), done.stderr[-2000:]
+    assert done.stdout == plan_json(plans["dev"])
