@@ -44,6 +44,8 @@ from components.tagging import CostTags
 # PutDashboard DashboardName: up to 255 alphanumerics, "-" and "_" (botocore cloudwatch service-2.json).
 DASHBOARD = NameRule(255, re.compile(r"[^a-zA-Z0-9_-]"))
 GRID_WIDTH = 24
+# The dashboard with every team and model of the environment; the others are named for their team.
+ENVIRONMENT_SCOPE = "ml-platform"
 MAX_WIDGETS = 500
 BUDGETS_CONSOLE = "https://console.aws.amazon.com/costmanagement/home#/budgets"
 SAGEMAKER_NAMESPACE = "AWS/SageMaker"
@@ -223,10 +225,14 @@ def budget_widget(env: LoadedEnvironment, team: Team) -> dict[str, Any]:
     )
 
 
-def dashboard_body(env: LoadedEnvironment, teams: Sequence[Team], models: Sequence[Model]) -> dict[str, Any]:
+def dashboard_body(
+    env: LoadedEnvironment, teams: Sequence[Team], models: Sequence[Model], page: str | None = None
+) -> dict[str, Any]:
     """The dashboard of some teams and models: budget text first, then a row per model. Widgets flow left
-    to right on the 24-column grid and wrap; positions are computed so the layout is deterministic."""
-    widgets = [budget_widget(env, team) for team in teams]
+    to right on the 24-column grid and wrap; positions are computed so the layout is deterministic.
+    `page` (a dashboard split into pages, see `dashboard_pages`) is said in a first text widget."""
+    widgets = [_text(page, width=GRID_WIDTH, height=1)] if page else []
+    widgets += [budget_widget(env, team) for team in teams]
     for model in models:
         widgets += model_widgets(env, model)
     x = y = row_height = 0
@@ -240,6 +246,34 @@ def dashboard_body(env: LoadedEnvironment, teams: Sequence[Team], models: Sequen
     if len(placed) > MAX_WIDGETS:
         raise ValueError(f"{len(placed)} widgets is above CloudWatch's {MAX_WIDGETS} per dashboard")
     return {"start": "-PT12H", "periodOverride": "inherit", "widgets": placed}
+
+
+def dashboard_pages(env: LoadedEnvironment, teams: Sequence[Team], models: Sequence[Model]) -> list[list[Model]]:
+    """The models, in file order, split into as few dashboards as CloudWatch's widget limit allows (one
+    while they fit; each page keeps the budgets and one widget naming the page)."""
+    pages: list[list[Model]] = [[]]
+    used = 1 + len(teams)
+    for model in models:
+        widgets = len(model_widgets(env, model))
+        if pages[-1] and used + widgets > MAX_WIDGETS:
+            pages.append([])
+            used = 1 + len(teams)
+        pages[-1].append(model)
+        used += widgets
+    return pages
+
+
+def page_scope(scope: str, page: int) -> str:
+    """The first page keeps the scope's name; later ones are <scope>-2, <scope>-3, ..."""
+    return scope if page == 0 else f"{scope}-{page + 1}"
+
+
+def dashboard_of(env: LoadedEnvironment, scope: str, model: Model) -> str:
+    """Name of the dashboard (page) of `scope` ("ml-platform" or a team) that shows `model`."""
+    teams = env.teams if scope == ENVIRONMENT_SCOPE else [t for t in env.teams if t.name == scope]
+    models = env.models if scope == ENVIRONMENT_SCOPE else [m for m in env.models if m.team == scope]
+    page = next(i for i, p in enumerate(dashboard_pages(env, teams, models)) if model in p)
+    return dashboard_name(env.name, page_scope(scope, page))
 
 
 @dataclass(frozen=True)
@@ -264,14 +298,19 @@ class Dashboards(PlatformComponent):
     ) -> None:
         super().__init__("mlplatform:dashboards:Dashboards", name, tags, opts)
         env = args.env
-        scopes: list[tuple[str, Sequence[Team], Sequence[Model]]] = [("ml-platform", env.teams, env.models)]
+        scopes: list[tuple[str, Sequence[Team], Sequence[Model]]] = [(ENVIRONMENT_SCOPE, env.teams, env.models)]
         scopes += [(team.name, [team], [m for m in env.models if m.team == team.name]) for team in env.teams]
         self.dashboards = {}
         for scope, teams, models in scopes:
-            self.dashboards[scope] = aws.cloudwatch.Dashboard(
-                f"{name}-{scope}",
-                dashboard_name=dashboard_name(env.name, scope),
-                dashboard_body=json.dumps(dashboard_body(env, teams, models), sort_keys=True),
-                opts=self.child_opts(),
-            )
+            pages = dashboard_pages(env, teams, models)
+            for i, page_models in enumerate(pages):
+                key = page_scope(scope, i)
+                others = ", ".join(dashboard_name(env.name, page_scope(scope, j)) for j in range(len(pages)) if j != i)
+                label = f"Page {i + 1} of {len(pages)}; the others: {others}" if len(pages) > 1 else None
+                self.dashboards[key] = aws.cloudwatch.Dashboard(
+                    f"{name}-{key}",
+                    dashboard_name=dashboard_name(env.name, key),
+                    dashboard_body=json.dumps(dashboard_body(env, teams, page_models, label), sort_keys=True),
+                    opts=self.child_opts(),
+                )
         self.register_outputs({"dashboardNames": {k: d.dashboard_name for k, d in self.dashboards.items()}})

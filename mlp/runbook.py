@@ -13,7 +13,7 @@ from components.alerting import topic_name
 from components.artifacts import version_baselines_prefix
 from components.config import LoadedEnvironment, Model
 from components.config.serving import AllAtOnce, Canary, Linear, Rolling
-from components.dashboards import dashboard_name
+from components.dashboards import ENVIRONMENT_SCOPE, dashboard_of
 from components.monitoring import REPORTS_PREFIX
 from mlp.plan import Plan
 
@@ -135,8 +135,8 @@ def render_runbook(env: LoadedEnvironment, plan: Plan, model: Model) -> str:
         "## Dashboards",
         "",
     ]
-    for scope in ("ml-platform", team.name):
-        name = dashboard_name(env.name, scope)
+    for scope in (ENVIRONMENT_SCOPE, team.name):
+        name = dashboard_of(env, scope, model)
         out.append(f"- [`{name}`]({console}/cloudwatch/home?region={region}#dashboards/dashboard/{name})")
     out += ["", "## Monitors", ""]
     if schedules:

@@ -218,3 +218,40 @@ def test_the_body_is_a_pure_function_of_the_environment() -> None:
     assert json.dumps(first, sort_keys=True) == json.dumps(dashboard_body(env, env.teams, env.models), sort_keys=True)
     # No model, no rows: only the budget widgets.
     assert [w["type"] for w in dashboard_body(env, env.teams, [])["widgets"]] == ["text", "text"]
+
+
+def test_an_environment_beyond_one_dashboard_is_split_into_pages(edit_env: Any) -> None:
+    """CloudWatch takes at most 500 widgets per dashboard: 90 more models split the environment's dashboard
+    into pages that each fit, show every model once, and say which page they are; runbooks link the page
+    that shows their model."""
+    from components.dashboards import MAX_WIDGETS
+    from mlp.plan import build_plan
+    from mlp.runbook import render_runbook
+
+    def grow(data: Any) -> None:
+        template = next(m for m in data["models"] if m["name"] == "fraud-scoring")
+        for i in range(90):
+            extra = json.loads(json.dumps(template))
+            extra.pop("training", None)
+            extra["name"] = extra["registry_group"] = f"fraud-extra-{i:02d}"
+            data["models"].append(extra)
+
+    root = edit_env("dev", grow)
+    plan = build_plan("dev", root)
+    found = bodies(plan)
+    env = load_environment("dev", root)
+    pages = ["dev-ml-platform", "dev-ml-platform-2"]
+    assert [n for n in found if n.startswith("dev-ml-platform")] == pages
+    assert [n for n in found if n.startswith("dev-fraud")] == ["dev-fraud", "dev-fraud-2"]
+    for name, body in found.items():
+        assert len(body["widgets"]) <= MAX_WIDGETS, name
+        jsonschema.validate(body, BODY_SCHEMA)
+    headers = [t.split("\n")[0] for p in pages for t in texts(found[p]) if t.startswith("## ")]
+    assert sorted(headers) == sorted(f"## {m.name}" for m in env.models)
+    assert texts(found["dev-ml-platform-2"])[0] == "Page 2 of 2; the others: dev-ml-platform"
+    last = env.models[-1]
+    runbook = render_runbook(env, plan, last)
+    assert "#dashboards/dashboard/dev-ml-platform-2)" in runbook
+    assert "#dashboards/dashboard/dev-fraud-2)" in runbook
+    first = render_runbook(env, plan, env.models[0])
+    assert "#dashboards/dashboard/dev-ml-platform)" in first
