@@ -42,7 +42,8 @@ from components.tagging import CostTags
 #   s3://<registry artifact bucket>/pipelines/<model>/baselines/v<version>/<kind>/
 # with kind "data-quality" (statistics.json, constraints.json: what the QualityCheckStep of the
 # training pipeline writes, copied there from the execution's folder when the version is approved, by
-# components/baselines.py) and "model-quality" (constraints.json). docs/observability.md states it.
+# components/baselines.py). Model-quality jobs use no baseline (see `_model_quality`).
+# docs/observability.md states it.
 REPORTS_PREFIX = "monitoring"
 
 # Metrics the Model Monitor containers publish (read 2026-11-25). AWS's page on data-quality metrics
@@ -340,6 +341,11 @@ class ModelMonitor(PlatformComponent):
         m = args.monitoring
         truth = m.ground_truth
         assert truth is not None
+        # No ModelQualityBaselineConfig: the training pipeline computes no model-quality baseline (it needs
+        # predictions joined with labels), and the job does without one (optional in CreateModelQualityJobDefinition,
+        # botocore's sagemaker service model; the SDK's ModelQualityMonitor omits it when given no
+        # constraints). The job still publishes its metrics, and the alarms compare them with the thresholds
+        # of the environment file. The version stays in the job's name, as for data quality.
         prefix = baseline_uri(args.baseline_bucket, args.model, args.version, MODEL_QUALITY)
         job_name = self._job_name(
             args, "mq", prefix, truth.model_dump(), m.instance_type, m.volume_gb, m.max_runtime_minutes, args.network
@@ -387,7 +393,6 @@ class ModelMonitor(PlatformComponent):
                         "ProblemType": truth.problem_type,
                         "Environment": dict(PUBLISH_METRICS),
                     },
-                    "ModelQualityBaselineConfig": {"ConstraintsResource": {"S3Uri": f"{prefix}/constraints.json"}},
                     "ModelQualityJobInput": {
                         "EndpointInput": {"EndpointName": endpoint, **endpoint_input},
                         "GroundTruthS3Input": {"S3Uri": truth.s3_uri},

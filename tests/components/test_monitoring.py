@@ -168,9 +168,8 @@ def test_model_quality_where_ground_truth_is_named(plans: dict[str, Plan]) -> No
     assert (endpoint["StartTimeOffset"], endpoint["EndTimeOffset"]) == ("-PT721H", "-PT720H")
     # An hourly model-quality run may last at most 1800 s (AWS's model-quality schedule page).
     assert state["StoppingCondition"] == {"MaxRuntimeInSeconds": 1800}
-    assert state["ModelQualityBaselineConfig"] == {
-        "ConstraintsResource": {"S3Uri": baseline(loaded, m, 12, "model-quality") + "/constraints.json"}
-    }
+    # No pipeline computes a model-quality baseline: the job runs without one (its metrics feed the alarms).
+    assert "ModelQualityBaselineConfig" not in state
     key = env_key_arn(plan)
     assert state["ModelQualityJobOutputConfig"]["KmsKeyId"] == key
     assert state["JobResources"]["ClusterConfig"]["VolumeKmsKeyId"] == key
@@ -209,7 +208,7 @@ def test_a_version_bump_moves_the_monitors_to_the_new_versions_baseline(
     assert schedule["monitoringScheduleConfig"]["monitoringJobDefinitionName"] == after_job["name"]
     [quality] = monitor_children(after, "fraud-scoring", CLOUDCONTROL)
     state = json.loads(quality["inputs"]["desiredState"])
-    assert "/baselines/v13/model-quality" in state["ModelQualityBaselineConfig"]["ConstraintsResource"]["S3Uri"]
+    assert state["JobDefinitionName"].startswith("prod-fraud-scoring-mq-v13-")
     policy = json.loads(
         one_of(after, "aws:iam/rolePolicy:RolePolicy", "fraud-scoring-monitor-role-policy")["inputs"]["policy"]
     )
