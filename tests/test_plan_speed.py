@@ -82,6 +82,28 @@ def test_planning_leaves_pulumis_stack_traces_as_it_found_them(plans: dict[str, 
     assert (walk.__module__, walk.__name__) == ("pulumi.runtime.resource", "_get_stack_trace")
 
 
+def test_a_run_collects_garbage_less_often_and_restores_the_collector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """During a run the collector uses the run's thresholds; after it (even a failing one) the process's."""
+    import gc
+    import json
+
+    from mlp import runtime
+
+    program = tmp_path / "__main__.py"
+    program.write_text("import gc, json, os\nopen(os.environ['SEEN'], 'w').write(json.dumps(gc.get_threshold()))\n")
+    monkeypatch.setenv("SEEN", str(tmp_path / "seen.json"))
+    before = gc.get_threshold()
+    runtime.run_program(tmp_path, tmp_path, "dev", {}, set())
+    assert tuple(json.loads((tmp_path / "seen.json").read_text())) == runtime.RUN_GC_THRESHOLDS
+    assert gc.get_threshold() == before
+    program.write_text("raise RuntimeError('broken program')\n")
+    with pytest.raises(Exception, match="broken program"):
+        runtime.run_program(tmp_path, tmp_path, "dev", {}, set())
+    assert gc.get_threshold() == before
+
+
 # --- The definition cache ---------------------------------------------------------------------------
 
 
