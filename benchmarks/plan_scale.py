@@ -102,7 +102,12 @@ def child_plan(root: Path, out: Path) -> None:
     """Run in a fresh process: plan the benchmark environment the way `mlp plan` does."""
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     started = time.perf_counter()
+    import gc
+
+    from mlp.collector import RUN_GC_THRESHOLDS
     from mlp.plan import build_plan, plan_json
+
+    gc.set_threshold(*RUN_GC_THRESHOLDS)  # as the `mlp` console script does (mlp.cli.entry)
 
     plan = build_plan(ENV_NAME, root)
     plan_json(plan)

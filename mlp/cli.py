@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -10,6 +11,7 @@ import traceback
 from collections.abc import Sequence
 
 from components.errors import InputError
+from mlp.collector import RUN_GC_THRESHOLDS
 
 EXIT_OK = 0
 EXIT_POLICY = 1
@@ -47,5 +49,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+def entry() -> int:
+    """The `mlp` console script: one command per process, so the collector keeps the plan's thresholds
+    for the whole process (mlp/collector.py); `main` leaves in-process callers' collector as it was."""
+    gc.set_threshold(*RUN_GC_THRESHOLDS)
+    return main()
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(entry())

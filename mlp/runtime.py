@@ -9,22 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import gc
 import logging
 import runpy
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import resource as pulumi_resource
-from pulumi.runtime import rpc
+from pulumi.runtime import rpc, settings
+from pulumi.runtime._callbacks import _CallbackServicer
 from pulumi.runtime.proto import resource_pb2, source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from components.loader import DATA_ROOT
+from mlp.collector import fewer_collections
 from mlp.mocks import PlanMocks
 
 PROJECT = "ml-platform"
@@ -53,6 +54,18 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.registrations: list[Registration] = []
         self._own_transforms: dict[str, list[Any]] = {}
         self._parents: dict[str, str] = {}
+        self._by_token: dict[str, Any] = {}
+
+    def _callbacks(self, callbacks: Any) -> list[Any]:
+        """The transform functions a registration names, as pulumi's mocks resolve them, but from an index
+        kept across registrations: pulumi rebuilds a token index over every registered transform for every
+        registration (one transform per component: quadratic in the size of the program, profiled)."""
+        tokens = [c.token for c in callbacks]
+        if any(t not in self._by_token for t in tokens):
+            for servicer in _CallbackServicer._servicers:
+                for fn, token in servicer._transforms.items():
+                    self._by_token[token] = fn
+        return [self._by_token[t] for t in tokens if t in self._by_token]
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """URNs as the engine builds them: the parent's full type chain, without the root stack's type."""
@@ -69,7 +82,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             return resource_pb2.RegisterResourceResponse(urn=urn)
         _ensure_event_loop()  # type: ignore[no-untyped-call]
         inputs = rpc.deserialize_properties(request.object)
-        own = pulumi_mocks._resolve_callbacks(request.transforms)
+        own = self._callbacks(request.transforms)
         self._own_transforms[urn] = own
         if request.parent:
             self._parents[urn] = request.parent
@@ -141,10 +154,6 @@ class _Collect(logging.Handler):
         self.into.append(record.getMessage())
 
 
-# gc thresholds (generation 0 allocations, generation 1 and 2 collections) during a program run.
-RUN_GC_THRESHOLDS = (200_000, 100, 100)
-
-
 class ProgramError(Exception):
     """The stack program raised while it ran under the mocks."""
 
@@ -191,22 +200,22 @@ def _run(
         main = str(program_dir / "__main__.py")
 
         def program() -> None:
+            # One callbacks server for the run. Pulumi creates it lazily inside each registration's task,
+            # whose context copy never sees another's, so every component with a transform started a gRPC
+            # server of its own (18 for prod, thousands at scale; profiled). Set it in the program's context.
+            callbacks = _CallbackServicer(cast(Any, monitor))  # pulumi's mocks pass their monitor too
+            _sync_await(callbacks.serve())  # type: ignore[no-untyped-call]
+            settings.SETTINGS.callbacks = callbacks
             runpy.run_path(main, run_name="__main__")
 
         # Pulumi walks the Python stack on every registration to tell the engine where the resource was
         # declared (~2.5 ms each, profiled: a tenth of a plan). The recording monitor never reads it.
         saved_stack_trace = pulumi_resource._get_stack_trace
         pulumi_resource._get_stack_trace = _no_stack_trace
-        # A run allocates millions of short-lived objects (futures, tasks, outputs) while the heap holds
-        # every registered resource: with the default thresholds the cyclic collector runs so often, over
-        # a heap that keeps growing, that it took about 40 % of a 200-model plan (measured,
-        # benchmarks/README.md). Collect young objects far less often for the run; cycles are still freed.
-        saved_thresholds = gc.get_threshold()
-        gc.set_threshold(*RUN_GC_THRESHOLDS)
         try:
-            _sync_await(run_pulumi_func(program))
+            with fewer_collections():
+                _sync_await(run_pulumi_func(program))
         finally:
-            gc.set_threshold(*saved_thresholds)
             pulumi_resource._get_stack_trace = saved_stack_trace
         return monitor.registrations
     finally:

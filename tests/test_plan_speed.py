@@ -90,18 +90,41 @@ def test_a_run_collects_garbage_less_often_and_restores_the_collector(
     import json
 
     from mlp import runtime
+    from mlp.collector import RUN_GC_THRESHOLDS
 
     program = tmp_path / "__main__.py"
     program.write_text("import gc, json, os\nopen(os.environ['SEEN'], 'w').write(json.dumps(gc.get_threshold()))\n")
     monkeypatch.setenv("SEEN", str(tmp_path / "seen.json"))
     before = gc.get_threshold()
     runtime.run_program(tmp_path, tmp_path, "dev", {}, set())
-    assert tuple(json.loads((tmp_path / "seen.json").read_text())) == runtime.RUN_GC_THRESHOLDS
+    assert tuple(json.loads((tmp_path / "seen.json").read_text())) == RUN_GC_THRESHOLDS
     assert gc.get_threshold() == before
     program.write_text("raise RuntimeError('broken program')\n")
     with pytest.raises(Exception, match="broken program"):
         runtime.run_program(tmp_path, tmp_path, "dev", {}, set())
     assert gc.get_threshold() == before
+
+
+def test_the_console_script_keeps_the_plan_thresholds_for_its_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`mlp` runs one command per process: it keeps the run's thresholds (restoring the defaults would make
+    the next collection a full one over the whole plan); `main`, called in-process, changes nothing."""
+    import gc
+    import tomllib
+
+    from mlp import cli
+    from mlp.collector import RUN_GC_THRESHOLDS
+
+    scripts = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["mlp"] == "mlp.cli:entry"
+    before = gc.get_threshold()
+    try:
+        assert cli.main(["schema", "--check"]) == cli.EXIT_OK
+        assert gc.get_threshold() == before
+        monkeypatch.setattr("sys.argv", ["mlp", "schema", "--check"])
+        assert cli.entry() == cli.EXIT_OK
+        assert gc.get_threshold() == RUN_GC_THRESHOLDS
+    finally:
+        gc.set_threshold(*before)
 
 
 # --- The definition cache ---------------------------------------------------------------------------
