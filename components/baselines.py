@@ -41,6 +41,7 @@ from components.artifacts import (
     version_baselines_prefix,
 )
 from components.base import PlatformComponent
+from components.iam import service_trust_policy
 from components.naming import IAM_POLICY, IAM_ROLE, STATE_MACHINE, physical_name
 from components.tagging import CostTags
 
@@ -249,7 +250,7 @@ class VersionBaselines(PlatformComponent):
             f"{name}-role",
             name=physical_name(IAM_ROLE, "mlp", args.environment, "version-baselines"),
             description="Step Functions copies approved versions' baselines to their version folders",
-            assume_role_policy=_trust("states.amazonaws.com", args.account_id),
+            assume_role_policy=service_trust_policy("states.amazonaws.com", args.account_id),
             opts=self.child_opts(),
         )
         aws.iam.RolePolicy(
@@ -277,7 +278,7 @@ class VersionBaselines(PlatformComponent):
             f"{name}-events",
             name=physical_name(IAM_ROLE, "mlp", args.environment, "start-version-baselines"),
             description="EventBridge starts the baseline copy when a registry decision is made",
-            assume_role_policy=_trust("events.amazonaws.com", args.account_id),
+            assume_role_policy=service_trust_policy("events.amazonaws.com", args.account_id),
             opts=self.child_opts(),
         )
         aws.iam.RolePolicy(
@@ -291,23 +292,6 @@ class VersionBaselines(PlatformComponent):
         )
         self.target = BaselineCopyTarget(state_machine_arn=machine_arn, role_arn=self.events_role.arn)
         self.register_outputs({"stateMachineArn": self.state_machine.arn})
-
-
-def _trust(service: str, account_id: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": service},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-                }
-            ],
-        },
-        sort_keys=True,
-    )
 
 
 def copy_policy(args: VersionBaselinesArgs, kms_key_arn: str, topic_arns: Sequence[str]) -> dict[str, Any]:

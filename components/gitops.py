@@ -23,6 +23,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.base import PlatformComponent
+from components.iam import service_trust_policy
 from components.naming import EVENTBRIDGE_RULE, IAM_POLICY, IAM_ROLE, physical_name
 from components.tagging import CostTags
 
@@ -140,20 +141,7 @@ class ApprovalDispatch(PlatformComponent):
             f"{name}-events",
             name=physical_name(IAM_ROLE, "mlp", args.environment, "approval-dispatch"),
             description="EventBridge invokes the GitHub dispatch API destination",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "events.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}},
-                        }
-                    ],
-                },
-                sort_keys=True,
-            ),
+            assume_role_policy=service_trust_policy("events.amazonaws.com", args.account_id),
             opts=self.child_opts(),
         )
         aws.iam.RolePolicy(

@@ -1,7 +1,9 @@
-"""IAM statements shared by the SageMaker execution roles (endpoints, monitoring jobs)."""
+"""IAM documents shared by the components' roles: service trust policies, and the statements the SageMaker
+execution roles (endpoints, monitoring jobs) share."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from components.config import Network
@@ -50,3 +52,22 @@ def image_and_network_statements(region: str, account_id: str, network: Network 
         {"Sid": "ActionsWithoutResourceTypes", "Effect": "Allow", "Action": sorted(unscopable), "Resource": "*"}
     )
     return statements
+
+
+def service_trust_policy(service: str, account_id: str) -> str:
+    """Trust policy (JSON) letting one AWS service assume the role, only on behalf of this account (the
+    aws:SourceAccount condition guards against the confused deputy)."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": service},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                }
+            ],
+        },
+        sort_keys=True,
+    )

@@ -32,7 +32,7 @@ from components.config.observability import (
     effective_monitoring,
 )
 from components.foundation import artifact_bucket_name
-from components.iam import image_and_network_statements
+from components.iam import image_and_network_statements, service_trust_policy
 from components.naming import CLOUDWATCH_ALARM, IAM_ROLE, SAGEMAKER, physical_name
 from components.serving import CAPTURE_PREFIX
 from components.tagging import CostTags
@@ -241,20 +241,7 @@ class ModelMonitor(PlatformComponent):
             f"{name}-role",
             name=physical_name(IAM_ROLE, args.environment, args.model, "monitor"),
             description=f"Model Monitor jobs of endpoint {endpoint_name(args.environment, args.model)}",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "sagemaker.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}},
-                        }
-                    ],
-                },
-                sort_keys=True,
-            ),
+            assume_role_policy=service_trust_policy("sagemaker.amazonaws.com", args.account_id),
             opts=self.child_opts(),
         )
         aws.iam.RolePolicy(

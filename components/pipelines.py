@@ -16,6 +16,7 @@ import pulumi_aws as aws
 from components.artifacts import baselines_prefix, pipeline_prefix
 from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Training
+from components.iam import service_trust_policy
 from components.naming import EVENTBRIDGE_RULE, IAM_POLICY, IAM_ROLE, SAGEMAKER_PIPELINE, physical_name
 from components.pipeline_definition import DefinitionSpec, build_definition, builtin_image_uri, model_monitor_image_uri
 from components.tagging import CostTags
@@ -102,7 +103,7 @@ class TrainingPipeline(PlatformComponent):
             f"{name}-role",
             name=role_name,
             description=f"Runs the {args.model} training pipeline and its jobs in {args.environment}",
-            assume_role_policy=json.dumps(_trust(SAGEMAKER_SERVICE, args.account_id), sort_keys=True),
+            assume_role_policy=service_trust_policy(SAGEMAKER_SERVICE, args.account_id),
             opts=self.child_opts(),
         )
         policy = pulumi.Output.all(args.bucket_arn, args.kms_key_arn).apply(
@@ -136,7 +137,7 @@ class TrainingPipeline(PlatformComponent):
                 f"{name}-scheduler-role",
                 name=physical_name(IAM_ROLE, args.environment, args.model, "training-schedule"),
                 description=f"Lets EventBridge Scheduler start the {args.model} training pipeline",
-                assume_role_policy=json.dumps(_trust(SCHEDULER_SERVICE, args.account_id), sort_keys=True),
+                assume_role_policy=service_trust_policy(SCHEDULER_SERVICE, args.account_id),
                 opts=self.child_opts(),
             )
             scheduler_policy = aws.iam.RolePolicy(
@@ -194,21 +195,6 @@ def definition_spec(
         model_package_group=args.model_package_group,
         environment=args.environment,
     )
-
-
-def _trust(service: str, account_id: str) -> dict[str, Any]:
-    """Trust policy for one service, only on behalf of this account (confused-deputy guard)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": service},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-            }
-        ],
-    }
 
 
 def _ecr_repository_arn(image: str) -> str:

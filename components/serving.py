@@ -30,7 +30,7 @@ from components.config.serving import (
     sagemaker_warnings,
 )
 from components.foundation import artifact_bucket_name, key_alias_name
-from components.iam import image_and_network_statements
+from components.iam import image_and_network_statements, service_trust_policy
 from components.naming import CLOUDWATCH_ALARM, IAM_ROLE, S3_BUCKET, SAGEMAKER, physical_name
 from components.storage import PrivateBucket, PrivateBucketArgs
 from components.tagging import CostTags
@@ -239,21 +239,7 @@ class ModelEndpoint(PlatformComponent):
             f"{name}-role",
             name=_role_name(args),
             description=f"SageMaker execution role of endpoint {self.endpoint_name}",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "sagemaker.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            # Only SageMaker acting for this account (confused-deputy protection).
-                            "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}},
-                        }
-                    ],
-                },
-                sort_keys=True,
-            ),
+            assume_role_policy=service_trust_policy("sagemaker.amazonaws.com", args.account_id),
             opts=self.child_opts(),
         )
         capture_bucket = self.capture_bucket.bucket if self.capture_bucket else None
