@@ -12,12 +12,9 @@ the ground truth, and write only this endpoint's reports.
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import importlib.util
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -34,6 +31,7 @@ from components.config.observability import (
 from components.foundation import artifact_bucket_name
 from components.iam import image_and_network_statements, service_trust_policy
 from components.naming import CLOUDWATCH_ALARM, IAM_ROLE, SAGEMAKER, physical_name
+from components.pipeline_definition import MODEL_MONITOR_REPOSITORY, model_monitor_image_uri, model_monitor_registries
 from components.serving import CAPTURE_PREFIX
 from components.tagging import CostTags
 
@@ -63,32 +61,20 @@ LOCAL_GROUND_TRUTH = "/opt/ml/processing/groundtruth"
 LOCAL_OUTPUT = "/opt/ml/processing/output"
 # Processing jobs (monitoring executions run as such) log to this group.
 PROCESSING_LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
+
+
 # cloudwatch:PutMetricData has no resource types (Service Authorization Reference,
 # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html, read
 # 2026-11-25): it is granted on "*" and scoped by the cloudwatch:namespace condition key.
-MODEL_MONITOR_IMAGE_REPOSITORY = "sagemaker-model-monitor-analyzer"
-
-
-@functools.cache
-def monitor_image_registries() -> dict[str, str]:
-    """Account of the Model Monitor analyzer image per region, from the sagemaker SDK's image table
-    (sagemaker/core/image_uri_config/model-monitor.json), read without importing the SDK."""
-    spec = importlib.util.find_spec("sagemaker")
-    assert spec is not None and spec.submodule_search_locations is not None
-    path = Path(next(iter(spec.submodule_search_locations))) / "core" / "image_uri_config" / "model-monitor.json"
-    config = json.loads(path.read_text(encoding="utf-8"))
-    registries: dict[str, str] = config["versions"][""]["registries"]
-    return registries
-
-
 def monitor_image_uri(region: str) -> str:
-    registries = monitor_image_registries()
+    """The analyzer image the monitoring jobs run: the one the training pipeline's baseline step uses."""
+    registries = model_monitor_registries()
     if region not in registries:
         raise ValueError(
             f"Model Monitor has no analyzer image in {region} (sagemaker SDK model-monitor.json); "
             f"regions with one: {', '.join(sorted(registries))}"
         )
-    return f"{registries[region]}.dkr.ecr.{region}.amazonaws.com/{MODEL_MONITOR_IMAGE_REPOSITORY}:latest"
+    return f"{model_monitor_image_uri(region)}:latest"
 
 
 def baseline_uri(bucket: str, model: str, version: int, kind: str) -> str:
@@ -565,7 +551,7 @@ def monitor_policy(args: ModelMonitorArgs, image_uri: str, kms_key_arn: str, cap
             "Sid": "PullMonitorImage",
             "Effect": "Allow",
             "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-            "Resource": [f"arn:aws:ecr:{args.region}:{registry_account}:repository/{MODEL_MONITOR_IMAGE_REPOSITORY}"],
+            "Resource": [f"arn:aws:ecr:{args.region}:{registry_account}:repository/{MODEL_MONITOR_REPOSITORY}"],
         },
         {
             "Sid": "PublishMonitorMetrics",

@@ -138,7 +138,7 @@ def model_monitor_image_uri(region: str) -> str:
 
     Raises ValueError when the image is not published in region.
     """
-    registries: dict[str, str] = _image_config("model-monitor")["versions"][""]["registries"]
+    registries = model_monitor_registries()
     if region not in registries:
         raise ValueError(f"the Model Monitor analyzer image is not published in {region}")
     domain = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
@@ -146,6 +146,12 @@ def model_monitor_image_uri(region: str) -> str:
 
 
 MODEL_MONITOR_REPOSITORY = "sagemaker-model-monitor-analyzer"
+
+
+def model_monitor_registries() -> dict[str, str]:
+    """Account of the Model Monitor analyzer image per region (the SDK's model-monitor.json)."""
+    registries: dict[str, str] = _image_config("model-monitor")["versions"][""]["registries"]
+    return registries
 
 
 @functools.cache
