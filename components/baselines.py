@@ -75,11 +75,13 @@ class VersionBaselinesArgs:
 
 @dataclass(frozen=True)
 class BaselineCopyTarget:
-    """What a model's registry needs to start a copy on its decisions rule."""
+    """What one model's registry needs to start a copy on its decisions rule (`VersionBaselines.target_for`)."""
 
     state_machine_arn: str
     role_arn: pulumi.Output[str]
     """Role EventBridge assumes to start executions."""
+    input_template: pulumi.Output[str]
+    """The target's input template: the model and its team's topic (`execution_input_template`)."""
 
 
 def state_machine_name(environment: str) -> str:
@@ -290,8 +292,18 @@ class VersionBaselines(PlatformComponent):
             ),
             opts=self.child_opts(),
         )
-        self.target = BaselineCopyTarget(state_machine_arn=machine_arn, role_arn=self.events_role.arn)
+        self.machine_arn = machine_arn
         self.register_outputs({"stateMachineArn": self.state_machine.arn})
+
+    def target_for(self, model: str, team_topic_arn: pulumi.Input[str]) -> BaselineCopyTarget:
+        """The copy target of one model, whose failures are told on its team's topic."""
+        return BaselineCopyTarget(
+            state_machine_arn=self.machine_arn,
+            role_arn=self.events_role.arn,
+            input_template=pulumi.Output.from_input(team_topic_arn).apply(
+                lambda topic: execution_input_template(model, str(topic))
+            ),
+        )
 
 
 def copy_policy(args: VersionBaselinesArgs, kms_key_arn: str, topic_arns: Sequence[str]) -> dict[str, Any]:

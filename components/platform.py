@@ -175,8 +175,11 @@ class MLPlatform(PlatformComponent):
                         model,
                         self.foundation.key.arn,
                         # A version without its baseline has no drift monitoring: heard at drift severity.
-                        baselines=self.version_baselines.target if self.version_baselines else None,
-                        team_topic_arn=alerts.topic_arn(env.alerting.drift),
+                        baselines=(
+                            self.version_baselines.target_for(model.name, alerts.topic_arn(env.alerting.drift))
+                            if self.version_baselines
+                            else None
+                        ),
                     ),
                     tags,
                     opts=self.child_opts(),

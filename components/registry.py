@@ -14,7 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.base import PlatformComponent
-from components.baselines import EXECUTION_INPUT_PATHS, BaselineCopyTarget, execution_input_template
+from components.baselines import EXECUTION_INPUT_PATHS, BaselineCopyTarget
 from components.config import LoadedEnvironment, Model
 from components.naming import EVENTBRIDGE_RULE, SNS_TOPIC, physical_name
 from components.tagging import CostTags
@@ -57,13 +57,9 @@ class ModelRegistryArgs:
     """Key that encrypts the notification topic."""
     description: str = ""
     """Group description."""
-    model: str = ""
-    """The model the group holds versions of (its folders in the artifact bucket)."""
     baselines: BaselineCopyTarget | None = None
     """Where decisions start the copy of an approved version's baseline (components/baselines.py);
     None: nothing copies baselines (an environment without the copier)."""
-    team_topic_arn: pulumi.Input[str] | None = None
-    """The owning team's topic, told when a version's baseline cannot be copied."""
 
 
 class ModelRegistry(PlatformComponent):
@@ -134,9 +130,6 @@ class ModelRegistry(PlatformComponent):
         )
 
         if args.baselines is not None:
-            if not args.model or args.team_topic_arn is None:
-                raise ValueError("ModelRegistry: copying baselines needs the model and its team's topic")
-            model = args.model
             aws.cloudwatch.EventTarget(
                 f"{name}-decisions-baselines",
                 rule=self.rule.name,
@@ -145,9 +138,7 @@ class ModelRegistry(PlatformComponent):
                 target_id="version-baselines",
                 input_transformer={
                     "input_paths": EXECUTION_INPUT_PATHS,
-                    "input_template": pulumi.Output.from_input(args.team_topic_arn).apply(
-                        lambda topic: execution_input_template(model, str(topic))
-                    ),
+                    "input_template": args.baselines.input_template,
                 },
                 opts=self.child_opts(),
             )
@@ -220,7 +211,6 @@ def model_registry_args(
     model: Model,
     kms_key_arn: pulumi.Input[str],
     baselines: BaselineCopyTarget | None = None,
-    team_topic_arn: pulumi.Input[str] | None = None,
 ) -> ModelRegistryArgs:
     """Registry of one model in the environment that hosts the registry."""
     return ModelRegistryArgs(
@@ -231,7 +221,5 @@ def model_registry_args(
         consumer_account_ids=tuple(env.registry_consumer_account_ids),
         kms_key_arn=kms_key_arn,
         description=f"{model.name} ({model.team}): every trained version, pending approval until a person decides",
-        model=model.name,
         baselines=baselines,
-        team_topic_arn=team_topic_arn,
     )
