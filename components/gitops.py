@@ -25,14 +25,13 @@ import pulumi_aws as aws
 from components.base import PlatformComponent
 from components.iam import service_trust_policy
 from components.naming import EVENTBRIDGE_RULE, IAM_POLICY, IAM_ROLE, physical_name
+from components.registry import MODEL_PACKAGE_STATE_CHANGE
 from components.tagging import CostTags
 
 # The repository_dispatch event type the promote workflow listens for (`on.repository_dispatch.types`).
 APPROVAL_EVENT_TYPE = "model-approved"
 # GitHub REST API version header the dispatch is sent with (docs page above).
 GITHUB_API_VERSION = "2022-11-28"
-# EventBridge "detail-type" of registry approval changes (SageMaker EventBridge docs above).
-MODEL_PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
 
 
 @dataclass(frozen=True)
