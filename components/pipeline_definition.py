@@ -169,16 +169,15 @@ def build_definition(spec: DefinitionSpec) -> str:
     """The pipeline definition JSON for `spec` (canonical: sorted keys), built with the sagemaker SDK, or
     read from the definition cache when this spec was built before by the same SDK and builder."""
     cache = definition_cache_dir()
-    key = definition_key(spec) if cache else ""
-    if cache:
-        cached = _read_cached(cache / f"{key}.json")
-        if cached is not None:
-            return cached
+    entry = cache / f"{definition_key(spec)}.json" if cache else None
+    cached = _read_cached(entry) if entry else None
+    if cached is not None:
+        return cached
     with _offline_sdk(spec.region):
         raw = _build(spec)
     definition = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"))
-    if cache:
-        _write_cached(cache / f"{key}.json", definition)
+    if entry:
+        _write_cached(entry, definition)
     return definition
 
 
