@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import Field, model_validator
 
 from components.config.base import Slug, Strict
+from components.config.sagemaker_api import instance_types
 from components.config.serving import Comparison
 
 # Model Monitor's ScheduleConfig accepts `cron(0 * ? * * *)` (hourly) and `cron(0 H ? * * *)` (daily at hour
@@ -206,10 +207,7 @@ Loc = tuple[str | int, ...]
 @functools.cache
 def processing_instance_types() -> frozenset[str]:
     """Instance types of processing jobs (monitoring runs as one), from botocore's service model."""
-    import botocore.session
-
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    return frozenset(model.shape_for("ProcessingInstanceType").enum)
+    return frozenset(instance_types("ProcessingInstanceType"))
 
 
 def observability_problems(env: Environment) -> list[tuple[Loc, str]]:

@@ -15,6 +15,7 @@ from pydantic import Field
 
 from components.config.base import Slug, Strict
 from components.config.kubernetes import KServeSettings
+from components.config.sagemaker_api import instance_types
 
 
 class AllAtOnce(Strict):
@@ -229,10 +230,7 @@ BUILTIN_ALARMS = ("p99-latency", "5xx-errors")
 @functools.cache
 def hosting_instance_types() -> frozenset[str]:
     """SageMaker hosting instance types, from the service model that ships with botocore (no network)."""
-    import botocore.session
-
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    return frozenset(model.shape_for("ProductionVariantInstanceType").enum)
+    return frozenset(instance_types("ProductionVariantInstanceType"))
 
 
 def _instance_type_problem(value: str) -> str | None:

@@ -7,12 +7,12 @@ schedule, a team's own images and code.
 
 from __future__ import annotations
 
-import functools
 from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
 from components.config.base import Strict
+from components.config.sagemaker_api import instance_types
 
 # SageMaker instance type names, e.g. ml.m5.xlarge, ml.g5.2xlarge.
 InstanceType = Annotated[str, Field(pattern=r"^ml\.[a-z0-9-]+\.[a-z0-9]+$")]
@@ -112,17 +112,8 @@ class Training(Strict):
         return self
 
 
-@functools.cache
-def _instance_types(shape: str) -> tuple[str, ...]:
-    """Instance types SageMaker accepts for a job kind, from the API model that ships with botocore."""
-    import botocore.session
-
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    return tuple(model.shape_for(shape).enum)
-
-
 def _known_instance(shape: str, kind: str, value: str) -> str:
-    known = _instance_types(shape)
+    known = instance_types(shape)
     if value not in known:
         family = value.rsplit(".", 1)[0] + "."
         close = [t for t in known if t.startswith(family)] or [t for t in known if t.startswith("ml.m5.")]
