@@ -208,13 +208,14 @@ def definition_cache_dir() -> Path | None:
 
 
 def definition_key(spec: DefinitionSpec) -> str:
-    """sha256 of the spec's values, the SDK distributions' versions and the builder's source."""
-    material = {
-        "spec": dataclasses.asdict(spec),
-        "sdk": _sdk_versions(),
-        "builder": _builder_digest(),
-    }
-    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+    """sha256 of what the definition is built from (`definition_material`)."""
+    return hashlib.sha256(json.dumps(definition_material(spec), sort_keys=True).encode()).hexdigest()
+
+
+def definition_material(spec: DefinitionSpec) -> dict[str, Any]:
+    """Everything a definition is a function of, as JSON values: the spec's values, the versions of the SDK
+    distributions and the digest of the builder's source."""
+    return {"spec": dataclasses.asdict(spec), "sdk": _sdk_versions(), "builder": _builder_digest()}
 
 
 @functools.cache

@@ -1,7 +1,9 @@
 """TrainingPipeline: a model's SageMaker Pipeline, its least-privilege execution role and its schedule.
 
 The definition is built by `components.pipeline_definition` with the sagemaker SDK, from Output values
-(role ARN, bucket, key ARN) inside one `Output.all(...).apply(...)` that only computes a string.
+(role ARN, bucket, key ARN) inside one `Output.all(...).apply(...)` that only computes a string; when the
+environment's committed rendering was built from the same inputs, it is read instead
+(`components.rendered_pipelines`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Training
 from components.iam import service_trust_policy
 from components.naming import EVENTBRIDGE_RULE, IAM_POLICY, IAM_ROLE, SAGEMAKER_PIPELINE, physical_name
-from components.pipeline_definition import DefinitionSpec, build_definition, builtin_image_uri, model_monitor_image_uri
+from components.pipeline_definition import DefinitionSpec, builtin_image_uri, model_monitor_image_uri
+from components.rendered_pipelines import definition as pipeline_definition
 from components.tagging import CostTags
 
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
@@ -118,7 +121,9 @@ class TrainingPipeline(PlatformComponent):
         )
 
         definition = pulumi.Output.all(self.role.arn, args.bucket_name, args.kms_key_arn).apply(
-            lambda v: build_definition(definition_spec(args, pipeline_name, str(v[0]), str(v[1]), str(v[2])))
+            lambda v: pipeline_definition(
+                definition_spec(args, pipeline_name, str(v[0]), str(v[1]), str(v[2])), args.model
+            )
         )
         self.pipeline = aws.sagemaker.Pipeline(
             f"{name}-pipeline",

@@ -1,9 +1,10 @@
 """Which stacks a change affects, from the list of changed files.
 
-An environment file (environments/<env>.yaml) or a stack config (stacks/Pulumi.<env>.yaml) affects its
-own stack. What every stack runs or is checked with affects all of them: the program and component
-library, the policy pack, the command line that builds the plan, the dependency set and the project
-file. Everything else (docs, tests, workflows, benchmarks) deploys nothing.
+An environment file (environments/<env>.yaml), its rendered pipeline definitions
+(environments/pipelines/<env>/) or a stack config (stacks/Pulumi.<env>.yaml) affects its own stack.
+What every stack runs or is checked with affects all of them: the program and component library, the
+policy pack, the command line that builds the plan, the dependency set and the project file. Everything
+else (docs, tests, workflows, benchmarks) deploys nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ AFFECTS_ALL = (
 )
 _ENV_FILE = re.compile(r"^environments/(?P<env>[^/]+)\.yaml$")
 _STACK_FILE = re.compile(r"^stacks/Pulumi\.(?P<env>[^/]+)\.yaml$")
+# What the stack's plan reads instead of building its pipeline definitions (components/rendered_pipelines.py).
+_RENDERED_FILE = re.compile(r"^environments/pipelines/(?P<env>[^/]+)/[^/]+\.json$")
 
 
 def affected_stacks(changed: Iterable[str], root: Path) -> list[str]:
@@ -41,7 +44,7 @@ def affected_stacks(changed: Iterable[str], root: Path) -> list[str]:
         if path == "environments/schema.json":
             # Generated from components/config, which affects every stack on its own.
             continue
-        match = _ENV_FILE.match(path) or _STACK_FILE.match(path)
+        match = _ENV_FILE.match(path) or _STACK_FILE.match(path) or _RENDERED_FILE.match(path)
         if match and match["env"] in order:
             hit.add(match["env"])
         elif match:

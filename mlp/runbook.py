@@ -18,6 +18,7 @@ from components.monitoring import REPORTS_PREFIX
 from mlp.plan import Plan
 
 RUNBOOKS_DIR = Path("docs") / "runbooks"
+RUNBOOK_SUFFIX = ".md"
 # Stopping a deployment: "If any of your alarms trip during the specified monitoring period, SageMaker
 # initiates a complete rollback to the old endpoint"
 # (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html, read 2026-11-25).
@@ -203,24 +204,8 @@ def render_runbook(env: LoadedEnvironment, plan: Plan, model: Model) -> str:
 
 def render_runbooks(env: LoadedEnvironment, plan: Plan) -> dict[str, str]:
     """File name -> Markdown, for every model served on SageMaker in the environment."""
-    return {f"{m.name}.md": render_runbook(env, plan, m) for m in env.models if m.serving.platform == "sagemaker"}
-
-
-def stale_runbooks(directory: Path, wanted: dict[str, str]) -> list[str]:
-    """Names of runbooks that are missing, different or no longer wanted in `directory`."""
-    present = {p.name for p in directory.glob("*.md")} if directory.is_dir() else set()
-    stale = [n for n, text in wanted.items() if n not in present or (directory / n).read_text("utf-8") != text]
-    return sorted(stale + sorted(present - set(wanted)))
-
-
-def write_runbooks(directory: Path, wanted: dict[str, str]) -> list[str]:
-    """Write the wanted runbooks and delete those of models no longer served; return what changed."""
-    changed = stale_runbooks(directory, wanted)
-    directory.mkdir(parents=True, exist_ok=True)
-    for name in changed:
-        path = directory / name
-        if name in wanted:
-            path.write_text(wanted[name], encoding="utf-8")
-        else:
-            path.unlink()
-    return changed
+    return {
+        f"{m.name}{RUNBOOK_SUFFIX}": render_runbook(env, plan, m)
+        for m in env.models
+        if m.serving.platform == "sagemaker"
+    }

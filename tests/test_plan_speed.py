@@ -211,20 +211,23 @@ def test_the_default_cache_is_the_users(tmp_path: Path, monkeypatch: pytest.Monk
     assert pipeline_definition.definition_cache_dir() == expected
 
 
-def test_a_warm_plan_imports_no_sdk_and_plans_the_same(plans: dict[str, Plan], cache: Path) -> None:
-    """The dev plan in a fresh process with every definition cached: byte-identical to the plan built
-    with the SDK, and the sagemaker SDK never imported."""
+def test_a_warm_plan_imports_no_sdk_and_plans_the_same(plans: dict[str, Plan], cache: Path, env_root: Path) -> None:
+    """The dev plan in a fresh process with every definition cached (and none committed, so the cache is
+    what serves them): byte-identical to the plan built with the SDK, and the sagemaker SDK never imported."""
+    import shutil
     import subprocess
     import sys
 
+    from components.rendered_pipelines import RENDERED_DIR
     from mlp.plan import plan_json
 
+    shutil.rmtree(env_root / RENDERED_DIR)
     for env, model in ENV_MODELS:
         if env == "dev":
             build_definition(_spec_of(plans, env, model))
     script = (
-        "import sys; from mlp.plan import build_plan, plan_json; "
-        "sys.stdout.write(plan_json(build_plan('dev'))); "
+        "import sys; from pathlib import Path; from mlp.plan import build_plan, plan_json; "
+        f"sys.stdout.write(plan_json(build_plan('dev', Path({str(env_root)!r})))); "
         "sys.stderr.write('sdk imported' if 'sagemaker' in sys.modules else 'no sdk')"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300)

@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from components.loader import load_environment
+from components.loader import load_environment, repo_root
+from components.rendered_pipelines import outdated, rendered_dir
 from mlp.plan import build_plan, plan_json, render_tree
 from mlp.policy import check_plan, mandatory, render_violations
 
@@ -35,6 +36,13 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.write(plan_json(plan) if args.json else render_tree(plan))
     for warning in plan.get("warnings", []):
         print(f"warning: {warning}", file=sys.stderr)
+    root = args.root or repo_root()
+    for path in outdated(rendered_dir(root, args.env)):
+        print(
+            f"note: {path.relative_to(root)} is missing or out of date, so this plan built the pipeline's "
+            f"definition with the sagemaker SDK (slow); `uv run mlp pipelines {args.env}` writes it",
+            file=sys.stderr,
+        )
     # The policy pack's rules, offline; with --json the report goes to stderr so stdout stays the document.
     violations = check_plan(plan, load_environment(args.env, args.root), args.root)
     (sys.stderr if args.json else sys.stdout).write("\n" + render_violations(violations))

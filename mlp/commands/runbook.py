@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 from components.loader import load_environment, repo_root
+from mlp.generated import stale_files, write_files
 from mlp.plan import build_plan
-from mlp.runbook import RUNBOOKS_DIR, render_runbooks, runbook_dir, stale_runbooks, write_runbooks
+from mlp.runbook import RUNBOOK_SUFFIX, RUNBOOKS_DIR, render_runbooks, runbook_dir
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,10 +39,10 @@ def run(args: argparse.Namespace) -> int:
     directory = runbook_dir(root, args.env)
     shown = RUNBOOKS_DIR / args.env
     if args.check:
-        stale = stale_runbooks(directory, wanted)
+        stale = stale_files(directory, wanted, RUNBOOK_SUFFIX)
         for name in stale:
             print(f"{shown / name} is out of date: run `uv run mlp runbook {args.env}`", file=sys.stderr)
         return 1 if stale else 0
-    for name in write_runbooks(directory, wanted):
+    for name in write_files(directory, wanted, RUNBOOK_SUFFIX):
         print(f"{'wrote' if name in wanted else 'removed'} {shown / name}")
     return 0

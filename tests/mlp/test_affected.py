@@ -33,6 +33,7 @@ ALL = ["dev", "staging", "prod"]
         (["environments/prod.yaml", "uv.lock"], ALL),
         (["docs/gitops.md", "README.md", "tests/test_workflows.py", ".github/workflows/ci.yml"], []),
         (["environments/schema.json"], []),
+        (["environments/pipelines/staging/fraud-scoring.json"], ["staging"]),
         (["./environments/dev.yaml", ""], ["dev"]),
         ([], []),
     ],

@@ -12,8 +12,9 @@ import pytest
 
 from components.loader import load_environment, repo_root
 from mlp.cli import main
+from mlp.generated import stale_files, write_files
 from mlp.plan import Plan, build_plan
-from mlp.runbook import render_runbooks, runbook_dir, stale_runbooks, write_runbooks
+from mlp.runbook import RUNBOOK_SUFFIX, render_runbooks, runbook_dir
 from tests.conftest import ENVIRONMENTS, one_of, resources_of
 
 
@@ -22,7 +23,7 @@ def test_committed_runbooks_are_current(plans: dict[str, Plan], env: str) -> Non
     wanted = render_runbooks(load_environment(env), plans[env])
     served = [m for m in load_environment(env).models if m.serving.platform == "sagemaker"]
     assert sorted(wanted) == sorted(f"{m.name}.md" for m in served)
-    stale = stale_runbooks(runbook_dir(repo_root(), env), wanted)
+    stale = stale_files(runbook_dir(repo_root(), env), wanted, RUNBOOK_SUFFIX)
     assert stale == [], f"docs/runbooks/{env} is stale ({', '.join(stale)}): run `uv run mlp runbook {env}`"
 
 
@@ -36,12 +37,12 @@ def test_write_regenerates_identically_and_removes_runbooks_of_models_gone(
 ) -> None:
     wanted = render_runbooks(load_environment("prod"), plans["prod"])
     directory = tmp_path / "prod"
-    assert write_runbooks(directory, wanted) == sorted(wanted)
+    assert write_files(directory, wanted, RUNBOOK_SUFFIX) == sorted(wanted)
     first = {p.name: p.read_bytes() for p in directory.iterdir()}
     (directory / "retired-model.md").write_text("old\n")
-    assert write_runbooks(directory, wanted) == ["retired-model.md"]
+    assert write_files(directory, wanted, RUNBOOK_SUFFIX) == ["retired-model.md"]
     assert {p.name: p.read_bytes() for p in directory.iterdir()} == first
-    assert write_runbooks(directory, wanted) == []
+    assert write_files(directory, wanted, RUNBOOK_SUFFIX) == []
 
 
 def test_check_fails_on_a_stale_runbook(env_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -144,7 +145,7 @@ def test_a_model_added_to_an_environment_gets_a_dashboard_row_monitors_and_a_run
     assert "- Version **3** of model package group `chargeback-risk`" in text
     assert "| `prod-chargeback-risk-p99-latency` | `AWS/SageMaker` ModelLatency | p99 | GreaterThan 400000 µs" in text
     # The committed runbooks no longer match this environment: the check would fail until regenerated.
-    assert stale_runbooks(runbook_dir(repo_root(), "prod"), runbooks) == ["chargeback-risk.md"]
+    assert stale_files(runbook_dir(repo_root(), "prod"), runbooks, RUNBOOK_SUFFIX) == ["chargeback-risk.md"]
 
 
 def test_an_unknown_environment_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
