@@ -10,10 +10,19 @@ the floor: a bare Pulumi program that registers the same resource types and coun
 through pulumi_aws, under the same mock runtime, with none of our components. Each measurement is the
 whole process (imports included, as a user waits for it); peak memory is the plan process's peak RSS.
 
-The plan runs twice with its own definition cache (components/pipeline_definition.py): cold (empty: the
-SDK is imported and builds every definition) and warm (the same definitions, read back). Lines per size:
+The plan runs three times, each with a definition cache of its own (components/pipeline_definition.py):
+
+- cold: nothing rendered and an empty cache, so the SDK is imported and builds every definition (a
+  repository's very first plan, or one after an SDK upgrade, before `mlp pipelines` has run);
+- then `mlp pipelines` renders the definitions into the environment's directory, as a repository commits
+  them (components/rendered_pipelines.py), and one rendering is taken away: the plan builds that one
+  definition (a pull request that changed one model's training);
+- rendered: every definition committed and an empty cache, the state of main and of most pull requests.
+
+Lines per size:
     plan_scale_cold models=N plan_s=X ratio=Z peak_mb=M
-    plan_scale models=N resources=R plan_s=X floor_s=Y ratio=Z peak_mb=M      (warm; the last line)
+    plan_scale_one_stale models=N plan_s=X ratio=Z peak_mb=M
+    plan_scale models=N resources=R plan_s=X floor_s=Y ratio=Z peak_mb=M      (rendered; the last line)
 """
 
 from __future__ import annotations
@@ -32,6 +41,8 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+
+from components.rendered_pipelines import rendered_dir
 
 REPO = Path(__file__).resolve().parent.parent
 TEAMS = ("fraud", "risk", "payments", "disputes", "onboarding", "aml", "credit", "treasury")
@@ -144,30 +155,48 @@ def _child(kind: str, *args: Path, cache: Path | None = None) -> dict[str, Any]:
 
 
 def measure(models: int) -> list[str]:
-    """Two lines: the plan with an empty definition cache (cold: the SDK builds every definition), then
-    again with the definitions that run cached (warm: what a pull request whose pipelines did not change
-    waits for). The floor builds no definitions."""
+    """The three plans (see the module's docstring), checked to plan the same resources, and the floor,
+    which builds no definitions."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "repo"
         generate_environment(models, root)
-        cache = Path(tmp) / "definitions"
-        cold = _child("plan", root, cache=cache)
-        warm = _child("plan", root, cache=cache)
-        if warm["resources"] != cold["resources"]:
-            raise SystemExit("the warm plan differs from the cold one")
-        resources = warm["resources"]
+        cold = _child("plan", root, cache=Path(tmp) / "cold-cache")
+        _render(root, cache=Path(tmp) / "cold-cache")
+        renderings = sorted(rendered_dir(root, ENV_NAME).glob("*.json"))
+        if not renderings:
+            raise SystemExit("no pipeline definition was rendered")
+        taken = renderings[0].rename(Path(tmp) / renderings[0].name)
+        one_stale = _child("plan", root, cache=Path(tmp) / "one-stale-cache")
+        taken.rename(renderings[0])
+        rendered = _child("plan", root, cache=Path(tmp) / "rendered-cache")
+        if not cold["resources"] == one_stale["resources"] == rendered["resources"]:
+            raise SystemExit("the plans differ")
+        resources = rendered["resources"]
         resources_file = Path(tmp) / "resources.json"
         resources_file.write_text(json.dumps(resources))
         floor = _child("floor", resources_file)
     custom = sum(1 for r in resources if r["custom"])
     if floor["resources"] != custom:
         raise SystemExit(f"floor registered {floor['resources']} resources, the plan has {custom} custom ones")
+
+    def short(kind: str, run: dict[str, Any]) -> str:
+        ratio = run["seconds"] / floor["seconds"]
+        return f"{kind} models={models} plan_s={run['seconds']:.2f} ratio={ratio:.2f} peak_mb={run['peak_mb']:.0f}"
+
     return [
-        f"plan_scale_cold models={models} plan_s={cold['seconds']:.2f} ratio={cold['seconds'] / floor['seconds']:.2f} "
-        f"peak_mb={cold['peak_mb']:.0f}",
-        f"plan_scale models={models} resources={len(resources)} plan_s={warm['seconds']:.2f} "
-        f"floor_s={floor['seconds']:.2f} ratio={warm['seconds'] / floor['seconds']:.2f} peak_mb={warm['peak_mb']:.0f}",
+        short("plan_scale_cold", cold),
+        short("plan_scale_one_stale", one_stale),
+        f"plan_scale models={models} resources={len(resources)} plan_s={rendered['seconds']:.2f} "
+        f"floor_s={floor['seconds']:.2f} ratio={rendered['seconds'] / floor['seconds']:.2f} "
+        f"peak_mb={rendered['peak_mb']:.0f}",
     ]
+
+
+def _render(root: Path, cache: Path) -> None:
+    """`mlp pipelines` for the benchmark environment (not timed): what a repository commits."""
+    env = dict(os.environ, MLP_DEFINITION_CACHE=str(cache))
+    command = [sys.executable, "-m", "mlp.cli", "pipelines", ENV_NAME, "--root", str(root)]
+    subprocess.run(command, check=True, cwd=REPO, env=env, stdout=subprocess.DEVNULL)
 
 
 def main() -> None:
