@@ -19,9 +19,11 @@ The plan runs three times, each with a definition cache of its own (components/p
   definition (a pull request that changed one model's training);
 - rendered: every definition committed and an empty cache, the state of main and of most pull requests.
 
-Lines per size:
+With `--repeat K` the rendered plan and the floor run K times each, alternating, and the last line gives
+the median of each (the floor's time moves by up to 10 % between runs on this machine). Lines per size:
     plan_scale_cold models=N plan_s=X ratio=Z peak_mb=M
     plan_scale_one_stale models=N plan_s=X ratio=Z peak_mb=M
+    plan_scale_runs models=N plan_s=X1,X2,... floor_s=Y1,Y2,...                (with --repeat)
     plan_scale models=N resources=R plan_s=X floor_s=Y ratio=Z peak_mb=M      (rendered; the last line)
 """
 
@@ -33,6 +35,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -154,9 +157,9 @@ def _child(kind: str, *args: Path, cache: Path | None = None) -> dict[str, Any]:
         return result
 
 
-def measure(models: int) -> list[str]:
+def measure(models: int, repeat: int = 1) -> list[str]:
     """The three plans (see the module's docstring), checked to plan the same resources, and the floor,
-    which builds no definitions."""
+    which builds no definitions; the rendered plan and the floor `repeat` times each."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "repo"
         generate_environment(models, root)
@@ -168,28 +171,40 @@ def measure(models: int) -> list[str]:
         taken = renderings[0].rename(Path(tmp) / renderings[0].name)
         one_stale = _child("plan", root, cache=Path(tmp) / "one-stale-cache")
         taken.rename(renderings[0])
-        rendered = _child("plan", root, cache=Path(tmp) / "rendered-cache")
-        if not cold["resources"] == one_stale["resources"] == rendered["resources"]:
-            raise SystemExit("the plans differ")
-        resources = rendered["resources"]
         resources_file = Path(tmp) / "resources.json"
-        resources_file.write_text(json.dumps(resources))
-        floor = _child("floor", resources_file)
+        resources_file.write_text(json.dumps(cold["resources"]))
+        rendered: list[dict[str, Any]] = []
+        floors: list[dict[str, Any]] = []
+        for run in range(repeat):
+            rendered.append(_child("plan", root, cache=Path(tmp) / f"rendered-cache-{run}"))
+            floors.append(_child("floor", resources_file))
+        if any(r["resources"] != cold["resources"] for r in (one_stale, *rendered)):
+            raise SystemExit("the plans differ")
+    resources = cold["resources"]
     custom = sum(1 for r in resources if r["custom"])
-    if floor["resources"] != custom:
-        raise SystemExit(f"floor registered {floor['resources']} resources, the plan has {custom} custom ones")
+    if any(floor["resources"] != custom for floor in floors):
+        raise SystemExit(f"the floor registered other than the plan's {custom} custom resources")
+    plan_s = statistics.median(r["seconds"] for r in rendered)
+    floor_s = statistics.median(f["seconds"] for f in floors)
+    peak_mb = max(r["peak_mb"] for r in rendered)
 
     def short(kind: str, run: dict[str, Any]) -> str:
-        ratio = run["seconds"] / floor["seconds"]
+        ratio = run["seconds"] / floor_s
         return f"{kind} models={models} plan_s={run['seconds']:.2f} ratio={ratio:.2f} peak_mb={run['peak_mb']:.0f}"
 
-    return [
-        short("plan_scale_cold", cold),
-        short("plan_scale_one_stale", one_stale),
-        f"plan_scale models={models} resources={len(resources)} plan_s={rendered['seconds']:.2f} "
-        f"floor_s={floor['seconds']:.2f} ratio={rendered['seconds'] / floor['seconds']:.2f} "
-        f"peak_mb={rendered['peak_mb']:.0f}",
-    ]
+    lines = [short("plan_scale_cold", cold), short("plan_scale_one_stale", one_stale)]
+    if repeat > 1:
+        runs = f"plan_s={','.join(_seconds(rendered))} floor_s={','.join(_seconds(floors))}"
+        lines.append(f"plan_scale_runs models={models} {runs}")
+    lines.append(
+        f"plan_scale models={models} resources={len(resources)} plan_s={plan_s:.2f} floor_s={floor_s:.2f} "
+        f"ratio={plan_s / floor_s:.2f} peak_mb={peak_mb:.0f}"
+    )
+    return lines
+
+
+def _seconds(runs: list[dict[str, Any]]) -> list[str]:
+    return [f"{run['seconds']:.2f}" for run in runs]
 
 
 def _render(root: Path, cache: Path) -> None:
@@ -202,6 +217,7 @@ def _render(root: Path, cache: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("models", nargs="*", type=int, default=[10])
+    parser.add_argument("--repeat", type=int, default=1, help="runs of the rendered plan and of the floor (median)")
     parser.add_argument("--plan", nargs=2, type=Path, metavar=("ROOT", "OUT"), help=argparse.SUPPRESS)
     parser.add_argument("--floor", nargs=2, type=Path, metavar=("RESOURCES", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -211,7 +227,7 @@ def main() -> None:
         child_floor(*args.floor)
     else:
         for n in args.models:
-            for line in measure(n):
+            for line in measure(n, args.repeat):
                 print(line, flush=True)
 
 

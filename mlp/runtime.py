@@ -192,7 +192,9 @@ def _run(
         monitor = RecordingMonitor(PlanMocks())
         pulumi.runtime.set_all_config(config, list(secret_keys))
         # A logger of its own (not in logging's tree), so warnings are collected per run, never printed.
-        logger = logging.Logger(f"mlp-plan-{stack}")
+        # At WARNING, Pulumi's debug messages (several per resource) are dropped before a record is made
+        # (~4 % of a plan, profiled); only warnings and errors are collected anyway.
+        logger = logging.Logger(f"mlp-plan-{stack}", level=logging.WARNING)
         logger.addHandler(_Collect(warnings))
         pulumi.runtime.set_mocks(
             monitor.mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor, logger=logger
