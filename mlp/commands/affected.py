@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from components.loader import repo_root
 from mlp.affected import affected_stacks
+from mlp.commands import add_root_option
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("files", nargs="*", help="changed paths, relative to the repository root")
     parser.add_argument("--json", action="store_true", help="print a JSON array (for a workflow matrix)")
-    parser.add_argument("--root", type=Path, default=None, help="repository root (default: this repository)")
+    add_root_option(parser, holds="the git repository")
     parser.set_defaults(func=run)
 
 

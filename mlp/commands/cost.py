@@ -15,6 +15,7 @@ from typing import Any
 
 from components.errors import InputError, Problem
 from components.loader import load_environment
+from mlp.commands import add_root_option
 from mlp.cost import (
     Assumptions,
     Estimate,
@@ -41,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("env", help="environment name: environments/<env>.yaml")
     parser.add_argument("--json", action="store_true", help="print the estimate as JSON")
-    parser.add_argument("--root", type=Path, default=None, help="directory holding environments/ (default: this repo)")
+    add_root_option(parser)
     parser.add_argument("--plan", type=Path, default=None, help="read this plan document (mlp plan --json) instead")
     parser.add_argument("--prices", type=Path, default=None, help="price data file (default: mlp/data/prices.json)")
     parser.add_argument(

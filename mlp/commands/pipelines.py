@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from components.loader import known_environments, repo_root
 from components.rendered_pipelines import RENDERED_DIR, SUFFIX, rendered_dir
+from mlp.commands import add_root_option
 from mlp.generated import stale_files, write_files
 from mlp.pipelines import wanted_renderings
 
@@ -24,12 +24,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("envs", nargs="*", metavar="ENV", help="environment names (default: every environment)")
     parser.add_argument("--check", action="store_true", help="exit 1 if a committed definition is out of date")
-    parser.add_argument(
-        "--root",
-        type=Path,
-        default=None,
-        help="directory holding environments/ and stacks/Pulumi.<env>.yaml (default: this repository)",
-    )
+    add_root_option(parser)
     parser.set_defaults(func=run)
 
 

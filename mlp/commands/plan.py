@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from components.loader import load_environment, repo_root
 from components.rendered_pipelines import outdated, rendered_dir
+from mlp.commands import add_root_option
 from mlp.plan import build_plan, plan_json, render_tree
 from mlp.policy import check_plan, mandatory, render_violations
 
@@ -22,12 +22,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("env", help="environment name: environments/<env>.yaml")
     parser.add_argument("--json", action="store_true", help="print the plan document (see README) instead of the tree")
-    parser.add_argument(
-        "--root",
-        type=Path,
-        default=None,
-        help="directory holding environments/ and stacks/Pulumi.<env>.yaml (default: this repository)",
-    )
+    add_root_option(parser)
     parser.set_defaults(func=run)
 
 

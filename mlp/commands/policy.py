@@ -9,6 +9,7 @@ from pathlib import Path
 
 from components.errors import InputError, Problem
 from components.loader import load_environment
+from mlp.commands import add_root_option
 from mlp.plan import Plan, build_plan
 from mlp.policy import check_config, check_plan, mandatory, render_violations, violations_json
 from policies.config import pack_config
@@ -38,12 +39,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="FILE",
         help="check this plan document (`mlp plan ENV --json > FILE`) instead of planning again",
     )
-    parser.add_argument(
-        "--root",
-        type=Path,
-        default=None,
-        help="directory holding environments/ and stacks/Pulumi.<env>.yaml (default: this repository)",
-    )
+    add_root_option(parser)
     parser.set_defaults(func=run)
 
 

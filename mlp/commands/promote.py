@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from components.loader import load_environment, repo_root
+from mlp.commands import add_root_option
 from mlp.github import GitHub, GitHubError
 from mlp.promote import PromotionRefusedError, commit_promotion, gh_command, git, next_environments, plan_promotion
 
@@ -47,9 +48,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--base", default="main", help="branch the pull request targets (default: main)")
     parser.add_argument("--push", action="store_true", help="push the branch to origin before opening the PR")
-    parser.add_argument(
-        "--root", type=Path, default=None, help="git repository holding environments/ (default: this repository)"
-    )
+    add_root_option(parser, holds="the git repository with environments/")
     parser.set_defaults(func=run)
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from components.loader import load_environment, repo_root
+from mlp.commands import add_root_option
 from mlp.generated import stale_files, write_files
 from mlp.plan import build_plan
 from mlp.runbook import RUNBOOK_SUFFIX, RUNBOOKS_DIR, render_runbooks, runbook_dir
@@ -23,12 +23,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("env", help="environment name: environments/<env>.yaml")
     parser.add_argument("--check", action="store_true", help="exit 1 if a committed runbook is out of date")
-    parser.add_argument(
-        "--root",
-        type=Path,
-        default=None,
-        help="directory holding environments/, stacks/ and docs/runbooks/ (default: this repository)",
-    )
+    add_root_option(parser, holds="environments/, stacks/ and docs/runbooks/")
     parser.set_defaults(func=run)
 
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from mlp.cli import EXIT_OK, EXIT_POLICY
+from mlp.commands import add_root_option
 from mlp.commands.cost import plan_for
 from mlp.tags import render_text, tag_coverage, to_json
 
@@ -23,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("env", help="environment name: environments/<env>.yaml")
     parser.add_argument("--json", action="store_true", help="print the coverage as JSON")
-    parser.add_argument("--root", type=Path, default=None, help="directory holding environments/ (default: this repo)")
+    add_root_option(parser)
     parser.add_argument("--plan", type=Path, default=None, help="read this plan document (mlp plan --json) instead")
     parser.set_defaults(func=run)
 
