@@ -10,7 +10,7 @@ the floor: a bare Pulumi program that registers the same resource types and coun
 through pulumi_aws, under the same mock runtime, with none of our components. Each measurement is the
 whole process (imports included, as a user waits for it); peak memory is the plan process's peak RSS.
 
-The plan runs three times, each with a definition cache of its own (components/pipeline_definition.py):
+The plan runs three times, each with a definition cache of its own (components/definition_cache.py):
 
 - cold: nothing rendered and an empty cache, so the SDK is imported and builds every definition (a
   repository's very first plan, or one after an SDK upgrade, before `mlp pipelines` has run);

@@ -14,23 +14,21 @@ it creates no resource and calls no AWS API:
 - processing code lives in S3 (configuration), so nothing is uploaded.
 
 `import sagemaker` takes seconds, so it happens inside `build_definition` only, each distinct spec is
-built once per process (`functools.cache`), and builds are cached on disk by content (see "The definition
-cache" below), so a plan whose pipelines did not change does not import the SDK at all. The SDK session
-is shared by the builds of a process (one per region and bucket), see `_session`.
+built once per process (`functools.cache`), and builds are cached on disk by content
+(`components/definition_cache.py`); plans first read the environment's committed renderings
+(`components/rendered_pipelines.py`). The SDK session is shared by the builds of a process (one per region
+and bucket), see `_session`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
-import hashlib
 import importlib.metadata
 import importlib.util
 import json
 import logging
 import os
-import tempfile
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from components.artifacts import DATA_QUALITY, EXECUTION_METADATA_KEY
+from components.definition_cache import definition_cache_dir, definition_key, read_cached, write_cached
 
 if TYPE_CHECKING:
     from components.config.training import Training
@@ -170,86 +169,15 @@ def build_definition(spec: DefinitionSpec) -> str:
     read from the definition cache when this spec was built before by the same SDK and builder."""
     cache = definition_cache_dir()
     entry = cache / f"{definition_key(spec)}.json" if cache else None
-    cached = _read_cached(entry) if entry else None
+    cached = read_cached(entry) if entry else None
     if cached is not None:
         return cached
     with _offline_sdk(spec.region):
         raw = _build(spec)
     definition = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"))
     if entry:
-        _write_cached(entry, definition)
+        write_cached(entry, definition)
     return definition
-
-
-# --- The definition cache ---------------------------------------------------------------------------
-# A definition is a pure function of its spec, the SDK's code (its release: the build reads no config file
-# and makes no call) and this builder's code. Importing the SDK is most of an example environment's plan
-# (benchmarks/README.md), so builds are kept on disk under a key hashing all of those: a plan whose
-# pipelines did not change reads them back without importing the SDK. A changed spec, SDK release or
-# builder gives a new key; a damaged entry is rebuilt. `MLP_DEFINITION_CACHE` names the directory, or
-# `off` to always build (the tests do, so that they exercise the SDK).
-CACHE_ENV = "MLP_DEFINITION_CACHE"
-# Distributions whose code the build runs; their installed versions are part of the key.
-SDK_DISTRIBUTIONS = ("sagemaker", "sagemaker-core", "boto3", "botocore")
-# Our modules whose code or constants shape a definition.
-BUILDER_SOURCES = (Path(__file__), Path(__file__).with_name("artifacts.py"))
-
-
-def definition_cache_dir() -> Path | None:
-    """Where definitions are cached: $MLP_DEFINITION_CACHE, else the user's cache directory
-    ($XDG_CACHE_HOME or ~/.cache) under ml-platform/pipeline-definitions; None when switched off."""
-    configured = os.environ.get(CACHE_ENV, "")
-    if configured.lower() == "off":
-        return None
-    if configured:
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "ml-platform" / "pipeline-definitions"
-
-
-def definition_key(spec: DefinitionSpec) -> str:
-    """sha256 of what the definition is built from (`definition_material`)."""
-    return hashlib.sha256(json.dumps(definition_material(spec), sort_keys=True).encode()).hexdigest()
-
-
-def definition_material(spec: DefinitionSpec) -> dict[str, Any]:
-    """Everything a definition is a function of, as JSON values: the spec's values, the versions of the SDK
-    distributions and the digest of the builder's source."""
-    return {"spec": dataclasses.asdict(spec), "sdk": _sdk_versions(), "builder": _builder_digest()}
-
-
-@functools.cache
-def _sdk_versions() -> dict[str, str]:
-    return {name: importlib.metadata.version(name) for name in SDK_DISTRIBUTIONS}
-
-
-@functools.cache
-def _builder_digest() -> str:
-    digest = hashlib.sha256()
-    for source in BUILDER_SOURCES:
-        digest.update(source.read_bytes())
-    return digest.hexdigest()
-
-
-def _read_cached(path: Path) -> str | None:
-    try:
-        text = path.read_text(encoding="utf-8")
-        json.loads(text)  # a damaged entry (which an atomic write should never leave) is rebuilt
-    except (OSError, ValueError):
-        return None
-    return text
-
-
-def _write_cached(path: Path, definition: str) -> None:
-    """Write atomically (a reader sees the old entry or the new one, never half); a cache that cannot be
-    written only costs speed."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False) as tmp:
-            tmp.write(definition)
-        os.replace(tmp.name, path)
-    except OSError:
-        return
 
 
 @contextlib.contextmanager

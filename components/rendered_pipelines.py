@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from components.definition_cache import definition_cache_dir, definition_material
 from components.loader import ENVIRONMENTS_DIR, data_root
-from components.pipeline_definition import DefinitionSpec, build_definition, definition_cache_dir, definition_material
+from components.pipeline_definition import DefinitionSpec, build_definition
 
 RENDERED_DIR = Path(ENVIRONMENTS_DIR) / "pipelines"
 SUFFIX = ".json"

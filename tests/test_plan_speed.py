@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components import pipeline_definition
+from components import definition_cache, pipeline_definition
 from components.errors import InputError
 from components.loader import load_environment, validate_environment
 from components.pipeline_definition import build_definition
@@ -133,7 +133,7 @@ def test_the_console_script_keeps_the_plan_thresholds_for_its_process(monkeypatc
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     directory = tmp_path / "definitions"
-    monkeypatch.setenv(pipeline_definition.CACHE_ENV, str(directory))
+    monkeypatch.setenv(definition_cache.CACHE_ENV, str(directory))
     build_definition.cache_clear()
     yield directory
     build_definition.cache_clear()
@@ -151,7 +151,7 @@ def test_a_cached_definition_is_the_one_the_sdk_builds(
     planned = _pipeline(plans[env], model)["inputs"]["pipelineDefinition"]
     assert build_definition(spec) == planned  # built by the SDK, and kept
     [entry] = cache.iterdir()
-    assert entry.name == f"{pipeline_definition.definition_key(spec)}.json"
+    assert entry.name == f"{definition_cache.definition_key(spec)}.json"
 
     build_definition.cache_clear()
     monkeypatch.setattr(pipeline_definition, "_build", _no_sdk_build)
@@ -165,23 +165,23 @@ def test_the_key_changes_with_the_spec_the_sdk_release_and_the_builder(
 
     env, model = ENV_MODELS[0]
     spec = _spec_of(plans, env, model)
-    key = pipeline_definition.definition_key(spec)
-    assert pipeline_definition.definition_key(dataclasses.replace(spec, metric_minimum=0.99)) != key
-    assert pipeline_definition.definition_key(dataclasses.replace(spec, subnet_ids=("subnet-1",))) != key
+    key = definition_cache.definition_key(spec)
+    assert definition_cache.definition_key(dataclasses.replace(spec, metric_minimum=0.99)) != key
+    assert definition_cache.definition_key(dataclasses.replace(spec, subnet_ids=("subnet-1",))) != key
     with monkeypatch.context() as patch:
-        patch.setattr(pipeline_definition, "_sdk_versions", lambda: {"sagemaker": "0.0.0"})
-        assert pipeline_definition.definition_key(spec) != key
+        patch.setattr(definition_cache, "_sdk_versions", lambda: {"sagemaker": "0.0.0"})
+        assert definition_cache.definition_key(spec) != key
     with monkeypatch.context() as patch:
-        patch.setattr(pipeline_definition, "_builder_digest", lambda: "an edited builder")
-        assert pipeline_definition.definition_key(spec) != key
-    assert pipeline_definition.definition_key(spec) == key
+        patch.setattr(definition_cache, "_builder_digest", lambda: "an edited builder")
+        assert definition_cache.definition_key(spec) != key
+    assert definition_cache.definition_key(spec) == key
 
 
 def test_a_damaged_entry_is_rebuilt(plans: dict[str, Plan], cache: Path) -> None:
     env, model = ENV_MODELS[0]
     spec = _spec_of(plans, env, model)
     cache.mkdir(parents=True)
-    entry = cache / f"{pipeline_definition.definition_key(spec)}.json"
+    entry = cache / f"{definition_cache.definition_key(spec)}.json"
     entry.write_text('{"Version": "2020-12-01", "Steps": [')  # cut short
     planned = _pipeline(plans[env], model)["inputs"]["pipelineDefinition"]
     assert build_definition(spec) == planned
@@ -191,10 +191,10 @@ def test_a_damaged_entry_is_rebuilt(plans: dict[str, Plan], cache: Path) -> None
 def test_off_builds_every_time_and_keeps_nothing(
     plans: dict[str, Plan], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(pipeline_definition.CACHE_ENV, "off")
+    monkeypatch.setenv(definition_cache.CACHE_ENV, "off")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setenv("HOME", str(tmp_path))
-    assert pipeline_definition.definition_cache_dir() is None
+    assert definition_cache.definition_cache_dir() is None
     env, model = ENV_MODELS[0]
     build_definition.cache_clear()
     build_definition(_spec_of(plans, env, model))
@@ -202,13 +202,13 @@ def test_off_builds_every_time_and_keeps_nothing(
 
 
 def test_the_default_cache_is_the_users(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(pipeline_definition.CACHE_ENV)
+    monkeypatch.delenv(definition_cache.CACHE_ENV)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert pipeline_definition.definition_cache_dir() == tmp_path / "xdg" / "ml-platform" / "pipeline-definitions"
+    assert definition_cache.definition_cache_dir() == tmp_path / "xdg" / "ml-platform" / "pipeline-definitions"
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     expected = tmp_path / "home" / ".cache" / "ml-platform" / "pipeline-definitions"
-    assert pipeline_definition.definition_cache_dir() == expected
+    assert definition_cache.definition_cache_dir() == expected
 
 
 def test_a_warm_plan_imports_no_sdk_and_plans_the_same(plans: dict[str, Plan], cache: Path, env_root: Path) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from components import pipeline_definition
+from components import definition_cache
 from components.loader import load_environment, repo_root
 from components.pipeline_definition import FAIL_STEP, build_definition
 from components.rendered_pipelines import RENDERED_DIR, SUFFIX, outdated, rendered_dir
@@ -36,7 +36,7 @@ def _trained(env: str) -> list[str]:
 def renderings_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Renderings (and the definition cache, in an empty directory) switched on, as outside the tests."""
     cache = tmp_path / "definition-cache"
-    monkeypatch.setenv(pipeline_definition.CACHE_ENV, str(cache))
+    monkeypatch.setenv(definition_cache.CACHE_ENV, str(cache))
     build_definition.cache_clear()
     yield cache
     build_definition.cache_clear()
