@@ -15,13 +15,13 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components import rendered_pipelines
 from components.artifacts import baselines_prefix, pipeline_prefix
 from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Training
 from components.iam import service_trust_policy
 from components.naming import EVENTBRIDGE_RULE, IAM_POLICY, IAM_ROLE, SAGEMAKER_PIPELINE, physical_name
 from components.pipeline_definition import DefinitionSpec, builtin_image_uri, model_monitor_image_uri
-from components.rendered_pipelines import definition as pipeline_definition
 from components.tagging import CostTags
 
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
@@ -121,7 +121,7 @@ class TrainingPipeline(PlatformComponent):
         )
 
         definition = pulumi.Output.all(self.role.arn, args.bucket_name, args.kms_key_arn).apply(
-            lambda v: pipeline_definition(
+            lambda v: rendered_pipelines.definition(
                 definition_spec(args, pipeline_name, str(v[0]), str(v[1]), str(v[2])), args.model
             )
         )
