@@ -121,7 +121,6 @@ class MLPlatform(PlatformComponent):
             )
         self.namespaces: dict[str, TeamNamespace] = {}
         for team in env.teams:
-            _ = team_tags(env, team)
             if env.kubernetes is not None and team.namespace is not None:
                 self.namespaces[team.name] = TeamNamespace(
                     f"{env.name}-{team.name}-namespace",
