@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
+from components.iam import service_trust_policy
 from components.tagging import CostTags, cost_tags_transform
 
 
@@ -30,3 +32,30 @@ class PlatformComponent(pulumi.ComponentResource):
     def child_opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
         """Options for a child resource: parented to this component (so it inherits the provider)."""
         return pulumi.ResourceOptions(parent=self, **kwargs)
+
+    def service_role(
+        self,
+        role_resource: str,
+        policy_resource: str,
+        *,
+        role_name: str,
+        description: str,
+        service: str,
+        account_id: str,
+        policy: pulumi.Input[str],
+        policy_name: str | None = None,
+    ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+        """A role that only `service` in `account_id` may assume, with its one inline policy: the shape of
+        every role the components create for an AWS service. Depend on the policy (the second) where the
+        service acts at once, or it may act before its permissions exist."""
+        role = aws.iam.Role(
+            role_resource,
+            name=role_name,
+            description=description,
+            assume_role_policy=service_trust_policy(service, account_id),
+            opts=self.child_opts(),
+        )
+        role_policy = aws.iam.RolePolicy(
+            policy_resource, name=policy_name, role=role.id, policy=policy, opts=self.child_opts()
+        )
+        return role, role_policy

@@ -41,7 +41,6 @@ from components.artifacts import (
     version_baselines_prefix,
 )
 from components.base import PlatformComponent
-from components.iam import service_trust_policy
 from components.naming import IAM_POLICY, IAM_ROLE, STATE_MACHINE, physical_name
 from components.tagging import CostTags
 
@@ -248,23 +247,19 @@ class VersionBaselines(PlatformComponent):
         super().__init__("mlplatform:baselines:VersionBaselines", name, tags, opts)
         machine_arn = state_machine_arn(args.environment, args.account_id, args.region)
 
-        self.role = aws.iam.Role(
+        self.role, _ = self.service_role(
             f"{name}-role",
-            name=physical_name(IAM_ROLE, "mlp", args.environment, "version-baselines"),
-            description="Step Functions copies approved versions' baselines to their version folders",
-            assume_role_policy=service_trust_policy("states.amazonaws.com", args.account_id),
-            opts=self.child_opts(),
-        )
-        aws.iam.RolePolicy(
             f"{name}-role-policy",
-            name=physical_name(IAM_POLICY, "copy-version-baselines"),
-            role=self.role.id,
+            role_name=physical_name(IAM_ROLE, "mlp", args.environment, "version-baselines"),
+            description="Step Functions copies approved versions' baselines to their version folders",
+            service="states.amazonaws.com",
+            account_id=args.account_id,
+            policy_name=physical_name(IAM_POLICY, "copy-version-baselines"),
             policy=pulumi.Output.all(args.kms_key_arn, *args.topic_arns).apply(
                 lambda v: json.dumps(
                     copy_policy(args, kms_key_arn=str(v[0]), topic_arns=[str(t) for t in v[1:]]), sort_keys=True
                 )
             ),
-            opts=self.child_opts(),
         )
         self.state_machine = aws.sfn.StateMachine(
             f"{name}-copy",
@@ -276,21 +271,17 @@ class VersionBaselines(PlatformComponent):
             opts=self.child_opts(depends_on=[self.role]),
         )
 
-        self.events_role = aws.iam.Role(
+        self.events_role, _ = self.service_role(
             f"{name}-events",
-            name=physical_name(IAM_ROLE, "mlp", args.environment, "start-version-baselines"),
-            description="EventBridge starts the baseline copy when a registry decision is made",
-            assume_role_policy=service_trust_policy("events.amazonaws.com", args.account_id),
-            opts=self.child_opts(),
-        )
-        aws.iam.RolePolicy(
             f"{name}-events-policy",
-            name=physical_name(IAM_POLICY, "start-version-baselines"),
-            role=self.events_role.id,
+            role_name=physical_name(IAM_ROLE, "mlp", args.environment, "start-version-baselines"),
+            description="EventBridge starts the baseline copy when a registry decision is made",
+            service="events.amazonaws.com",
+            account_id=args.account_id,
+            policy_name=physical_name(IAM_POLICY, "start-version-baselines"),
             policy=pulumi.Output.from_input(args.kms_key_arn).apply(
                 lambda key: json.dumps(start_policy(machine_arn, str(key)), sort_keys=True)
             ),
-            opts=self.child_opts(),
         )
         self.machine_arn = machine_arn
         self.register_outputs({"stateMachineArn": self.state_machine.arn})

@@ -23,7 +23,6 @@ import pulumi
 import pulumi_aws as aws
 
 from components.base import PlatformComponent
-from components.iam import service_trust_policy
 from components.naming import EVENTBRIDGE_RULE, IAM_POLICY, IAM_ROLE, physical_name
 from components.registry import MODEL_PACKAGE_STATE_CHANGE
 from components.tagging import CostTags
@@ -136,19 +135,15 @@ class ApprovalDispatch(PlatformComponent):
             ),
             opts=self.child_opts(),
         )
-        self.role = aws.iam.Role(
+        self.role, _ = self.service_role(
             f"{name}-events",
-            name=physical_name(IAM_ROLE, "mlp", args.environment, "approval-dispatch"),
-            description="EventBridge invokes the GitHub dispatch API destination",
-            assume_role_policy=service_trust_policy("events.amazonaws.com", args.account_id),
-            opts=self.child_opts(),
-        )
-        aws.iam.RolePolicy(
             f"{name}-events-invoke",
-            name=physical_name(IAM_POLICY, "invoke-github-dispatches"),
-            role=self.role.id,
+            role_name=physical_name(IAM_ROLE, "mlp", args.environment, "approval-dispatch"),
+            description="EventBridge invokes the GitHub dispatch API destination",
+            service="events.amazonaws.com",
+            account_id=args.account_id,
+            policy_name=physical_name(IAM_POLICY, "invoke-github-dispatches"),
             policy=self.destination.arn.apply(_invoke_policy),
-            opts=self.child_opts(),
         )
         self.target = aws.cloudwatch.EventTarget(
             f"{name}-approved-to-github",

@@ -29,7 +29,7 @@ from components.config.observability import (
     effective_monitoring,
 )
 from components.foundation import artifact_bucket_name
-from components.iam import image_and_network_statements, service_trust_policy
+from components.iam import image_and_network_statements
 from components.naming import CLOUDWATCH_ALARM, IAM_ROLE, SAGEMAKER, physical_name
 from components.pipeline_definition import MODEL_MONITOR_REPOSITORY, model_monitor_image_uri, model_monitor_registries
 from components.serving import CAPTURE_PREFIX
@@ -223,20 +223,16 @@ class ModelMonitor(PlatformComponent):
     # --- role -----------------------------------------------------------------------------------------
 
     def _role(self, name: str, args: ModelMonitorArgs) -> aws.iam.Role:
-        role = aws.iam.Role(
+        role, _ = self.service_role(
             f"{name}-role",
-            name=physical_name(IAM_ROLE, args.environment, args.model, "monitor"),
-            description=f"Model Monitor jobs of endpoint {endpoint_name(args.environment, args.model)}",
-            assume_role_policy=service_trust_policy("sagemaker.amazonaws.com", args.account_id),
-            opts=self.child_opts(),
-        )
-        aws.iam.RolePolicy(
             f"{name}-role-policy",
-            role=role.id,
+            role_name=physical_name(IAM_ROLE, args.environment, args.model, "monitor"),
+            description=f"Model Monitor jobs of endpoint {endpoint_name(args.environment, args.model)}",
+            service="sagemaker.amazonaws.com",
+            account_id=args.account_id,
             policy=pulumi.Output.all(args.kms_key_arn, args.capture_bucket).apply(
                 lambda v: json.dumps(monitor_policy(args, self.image_uri, v[0], v[1]), sort_keys=True)
             ),
-            opts=self.child_opts(),
         )
         return role
 

@@ -19,7 +19,6 @@ from components import rendered_pipelines
 from components.artifacts import baselines_prefix, pipeline_prefix
 from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Training
-from components.iam import service_trust_policy
 from components.naming import EVENTBRIDGE_RULE, IAM_POLICY, IAM_ROLE, SAGEMAKER_PIPELINE, physical_name
 from components.pipeline_definition import DefinitionSpec, builtin_image_uri, model_monitor_image_uri
 from components.tagging import CostTags
@@ -102,22 +101,17 @@ class TrainingPipeline(PlatformComponent):
         role_name = physical_name(IAM_ROLE, args.environment, args.model, "training")
         role_arn = f"arn:aws:iam::{args.account_id}:role/{role_name}"
 
-        self.role = aws.iam.Role(
+        self.role, role_policy = self.service_role(
             f"{name}-role",
-            name=role_name,
-            description=f"Runs the {args.model} training pipeline and its jobs in {args.environment}",
-            assume_role_policy=service_trust_policy(SAGEMAKER_SERVICE, args.account_id),
-            opts=self.child_opts(),
-        )
-        policy = pulumi.Output.all(args.bucket_arn, args.kms_key_arn).apply(
-            lambda v: json.dumps(execution_policy(args, role_arn, str(v[0]), str(v[1])), sort_keys=True)
-        )
-        role_policy = aws.iam.RolePolicy(
             f"{name}-role-policy",
-            name=physical_name(IAM_POLICY, args.environment, args.model, "training"),
-            role=self.role.id,
-            policy=policy,
-            opts=self.child_opts(),
+            role_name=role_name,
+            description=f"Runs the {args.model} training pipeline and its jobs in {args.environment}",
+            service=SAGEMAKER_SERVICE,
+            account_id=args.account_id,
+            policy_name=physical_name(IAM_POLICY, args.environment, args.model, "training"),
+            policy=pulumi.Output.all(args.bucket_arn, args.kms_key_arn).apply(
+                lambda v: json.dumps(execution_policy(args, role_arn, str(v[0]), str(v[1])), sort_keys=True)
+            ),
         )
 
         definition = pulumi.Output.all(self.role.arn, args.bucket_name, args.kms_key_arn).apply(
@@ -138,19 +132,15 @@ class TrainingPipeline(PlatformComponent):
 
         self.schedule = None
         if args.schedule:
-            scheduler_role = aws.iam.Role(
+            scheduler_role, scheduler_policy = self.service_role(
                 f"{name}-scheduler-role",
-                name=physical_name(IAM_ROLE, args.environment, args.model, "training-schedule"),
-                description=f"Lets EventBridge Scheduler start the {args.model} training pipeline",
-                assume_role_policy=service_trust_policy(SCHEDULER_SERVICE, args.account_id),
-                opts=self.child_opts(),
-            )
-            scheduler_policy = aws.iam.RolePolicy(
                 f"{name}-scheduler-policy",
-                name=physical_name(IAM_POLICY, args.environment, args.model, "training-schedule"),
-                role=scheduler_role.id,
+                role_name=physical_name(IAM_ROLE, args.environment, args.model, "training-schedule"),
+                description=f"Lets EventBridge Scheduler start the {args.model} training pipeline",
+                service=SCHEDULER_SERVICE,
+                account_id=args.account_id,
+                policy_name=physical_name(IAM_POLICY, args.environment, args.model, "training-schedule"),
                 policy=self.pipeline.arn.apply(lambda arn: json.dumps(scheduler_policy_document(arn), sort_keys=True)),
-                opts=self.child_opts(),
             )
             self.schedule = aws.scheduler.Schedule(
                 f"{name}-schedule",

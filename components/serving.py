@@ -30,7 +30,7 @@ from components.config.serving import (
     sagemaker_warnings,
 )
 from components.foundation import artifact_bucket_name, key_alias_name
-from components.iam import image_and_network_statements, service_trust_policy
+from components.iam import image_and_network_statements
 from components.naming import CLOUDWATCH_ALARM, IAM_ROLE, S3_BUCKET, SAGEMAKER, physical_name
 from components.storage import PrivateBucket, PrivateBucketArgs
 from components.tagging import CostTags
@@ -235,21 +235,17 @@ class ModelEndpoint(PlatformComponent):
     # --- execution role -----------------------------------------------------------------------------
 
     def _execution_role(self, name: str, args: ModelEndpointArgs) -> aws.iam.Role:
-        role = aws.iam.Role(
-            f"{name}-role",
-            name=_role_name(args),
-            description=f"SageMaker execution role of endpoint {self.endpoint_name}",
-            assume_role_policy=service_trust_policy("sagemaker.amazonaws.com", args.account_id),
-            opts=self.child_opts(),
-        )
         capture_bucket = self.capture_bucket.bucket if self.capture_bucket else None
-        aws.iam.RolePolicy(
+        role, _ = self.service_role(
+            f"{name}-role",
             f"{name}-role-policy",
-            role=role.id,
+            role_name=_role_name(args),
+            description=f"SageMaker execution role of endpoint {self.endpoint_name}",
+            service="sagemaker.amazonaws.com",
+            account_id=args.account_id,
             policy=pulumi.Output.all(args.kms_key_arn, capture_bucket).apply(
                 lambda v: json.dumps(execution_policy(args, self.endpoint_name, v[0], v[1]), sort_keys=True)
             ),
-            opts=self.child_opts(),
         )
         return role
 
