@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,20 @@ def env_root(tmp_path: Path) -> Path:
     for config in (repo_root() / "stacks").glob("Pulumi.*.yaml"):
         shutil.copy(config, root / "stacks" / config.name)
     return root
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The definition cache switched on, in an empty directory (and with it the committed renderings), as
+    outside the tests; definitions the process built in memory are forgotten before and after."""
+    from components import definition_cache
+    from components.pipeline_definition import build_definition
+
+    directory = tmp_path / "definitions"
+    monkeypatch.setenv(definition_cache.CACHE_ENV, str(directory))
+    build_definition.cache_clear()
+    yield directory
+    build_definition.cache_clear()
 
 
 EditFn = Callable[[Any], None]

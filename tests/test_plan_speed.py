@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -128,15 +128,6 @@ def test_the_console_script_keeps_the_plan_thresholds_for_its_process(monkeypatc
 
 
 # --- The definition cache ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    directory = tmp_path / "definitions"
-    monkeypatch.setenv(definition_cache.CACHE_ENV, str(directory))
-    build_definition.cache_clear()
-    yield directory
-    build_definition.cache_clear()
 
 
 def _no_sdk_build(spec: Any) -> str:

@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from components import definition_cache
 from components.loader import load_environment, repo_root
-from components.pipeline_definition import FAIL_STEP, build_definition
+from components.pipeline_definition import FAIL_STEP
 from components.rendered_pipelines import RENDERED_DIR, SUFFIX, outdated, rendered_dir
 from mlp import cli
 from mlp.generated import stale_files
@@ -32,16 +31,6 @@ def _trained(env: str) -> list[str]:
     return [m.name for m in load_environment(env).models if m.training is not None]
 
 
-@pytest.fixture
-def renderings_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Renderings (and the definition cache, in an empty directory) switched on, as outside the tests."""
-    cache = tmp_path / "definition-cache"
-    monkeypatch.setenv(definition_cache.CACHE_ENV, str(cache))
-    build_definition.cache_clear()
-    yield cache
-    build_definition.cache_clear()
-
-
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_committed_renderings_are_what_the_sdk_builds(plans: dict[str, Plan], env: str) -> None:
     """The check CI runs: every pipeline of the environment has its file, built by the SDK now (the tests
@@ -55,7 +44,7 @@ def test_committed_renderings_are_what_the_sdk_builds(plans: dict[str, Plan], en
         assert _committed_definition(repo_root(), env, model) == planned, f"{env}/{model}"
 
 
-def test_a_plan_reads_current_renderings_without_the_sdk(plans: dict[str, Plan], renderings_on: Path) -> None:
+def test_a_plan_reads_current_renderings_without_the_sdk(plans: dict[str, Plan], cache: Path) -> None:
     """Prod planned in a fresh process with an empty definition cache: byte-identical to the plan built with
     the SDK, the SDK never imported, nothing built into the cache."""
     script = (
@@ -66,7 +55,7 @@ def test_a_plan_reads_current_renderings_without_the_sdk(plans: dict[str, Plan],
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300)
     assert done.stderr.strip().endswith("no sdk"), done.stderr[-2000:]
     assert done.stdout == plan_json(plans["prod"])
-    assert not renderings_on.exists()
+    assert not cache.exists()
 
 
 def _raise_threshold(data: Any) -> None:
@@ -75,7 +64,7 @@ def _raise_threshold(data: Any) -> None:
 
 
 def test_a_stale_rendering_is_built_and_named(
-    edit_env: Callable[[str, Any], Path], renderings_on: Path, capsys: pytest.CaptureFixture[str]
+    edit_env: Callable[[str, Any], Path], cache: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A changed spec no longer matches the committed file: the plan builds that definition with the SDK,
     reads the other one, and `mlp plan` names the file to regenerate."""
@@ -136,7 +125,7 @@ def test_the_command_rewrites_doctored_and_removes_leftover_files(
     assert cli.main(["pipelines", "staging", "--check", "--root", str(env_root)]) == cli.EXIT_OK
 
 
-def test_a_damaged_rendering_is_built_instead(env_root: Path, renderings_on: Path, plans: dict[str, Plan]) -> None:
+def test_a_damaged_rendering_is_built_instead(env_root: Path, cache: Path, plans: dict[str, Plan]) -> None:
     path = rendered_dir(env_root, "prod") / "transaction-anomaly.json"
     path.write_text(path.read_text(encoding="utf-8")[:500], encoding="utf-8")  # cut short
     plan = build_plan("prod", env_root)
