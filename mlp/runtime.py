@@ -166,14 +166,17 @@ def run_program(
     secret_keys: set[str],
     *,
     warnings: list[str] | None = None,
+    project: str = PROJECT,
 ) -> list[Registration]:
-    """Run `program_dir/__main__.py` as stack `stack`, reading environments from `data_root`.
+    """Run `program_dir/__main__.py` as stack `stack` of `project`, reading environments from `data_root`.
 
     Each run gets a fresh context and event loop, so runs never share Pulumi's global state. Warnings the
     program logs are appended to `warnings` when given.
     """
     into = warnings if warnings is not None else []
-    return contextvars.Context().run(_run, program_dir, data_root, stack, config, secret_keys, warnings=into)
+    return contextvars.Context().run(
+        _run, program_dir, data_root, stack, config, secret_keys, warnings=into, project=project
+    )
 
 
 def _run(
@@ -184,6 +187,7 @@ def _run(
     secret_keys: set[str],
     *,
     warnings: list[str],
+    project: str,
 ) -> list[Registration]:
     DATA_ROOT.set(data_root)
     loop = asyncio.new_event_loop()
@@ -197,7 +201,7 @@ def _run(
         logger = logging.Logger(f"mlp-plan-{stack}", level=logging.WARNING)
         logger.addHandler(_Collect(warnings))
         pulumi.runtime.set_mocks(
-            monitor.mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor, logger=logger
+            monitor.mocks, project=project, stack=stack, preview=True, monitor=monitor, logger=logger
         )
         main = str(program_dir / "__main__.py")
 
