@@ -205,16 +205,30 @@ def section(stack: str, title: str, code: int, output: str) -> str:
     )
 
 
-def offline_report(stack: str, base_ref: str, runner: Runner = run_command) -> str:
+def run_mlp(argv: Sequence[str], env: dict[str, str] | None = None) -> Result:
+    """Run an `mlp` command in this process (no interpreter start-up per report), keeping its output."""
+    import contextlib
+    import io
+
+    from mlp.cli import main
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+        code = main(list(argv))
+    sys.stdout.write(buffer.getvalue())
+    return Result(code, buffer.getvalue())
+
+
+def offline_report(stack: str, base_ref: str, runner: Runner = run_mlp, root: Path | None = None) -> str:
     """The offline checks of a stack as one markdown section; one failing report does not hide the others."""
-    mlp = [sys.executable, "-m", "mlp.cli"]
+    where = ["--root", str(root)] if root else []
     parts = [f"## Stack `{stack}`\n\n"]
-    cost = runner([*mlp, "cost", stack, "--against", base_ref, "--markdown"], None)
+    cost = runner(["cost", stack, "--against", base_ref, "--markdown", *where], None)
     parts.append(f"### Cost delta against `{base_ref}`\n\n{cost.output.rstrip()}\n\n")
     if cost.code != 0:
         parts.append(f"_mlp cost failed (exit {cost.code})_\n\n")
     for command in ("policy", "tags", "plan"):
-        result = runner([*mlp, command, stack], None)
+        result = runner([command, stack, *where], None)
         parts.append(section(stack, f"mlp {command}", result.code, result.output))
     return "".join(parts)
 

@@ -46,6 +46,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     report.add_argument("stack")
     report.add_argument("--base-ref", required=True, help="git ref to compare cost against, e.g. origin/main")
     report.add_argument("--out", type=Path, required=True)
+    add_root_option(report)
     report.set_defaults(func=run_report)
 
     comment = steps.add_parser("comment", help="assemble the one pull-request comment from the job sections")
@@ -90,7 +91,7 @@ def run_pulumi(args: argparse.Namespace) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    args.out.write_text(ci.offline_report(args.stack, args.base_ref), encoding="utf-8")
+    args.out.write_text(ci.offline_report(args.stack, args.base_ref, root=args.root), encoding="utf-8")
     return 0
 
 
