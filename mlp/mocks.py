@@ -52,6 +52,10 @@ OUTPUT_RULES: dict[str, OutputRule] = {
         "name": _physical(a),
         "arn": f"arn:aws:iam::{account}:role/{_physical(a)}",
     },
+    # IAM OIDC providers are global: arn:aws:iam::ACCOUNT:oidc-provider/<url without https://>.
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": lambda m, a, region, account: {
+        "arn": f"arn:aws:iam::{account}:oidc-provider/{str(a.inputs.get('url', a.name)).removeprefix('https://')}",
+    },
     "aws:iam/policy:Policy": lambda m, a, region, account: {
         "arn": f"arn:aws:iam::{account}:policy/{_physical(a)}",
     },
