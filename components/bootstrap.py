@@ -157,7 +157,7 @@ def deploy_resources(iam_prefix: str, account_id: str, region: str, environment:
     return [f"arn:aws:{iam_prefix}:{region}:{account_id}:*"]
 
 
-def _state_statements(bucket: str, key_arn: str, role: Role) -> list[dict[str, Any]]:
+def _state_statements(bucket: str, key_arn: str, role: Role, region: str) -> list[dict[str, Any]]:
     """State access: the preview role reads the state and writes only the DIY backend's lock files (a
     preview takes the stack's lock); the deploy role writes the state too. Both decrypt the stack's data
     key; only the deploy role encrypts (a new data key is never made in CI: the stack files carry it)."""
@@ -174,6 +174,18 @@ def _state_statements(bucket: str, key_arn: str, role: Role) -> list[dict[str, A
             "Resource": key_arn,
         },
     ]
+    if role == "preview":
+        # Writing the lock file to the SSE-KMS bucket makes S3 ask for a data key with the caller's rights; only
+        # through S3, so the role cannot make data keys for anything else.
+        statements.append(
+            {
+                "Sid": "LockObjectsEncryption",
+                "Effect": "Allow",
+                "Action": "kms:GenerateDataKey",
+                "Resource": key_arn,
+                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+            }
+        )
     return statements
 
 
@@ -189,7 +201,7 @@ def role_policy(
     dispatch_secret: str | None,
 ) -> str:
     """The role's one inline policy (JSON)."""
-    statements = _state_statements(bucket, key_arn, role)
+    statements = _state_statements(bucket, key_arn, role, region)
     if cluster_name:
         # `aws eks update-kubeconfig` (mlp ci kubeconfig) describes the cluster; objects in it are authorised
         # by the cluster's access entries, not IAM (docs/kubernetes.md).

@@ -143,9 +143,9 @@ def write_pack_config(stack: str, directory: Path, root: Path | None = None) -> 
 
 
 def pulumi_argv(operation: Operation, stack: str, pack_config_file: Path, message: str | None = None) -> list[str]:
-    """The CLI call. `up` has no `--skip-preview`: the CLI previews with the policy pack first and changes
-    nothing when a mandatory policy fails (https://www.pulumi.com/docs/iac/cli/commands/pulumi_up/, read
-    2026-11-30)."""
+    """The CLI call (flags: https://www.pulumi.com/docs/iac/cli/commands/pulumi_preview/ and .../pulumi_up/,
+    read 2026-11-30). `up` has no `--skip-preview`: the CLI previews with the policy pack first and changes
+    nothing when a mandatory policy fails."""
     argv = ["pulumi", operation, "--stack", stack, "--non-interactive", "--diff", "--color", "never"]
     argv += ["--suppress-progress", "--policy-pack", POLICY_PACK, "--policy-pack-config", str(pack_config_file)]
     if operation == "up":

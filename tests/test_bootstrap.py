@@ -112,11 +112,14 @@ def test_the_preview_role_reads_state_and_can_read_no_secret(staging: tuple[Plan
     statements = policy(role(plan, "mlp-github-preview"))
     allowed = actions(statements)
     assert allowed == {"s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject", "kms:Decrypt",
-                       "eks:DescribeCluster"}  # fmt: skip
+                       "kms:GenerateDataKey", "eks:DescribeCluster"}  # fmt: skip
     (writes,) = [s for s in statements if "s3:PutObject" in s["Action"]]
     assert writes["Resource"].endswith("/.pulumi/locks/*"), "a preview writes only the stack's lock"
     assert not any(a.startswith(("secretsmanager:", "ssm:")) for a in allowed)
-    assert "kms:Encrypt" not in allowed and "kms:GenerateDataKey" not in allowed
+    assert "kms:Encrypt" not in allowed
+    (data_keys,) = [s for s in statements if s["Action"] == "kms:GenerateDataKey"]
+    region = load_environment("staging", _root).region
+    assert data_keys["Condition"] == {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}
 
 
 def test_the_deploy_role_cannot_change_the_workflow_roles(staging: tuple[Plan, Path]) -> None:
