@@ -68,7 +68,9 @@ DEPLOY_ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
         (
             "CreateRole", "GetRole", "UpdateRole", "DeleteRole", "UpdateAssumeRolePolicy", "TagRole", "UntagRole",
             "ListRolePolicies", "ListAttachedRolePolicies", "ListInstanceProfilesForRole",
-            "PutRolePolicy", "GetRolePolicy", "DeleteRolePolicy", "PassRole",
+            "PutRolePolicy",
+            # Application Auto Scaling creates its SageMaker service-linked role on first use, as the caller.
+            "CreateServiceLinkedRole", "GetRolePolicy", "DeleteRolePolicy", "PassRole",
         ),
     ),
     "cloudwatch": (
