@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -151,3 +152,32 @@ def test_deploy_guard_refuses_an_old_commit(capsys: pytest.CaptureFixture[str]) 
 def test_bad_stack_is_an_input_error(env_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ci", "env", "nope", "--role", "preview", "--root", str(env_root)]) == 2
     assert "nope" in capsys.readouterr().err
+
+
+def without_kubernetes(data: Any) -> None:
+    """The environment edited as a user drops its cluster: no namespaces, nothing served on Kubernetes."""
+    del data["kubernetes"]
+    for team in data["teams"]:
+        team.pop("namespace", None)
+    data["models"] = [m for m in data.get("models", []) if m.get("serving", {}).get("platform") != "kubernetes"]
+
+
+def test_no_kubeconfig_and_no_refusal_without_a_cluster(
+    edit_env: Callable[[str, Callable[[Any], None]], Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = edit_env("dev", without_kubernetes)
+    assert load_environment("dev", root).kubernetes is None
+    runner = Recorder()
+    assert ci.write_kubeconfig("dev", tmp_path, runner=runner, root=root) is None
+    assert runner.calls == []
+    assert main(["ci", "kubeconfig", "dev", "--dir", str(tmp_path), "--root", str(root)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and "declares no kubernetes" in captured.err
+    with_key(root, "dev")
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    report = tmp_path / "pulumi-dev.md"
+    assert ci.run_pulumi("preview", "dev", report, work_dir=tmp_path, runner=runner, root=root) == 0
+    assert runner.calls and runner.calls[0][:2] == ["pulumi", "preview"]
