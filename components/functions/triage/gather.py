@@ -157,7 +157,7 @@ def gather(clients: Clients, alarm: Alarm, model: ModelInfo | None, lookback_min
     variants = [v["VariantName"] for v in ctx.rollout.variants] if ctx.rollout else []
     if ctx.rollout:
         variants += [v["VariantName"] for v in ctx.rollout.pending if v["VariantName"] not in variants]
-    _guarded(ctx, "endpoint metrics", lambda: _metrics(clients, ctx, model, variants or ["primary"], lookback_minutes))
+    _metrics(clients, ctx, model, variants or ["primary"], lookback_minutes)
     if alarm.kind in ("drift", "quality"):
         _guarded(ctx, "the latest monitoring report", lambda: _drift(clients, ctx, model))
     return ctx
@@ -209,47 +209,63 @@ def _variant(v: dict[str, Any]) -> dict[str, Any]:
 
 
 def _metrics(clients: Clients, ctx: Context, model: ModelInfo, variants: list[str], lookback: int) -> None:
+    """One GetMetricData per window and kind of statistic (counts, latency percentiles), so a failure of
+    one leaves the others in the note."""
     end = ctx.alarm.changed_at.replace(second=0, microsecond=0) + timedelta(minutes=1)
     window = timedelta(minutes=lookback)
-    queries = []
+    groups: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
     index: dict[str, tuple[str, str]] = {}
     for vi, variant in enumerate(variants):
         for mi, (label, metric, stat) in enumerate(ENDPOINT_METRICS):
             qid = f"v{vi}m{mi}"
             index[qid] = (variant, label)
-            queries.append(
+            dimensions = [
+                {"Name": "EndpointName", "Value": model.endpoint},
+                {"Name": "VariantName", "Value": variant},
+            ]
+            groups[stat.startswith("p")].append(
                 {
                     "Id": qid,
                     "MetricStat": {
-                        "Metric": {
-                            "Namespace": "AWS/SageMaker",
-                            "MetricName": metric,
-                            "Dimensions": [
-                                {"Name": "EndpointName", "Value": model.endpoint},
-                                {"Name": "VariantName", "Value": variant},
-                            ],
-                        },
+                        "Metric": {"Namespace": "AWS/SageMaker", "MetricName": metric, "Dimensions": dimensions},
                         "Period": lookback * 60,
                         "Stat": stat,
                     },
                     "ReturnData": True,
                 }
             )
-    for comparison, offset in COMPARISONS:
-        result = clients.cloudwatch.get_metric_data(
-            MetricDataQueries=queries, StartTime=end - window - offset, EndTime=end - offset
-        )
-        for r in result.get("MetricDataResults", []):
-            variant, label = index[r["Id"]]
-            values = r.get("Values") or []
-            value: float | None = None
-            if values:
-                value = (
-                    float(sum(values)) if label in ("invocations", "5xx errors", "4xx errors") else float(max(values))
-                )
-                if label.startswith("latency"):
-                    value /= 1000  # microseconds -> ms
-            ctx.metrics.setdefault(variant, {}).setdefault(label, {})[comparison] = value
+    for percentiles, queries in groups.items():
+        for comparison, offset in COMPARISONS:
+            what = f"{'latency percentiles' if percentiles else 'invocation and error counts'} ({comparison})"
+            _guarded(
+                ctx,
+                what,
+                lambda q=queries, o=offset, c=comparison: _window(
+                    clients, ctx, queries=q, index=index, end=end - o, window=window, comparison=c
+                ),
+            )
+
+
+def _window(
+    clients: Clients,
+    ctx: Context,
+    *,
+    queries: list[dict[str, Any]],
+    index: dict[str, tuple[str, str]],
+    end: datetime,
+    window: timedelta,
+    comparison: str,
+) -> None:
+    result = clients.cloudwatch.get_metric_data(MetricDataQueries=queries, StartTime=end - window, EndTime=end)
+    for r in result.get("MetricDataResults", []):
+        variant, label = index[r["Id"]]
+        values = r.get("Values") or []
+        value: float | None = None
+        if values:
+            value = max(values) if label.startswith("latency") else sum(values)
+            if label.startswith("latency"):
+                value /= 1000  # microseconds -> ms
+        ctx.metrics.setdefault(variant, {}).setdefault(label, {})[comparison] = value
 
 
 def _drift(clients: Clients, ctx: Context, model: ModelInfo) -> None:
