@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
-from .redaction import redact_text
 from .settings import GithubSettings
 
 # The attribute our notes carry: the function's own subscription filters it out (no triage of a triage).
@@ -18,26 +18,24 @@ GITHUB_TIMEOUT_SECONDS = 10
 MAX_MESSAGE_BYTES = 256 * 1024 - 1024
 
 
-def publish(sns: Any, topic_arn: str, subject: str, note: str, personal_fields: tuple[str, ...]) -> str:
-    body = redact_text(note, personal_fields).encode()[:MAX_MESSAGE_BYTES].decode(errors="ignore")
+def publish(sns: Any, topic_arn: str, subject: str, note: str, redact: Callable[[str], str]) -> str:
+    body = redact(note).encode()[:MAX_MESSAGE_BYTES].decode(errors="ignore")
     response = sns.publish(
         TopicArn=topic_arn,
-        Subject=redact_text(subject, personal_fields),
+        Subject=redact(subject),
         Message=body,
         MessageAttributes={NOTE_ATTRIBUTE: {"DataType": "String", "StringValue": "note"}},
     )
     return str(response.get("MessageId", ""))
 
 
-def open_issue(
-    secretsmanager: Any, github: GithubSettings, title: str, note: str, personal_fields: tuple[str, ...]
-) -> str:
+def open_issue(secretsmanager: Any, github: GithubSettings, title: str, note: str, redact: Callable[[str], str]) -> str:
     """POST /repos/{owner}/{repo}/issues (https://docs.github.com/en/rest/issues/issues#create-an-issue, read
     2026-11-30); the token is read from Secrets Manager at call time and never logged. Returns the issue URL."""
     token = secretsmanager.get_secret_value(SecretId=github.token_secret)["SecretString"].strip()
     payload = {
-        "title": redact_text(title, personal_fields),
-        "body": redact_text(note, personal_fields),
+        "title": redact(title),
+        "body": redact(note),
         "labels": list(github.labels),
     }
     request = urllib.request.Request(  # noqa: S310 - the URL is the configured https API root (or a test server)

@@ -8,7 +8,7 @@ from typing import Any
 
 from . import deliver, note
 from .gather import Alarm, Clients, Context, alarm_from_message, gather, make_clients
-from .redaction import redact_text
+from .redaction import Redactor
 from .settings import Settings, load_settings
 from .summary import summarise
 
@@ -26,11 +26,13 @@ class Result:
 
 def triage(clients: Clients, settings: Settings, alarm: Alarm, *, deliver_note: bool, use_llm: bool) -> Result:
     """Gather, render, redact, optionally summarise, and optionally post one alarm's triage note."""
-    fields = settings.personal_fields
+    redact = Redactor(settings.personal_fields)
     model = settings.model_for(alarm.name, alarm.dimensions)
     ctx = gather(clients, alarm, model, settings.lookback_minutes)
     ctx.deploy_commit = settings.deploy_commit
-    title = redact_text(note.title(ctx, settings.environment), fields)
+    # The deterministic note is redacted first, so the redactor learns the personal values it holds.
+    plain = redact(note.render(ctx, settings.environment))
+    title = redact(note.title(ctx, settings.environment))
     problems: list[str] = []
     summary: str | None = None
     if use_llm and settings.llm is not None:
@@ -39,12 +41,12 @@ def triage(clients: Clients, settings: Settings, alarm: Alarm, *, deliver_note: 
             clients.bedrock_runtime,
             clients.dynamodb,
             settings.llm,
-            redact_text(note.render(ctx, settings.environment), fields),
-            fields,
+            plain,
+            redact,
         )
         if why:
             problems.append(why)
-    text = redact_text(note.render(ctx, settings.environment, summary), fields)
+    text = redact(note.render(ctx, settings.environment, summary))
     result = Result(title=title, note=text, context=ctx, problems=problems)
     if not deliver_note:
         return result
@@ -52,13 +54,13 @@ def triage(clients: Clients, settings: Settings, alarm: Alarm, *, deliver_note: 
     topic = settings.notify_topics.get(team) if team else None
     if topic:
         try:
-            deliver.publish(clients.sns, topic, title, text, fields)
+            deliver.publish(clients.sns, topic, title, text, redact)
             result.delivered.append(f"topic {topic}")
         except Exception as exc:  # noqa: BLE001 - the issue may still be opened
             problems.append(f"publishing to {topic} failed: {type(exc).__name__}")
     if settings.github is not None:
         try:
-            url = deliver.open_issue(clients.secretsmanager, settings.github, title, text, fields)
+            url = deliver.open_issue(clients.secretsmanager, settings.github, title, text, redact)
             result.delivered.append(f"issue {url}")
         except Exception as exc:  # noqa: BLE001
             problems.append(f"opening the GitHub issue failed: {type(exc).__name__}")

@@ -16,6 +16,8 @@ CARD = "[REDACTED-CARD]"
 EMAIL = "[REDACTED-EMAIL]"
 IBAN = "[REDACTED-IBAN]"
 PERSONAL = "[REDACTED-PERSONAL]"
+# Shorter personal values are not searched for in free text (they would match inside ordinary words).
+MIN_REMEMBERED = 3
 
 # 13 to 19 digits (ISO/IEC 7812 primary account numbers), optionally grouped by single spaces or hyphens.
 _CARD_CANDIDATE = re.compile(r"(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])")
@@ -93,3 +95,24 @@ def _redact(value: Any, fields: frozenset[str]) -> Any:
         text = str(value)
         return CARD if redact_text(text) != text else value
     return value
+
+
+class Redactor:
+    """Redaction for one triage: besides the patterns, it remembers the values of personal fields it has
+    seen and removes them wherever they appear later, e.g. a name echoed in free text by the model."""
+
+    def __init__(self, personal_fields: Iterable[str] = ()) -> None:
+        self.fields = tuple(personal_fields)
+        self._patterns = _field_patterns(self.fields)
+        self.seen: set[str] = set()
+
+    def __call__(self, text: str) -> str:
+        for pattern in self._patterns:
+            for match in pattern.finditer(text):
+                value = match.group(2).strip("\"'")
+                if len(value) >= MIN_REMEMBERED and value != PERSONAL:
+                    self.seen.add(value)
+        text = redact_text(text, self.fields)
+        for value in sorted(self.seen, key=len, reverse=True):
+            text = text.replace(value, PERSONAL)
+        return text

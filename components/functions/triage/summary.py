@@ -11,9 +11,9 @@ logging keeps both for audit.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
-from .redaction import redact_text
 from .settings import LlmSettings
 
 SYSTEM_PROMPT = (
@@ -22,6 +22,7 @@ SYSTEM_PROMPT = (
     "what evidence supports it, and the single next step. Use only the facts given; say when they are not enough. "
     "Never ask for or repeat personal or card data."
 )
+CUT_MARK = "\n[... cut to the cap]"
 HOUR_SECONDS = 3600
 # The counter's items expire a day after their hour (DynamoDB TTL attribute), so the table stays tiny.
 COUNTER_TTL_SECONDS = 86_400
@@ -50,16 +51,16 @@ def reserve_call(dynamodb: Any, settings: LlmSettings, now: float | None = None)
     return True
 
 
-def prompt_text(note: str, settings: LlmSettings, personal_fields: tuple[str, ...]) -> str:
+def prompt_text(note: str, settings: LlmSettings, redact: Callable[[str], str]) -> str:
     """The user message: the (already redacted) note, redacted again and cut to the cap."""
-    text = redact_text(note, personal_fields)
+    text = redact(note)
     if len(text) > settings.max_prompt_chars:
-        text = text[: settings.max_prompt_chars - 20] + "\n[... cut to the cap]"
+        text = text[: settings.max_prompt_chars - len(CUT_MARK)] + CUT_MARK
     return text
 
 
 def summarise(
-    bedrock_runtime: Any, dynamodb: Any, settings: LlmSettings, note: str, personal_fields: tuple[str, ...]
+    bedrock_runtime: Any, dynamodb: Any, settings: LlmSettings, note: str, redact: Callable[[str], str]
 ) -> tuple[str | None, str | None]:
     """(summary, None) or (None, why there is none)."""
     if not settings.guardrail_id or not settings.guardrail_version:
@@ -70,7 +71,7 @@ def summarise(
         response = bedrock_runtime.converse(
             modelId=settings.model_id,
             system=[{"text": SYSTEM_PROMPT}],
-            messages=[{"role": "user", "content": [{"text": prompt_text(note, settings, personal_fields)}]}],
+            messages=[{"role": "user", "content": [{"text": prompt_text(note, settings, redact)}]}],
             inferenceConfig={"maxTokens": settings.max_output_tokens, "temperature": 0.0},
             guardrailConfig={
                 "guardrailIdentifier": settings.guardrail_id,
@@ -86,4 +87,4 @@ def summarise(
     text = "\n".join(p["text"] for p in parts if isinstance(p, dict) and p.get("text"))
     if not text.strip():
         return None, "the model returned no text"
-    return redact_text(text, personal_fields), None
+    return redact(text), None
