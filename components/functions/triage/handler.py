@@ -72,11 +72,11 @@ def alarms_in(event: dict[str, Any]) -> list[Alarm]:
     skipped."""
     found = []
     for record in event.get("Records", []):
-        sns = record.get("Sns") or {}
-        if deliver.NOTE_ATTRIBUTE in (sns.get("MessageAttributes") or {}):
+        notification = record.get("Sns") or {}
+        if deliver.NOTE_ATTRIBUTE in (notification.get("MessageAttributes") or {}):
             continue
         try:
-            message = json.loads(sns.get("Message") or "")
+            message = json.loads(notification.get("Message") or "")
         except ValueError:
             continue
         if isinstance(message, dict) and "AlarmName" in message:
