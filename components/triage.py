@@ -132,9 +132,10 @@ def runbook_sections(path: Path, environment: str) -> tuple[str, str]:
     return rollback, stop
 
 
-def triage_config(env: LoadedEnvironment, root: Path) -> dict[str, Any]:
-    """The function's config.json: everything it needs that the environment file decides (deterministic)."""
-    settings = env.triage
+def triage_config(env: LoadedEnvironment, root: Path, settings: Triage | None = None) -> dict[str, Any]:
+    """The function's config.json: everything it needs that the environment file decides (deterministic).
+    `settings` defaults to the environment's `triage` section (`mlp triage` passes defaults when it has none)."""
+    settings = settings or env.triage
     assert settings is not None
     models = []
     for model in env.models:

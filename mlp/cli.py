@@ -19,7 +19,7 @@ EXIT_INPUT = 2
 EXIT_INTERNAL = 3
 
 # Subcommand modules under mlp/commands/, in the order `mlp --help` lists them.
-COMMANDS = ("plan", "policy", "cost", "tags", "schema", "affected", "promote", "runbook", "pipelines")
+COMMANDS = ("plan", "policy", "cost", "tags", "schema", "affected", "promote", "runbook", "pipelines", "triage")
 
 
 def build_parser() -> argparse.ArgumentParser:
