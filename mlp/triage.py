@@ -31,7 +31,7 @@ def run_triage(env_name: str, alarm_name: str, root: Path, session: Any = None) 
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError
 
     env = load_environment(env_name, root)
-    doc = triage_config(env, root, env.triage or Triage())
+    doc = triage_config(env, root, env.triage or Triage.model_validate({}))
     settings = settings_from_dict(doc, environ={})
     session = session or boto3.session.Session(region_name=env.region)
     where = f"environments/{env_name}.yaml deploys into account {env.account_id}, region {env.region}"
