@@ -14,6 +14,7 @@ invocation logging into an encrypted bucket whose objects expire: every prompt a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -439,11 +440,16 @@ class AlertTriage(PlatformComponent):
             },
             opts=self.child_opts(),
         )
-        # A numbered version: the function calls a fixed guardrail, not the editable DRAFT.
+        # A numbered version: the function calls a fixed guardrail, not the editable DRAFT. A version is a
+        # snapshot taken when it is created, so its description carries a digest of the configuration: a change
+        # to the filters replaces the version (a new number) and the function's GUARDRAIL_VERSION with it.
+        digest = hashlib.sha256(json.dumps([GUARDRAIL_PII_ANONYMIZE, GUARDRAIL_BLOCKED_MESSAGE]).encode()).hexdigest()[
+            :12
+        ]
         version = aws.bedrock.GuardrailVersion(
             f"{name}-guardrail-version",
             guardrail_arn=guardrail.guardrail_arn,
-            description="pinned by ml-platform",
+            description=f"pinned by ml-platform, configuration {digest}",
             skip_destroy=True,
             opts=self.child_opts(),
         )
