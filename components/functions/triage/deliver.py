@@ -16,13 +16,16 @@ GITHUB_API_VERSION = "2022-11-28"
 GITHUB_TIMEOUT_SECONDS = 10
 # SNS message bodies are at most 256 KB (botocore sns service-2.json, Publish Message documentation).
 MAX_MESSAGE_BYTES = 256 * 1024 - 1024
+# Subjects: "UTF-8 text with no line breaks or control characters, and less than 100 characters long"
+# (botocore sns service-2.json, PublishInput Subject documentation; read 2026-11-30).
+MAX_SUBJECT_CHARS = 99
 
 
 def publish(sns: Any, topic_arn: str, subject: str, note: str, redact: Callable[[str], str]) -> str:
     body = redact(note).encode()[:MAX_MESSAGE_BYTES].decode(errors="ignore")
     response = sns.publish(
         TopicArn=topic_arn,
-        Subject=redact(subject),
+        Subject=redact(subject)[:MAX_SUBJECT_CHARS],
         Message=body,
         MessageAttributes={NOTE_ATTRIBUTE: {"DataType": "String", "StringValue": "note"}},
     )

@@ -14,10 +14,10 @@ AI_HEADING = (
 
 
 def title(ctx: Context, environment: str) -> str:
-    """One line: the issue title and the SNS subject (at most 100 ASCII characters)."""
+    """One line: the issue title and the SNS subject (ASCII, under 100 characters: deliver.MAX_SUBJECT_CHARS)."""
     who = f" {ctx.model.model} v{ctx.model.version}" if ctx.model else ""
     text = f"[triage {environment}] {ctx.alarm.name} {ctx.alarm.state}{who}"
-    return text.encode("ascii", "replace").decode()[:100]
+    return text.encode("ascii", "replace").decode()[:99]
 
 
 def likely_cause(ctx: Context) -> str:
