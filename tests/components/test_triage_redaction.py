@@ -171,3 +171,21 @@ def test_structures_are_redacted_value_by_value() -> None:
         "ts": 1732968000000,
         "ok": True,
     }
+
+
+def test_a_subject_that_redaction_lengthens_still_fits_sns() -> None:
+    from components.functions.triage.deliver import MAX_SUBJECT_CHARS, publish
+    from components.functions.triage.redaction import Redactor
+
+    sent: list[dict[str, Any]] = []
+
+    class Sns:
+        def publish(self, **kwargs: Any) -> dict[str, str]:
+            sent.append(kwargs)
+            return {"MessageId": "1"}
+
+    subject = "[triage stg] " + " ".join(["a@b.io"] * 12)
+    assert len(subject) < MAX_SUBJECT_CHARS
+    publish(Sns(), "arn:aws:sns:eu-west-1:123456789012:t", subject, "note", Redactor())
+    assert len(sent[0]["Subject"]) == MAX_SUBJECT_CHARS  # lengthened by redaction, then cut
+    assert "@" not in sent[0]["Subject"]
