@@ -43,8 +43,9 @@ HANDLER = f"{PACKAGE}.handler.lambda_handler"
 RUNTIME = "python3.13"
 ARCHITECTURE = "arm64"
 MEMORY_MB = 256
-# Lambda function names: 1..64 letters, digits, hyphens and underscores (botocore lambda service-2.json,
-# shape FunctionName, unqualified form; read 2026-11-30).
+# Lambda function names: letters, digits, hyphens and underscores (botocore lambda service-2.json, shape
+# FunctionName pattern), "limited to 64 characters" when given as a name (CreateFunction FunctionName
+# documentation, same model; read 2026-11-30).
 LAMBDA_FUNCTION = NameRule(64, re.compile(r"[^a-zA-Z0-9_-]"))
 # DynamoDB TableName: [a-zA-Z0-9_.-]+, 3..255 (botocore dynamodb service-2.json, shape TableName).
 DYNAMODB_TABLE = NameRule(255, re.compile(r"[^a-zA-Z0-9_.-]"), min_length=3)
