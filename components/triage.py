@@ -502,6 +502,8 @@ def role_policy(args: TriageArgs, resolved: dict[str, Any]) -> dict[str, Any]:
     endpoints = [m["endpoint"] for m in config["models"]]
     statements: list[dict[str, Any]] = [
         {
+            # Scoped to alarm ARNs: allowed for metric alarms (only composite alarms need "*", botocore
+            # cloudwatch service-2.json, DescribeAlarms and DescribeAlarmHistory documentation; read 2026-11-30).
             "Sid": "ReadAlarmsOfThisEnvironment",
             "Effect": "Allow",
             "Action": ["cloudwatch:DescribeAlarmHistory", "cloudwatch:DescribeAlarms"],
