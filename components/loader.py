@@ -19,6 +19,7 @@ from components.config.finops import MAX_ALERT_EMAILS
 from components.config.kubernetes import kubernetes_problems
 from components.config.observability import observability_problems
 from components.config.serving import sagemaker_problems
+from components.config.triage import triage_problems
 from components.errors import InputError, Problem
 from components.fast_yaml import read_plain_yaml
 from components.pipeline_definition import image_problems
@@ -213,6 +214,7 @@ def _reference_problems(env: Environment) -> list[tuple[Loc, str]]:
             )
         )
     found += observability_problems(env)
+    found += triage_problems(env)
     return found
 
 

@@ -14,11 +14,13 @@ from components.foundation import EnvironmentFoundation, FoundationArgs, artifac
 from components.gitops import ApprovalDispatch, ApprovalDispatchArgs
 from components.kserve import KServeModel, KServeModelArgs
 from components.kubernetes import TeamNamespace, TeamNamespaceArgs, kubernetes_provider_for
+from components.loader import data_root
 from components.monitoring import ModelMonitor, model_monitor_args
 from components.pipelines import TrainingPipeline, training_pipeline_args
 from components.registry import ModelRegistry, model_registry_args
 from components.serving import ModelEndpoint, model_endpoint_args
 from components.tagging import PLATFORM_TEAM, CostTags
+from components.triage import AlertTriage, alert_triage_args, key_statements
 
 
 def team_tags(env: LoadedEnvironment, team: Team, model: Model | None = None) -> CostTags:
@@ -54,6 +56,7 @@ def foundation_args(env: LoadedEnvironment) -> FoundationArgs:
         # (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html, read 2026-11-25).
         key_service_principals=KEY_SERVICE_PRINCIPALS + (("events.amazonaws.com",) if env.hosts_registry else ()),
         model_reader_account_ids=tuple(env.registry_consumer_account_ids),
+        extra_key_statements=key_statements(env),
     )
 
 
@@ -241,6 +244,25 @@ class MLPlatform(PlatformComponent):
                     tags,
                     opts=self.child_opts(),
                 )
+
+        # Alert triage: subscribed to every team's alarm topics (docs/triage.md).
+        self.triage: AlertTriage | None = None
+        if env.triage is not None and env.triage.enabled:
+            self.triage = AlertTriage(
+                f"{env.name}-triage",
+                alert_triage_args(
+                    env,
+                    root=data_root(),
+                    kms_key_arn=self.foundation.key.arn,
+                    alarm_topic_arns=[t.arn for a in self.alerts.values() for t in a.topics.values()],
+                    report_buckets={
+                        m: e.capture_bucket.bucket for m, e in self.endpoints.items() if e.capture_bucket is not None
+                    },
+                    deploy_commit=pulumi.Config().get("deployCommit"),
+                ),
+                platform_tags(env),
+                opts=self.child_opts(),
+            )
 
         # Dashboards last: generated from the models above.
         self.dashboards = Dashboards(

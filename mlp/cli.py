@@ -31,6 +31,7 @@ COMMANDS = (
     "pipelines",
     "ci",
     "bootstrap",
+    "triage",
 )
 
 
