@@ -22,12 +22,18 @@ HOSTING = "sagemaker-hosting"
 """SageMaker real-time inference instance, USD per instance-hour."""
 TRAINING = "sagemaker-training"
 """SageMaker training instance, USD per instance-hour."""
+PROCESSING = "sagemaker-processing"
+"""SageMaker processing instance (processing steps, Model Monitor executions), USD per instance-hour."""
+BATCH_TRANSFORM = "sagemaker-batch-transform"
+"""SageMaker batch transform instance, USD per instance-hour."""
 SERVERLESS_COMPUTE = "sagemaker-serverless-compute"
 """SageMaker serverless inference compute, USD per second at a memory size (item: e.g. "2048MB")."""
 SERVERLESS_DATA = "sagemaker-serverless-data"
 """SageMaker serverless inference data processed (in and out), USD per GB (item: "GB")."""
 KMS_KEY = "kms-key"
 """A customer managed KMS key, USD per key-month."""
+STEP_FUNCTIONS_TRANSITIONS = "stepfunctions-standard-transitions"
+"""Step Functions standard-workflow state transitions, USD per 1,000 transitions (item: "1000-transitions")."""
 
 # Usage-type prefixes of SageMaker products in the AWS Price List, e.g. "EU-Host:ml.m5.large" (the part
 # before the colon ends with the component; the part after it is the instance type).
@@ -45,6 +51,9 @@ class Price:
     unit: str
     source: str
     read_on: str
+    published: str = ""
+    """When the source itself was published (a price list file's publicationDate, an invoice's month);
+    empty when the source carries no date."""
 
     @property
     def label(self) -> str:
