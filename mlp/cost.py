@@ -175,10 +175,12 @@ class _Context:
     assumptions: Assumptions
 
 
-def estimate(plan: Plan, prices: PriceBook, assumptions: Assumptions | None = None) -> Estimate:
-    """The monthly estimate of a plan document."""
+def estimate(
+    plan: Plan, prices: PriceBook, assumptions: Assumptions | None = None, region: str | None = None
+) -> Estimate:
+    """The monthly estimate of a plan document (`region`: when the plan has no AWS provider to read it from)."""
     assumptions = assumptions or Assumptions()
-    region = plan_region(plan)
+    region = region or plan_region(plan)
     hours = prices.hours_per_month
     ctx = _Context(region, prices, assumptions)
     resources: list[dict[str, Any]] = plan["resources"]
