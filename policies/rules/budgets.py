@@ -96,8 +96,8 @@ def _region(resources: Sequence[Resource]) -> str | None:
 
 def _limit(budget: Resource) -> float | None:
     try:
-        return float(inputs(budget).get("limitAmount"))
-    except (TypeError, ValueError):
+        return float(str(inputs(budget).get("limitAmount")))
+    except ValueError:
         return None
 
 
