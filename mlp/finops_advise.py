@@ -1,0 +1,427 @@
+"""`mlp finops advise ENV`: savings proposals from what CloudWatch measured, each with its evidence and the
+monthly saving in USD at the committed prices; `--pr` writes them into the environment file and opens one pull
+request for the environment.
+
+What is read, per SageMaker endpoint variant the environment file declares (names as `ModelEndpoint` makes
+them: endpoint `<env>-<model>`, variant `primary`), over the last N days at one-hour periods, with
+`cloudwatch:GetMetricStatistics`:
+
+- `AWS/SageMaker` `Invocations` (Sum) and `ModelLatency` (Maximum, microseconds: a conservative stand-in for the
+  p99, since the maximum is never below it);
+- `/aws/sagemaker/Endpoints` `CPUUtilization`, `MemoryUtilization` and `GPUUtilization` (Maximum). SageMaker
+  reports CPUUtilization summed over the instance's cores, 0-100% each (SageMaker developer guide, "Amazon
+  SageMaker AI metrics in Amazon CloudWatch", endpoint instance metrics), so it is divided by the vCPUs.
+
+Proposals:
+
+- **decommission**: no invocation in N days. Saving: the variant's whole instance cost. The file is not
+  edited for this one — removing a model is a person's decision; the pull request lists it.
+- **smaller instance**: CPU and memory peaks below `RIGHTSIZE_PEAK_PERCENT` (so on the next smaller size, with
+  half the vCPUs and memory, they stay below twice that), and the latency peak below half the p99 target when
+  the model has one. Only the m5, c5 and r5 families, whose sizes halve vCPUs and memory at each step
+  (large = 2 vCPUs, xlarge = 4, Nxlarge = 4N: the EC2 instance type naming these families follow); GPU
+  instances keep their GPU at a smaller size, so they are left alone. The smaller type must be a SageMaker
+  hosting instance type (botocore's ProductionVariantInstanceType enum). Saving: the price difference x
+  instances x hours per month; unknown when either price is missing.
+- everything else is left alone and reported as such, with the figures that kept it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import io
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from components.config import LoadedEnvironment, Model
+from components.config.serving import hosting_instance_types
+from components.loader import load_environment, repo_root
+from components.naming import SAGEMAKER, physical_name
+from components.serving import VARIANT
+from mlp.pricing import HOSTING, PriceBook
+
+RIGHTSIZE_PEAK_PERCENT = 40.0
+"""Peak CPU and memory below this share: half the instance would still run below 2x this (80%)."""
+LATENCY_HEADROOM = 0.5
+"""The latency peak must stay below this share of the p99 target for a smaller instance to be proposed."""
+PERIOD_SECONDS = 3600
+_RESIZABLE = re.compile(r"^ml\.(m5|c5|r5)\.(large|xlarge|\d+xlarge)$")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One value of the environment file: models[<model>].serving.<field> = value."""
+
+    model: str
+    field: str
+    old: Any
+    new: Any
+
+    @property
+    def path(self) -> str:
+        return f"models[{self.model}].serving.{self.field}"
+
+
+@dataclass(frozen=True)
+class Proposal:
+    model: str
+    endpoint: str
+    kind: str
+    summary: str
+    evidence: tuple[str, ...]
+    monthly_saving_usd: float | None
+    change: Change | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    environment: str
+    days: int
+    root: Path
+    proposals: tuple[Proposal, ...]
+    untouched: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What CloudWatch measured for one variant over the window (None: no data points)."""
+
+    invocations: float
+    latency_max_ms: float | None
+    cpu_max_percent: float | None
+    memory_max_percent: float | None
+    gpu_max_percent: float | None
+
+
+def vcpus(instance_type: str) -> int | None:
+    """vCPUs of an m5/c5/r5 size (large = 2, xlarge = 4, Nxlarge = 4N); None for other families."""
+    match = _RESIZABLE.match(instance_type)
+    if not match:
+        return None
+    size = match.group(2)
+    if size == "large":
+        return 2
+    if size == "xlarge":
+        return 4
+    return 4 * int(size.removesuffix("xlarge"))
+
+
+def smaller(instance_type: str) -> str | None:
+    """The next smaller size of the same family with half the vCPUs, if SageMaker hosts it."""
+    cpus = vcpus(instance_type)
+    if cpus is None or cpus <= 2:
+        return None
+    family = instance_type.split(".")[1]
+    half = cpus // 2
+    size = "large" if half == 2 else "xlarge" if half == 4 else f"{half // 4}xlarge"
+    candidate = f"ml.{family}.{size}"
+    return candidate if vcpus(candidate) == half and candidate in hosting_instance_types() else None
+
+
+def read_usage(cloudwatch: Any, endpoint: str, days: int, now: dt.datetime | None = None) -> Usage:
+    end = now or dt.datetime.now(dt.UTC)
+    start = end - dt.timedelta(days=days)
+    dimensions = [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": VARIANT}]
+
+    def stat(namespace: str, metric: str, statistic: str) -> list[float]:
+        points = cloudwatch.get_metric_statistics(
+            Namespace=namespace,
+            MetricName=metric,
+            Dimensions=dimensions,
+            StartTime=start,
+            EndTime=end,
+            Period=PERIOD_SECONDS,
+            Statistics=[statistic],
+        )["Datapoints"]
+        return [float(p[statistic]) for p in points]
+
+    latency = stat("AWS/SageMaker", "ModelLatency", "Maximum")
+    cpu = stat("/aws/sagemaker/Endpoints", "CPUUtilization", "Maximum")
+    memory = stat("/aws/sagemaker/Endpoints", "MemoryUtilization", "Maximum")
+    gpu = stat("/aws/sagemaker/Endpoints", "GPUUtilization", "Maximum")
+    return Usage(
+        invocations=sum(stat("AWS/SageMaker", "Invocations", "Sum")),
+        latency_max_ms=max(latency) / 1000 if latency else None,  # ModelLatency is in microseconds
+        cpu_max_percent=max(cpu) if cpu else None,
+        memory_max_percent=max(memory) if memory else None,
+        gpu_max_percent=max(gpu) if gpu else None,
+    )
+
+
+def _instances(model: Model) -> int:
+    """Instances the variant runs all month: the autoscaling minimum, else the fixed count."""
+    scaling = model.serving.autoscaling
+    return scaling.min_capacity if scaling else model.serving.instance_count
+
+
+def _monthly(prices: PriceBook, region: str, instance_type: str, count: int) -> float | None:
+    price = prices.lookup(region, HOSTING, instance_type)
+    return None if price is None else price.usd_per_unit * count * prices.hours_per_month
+
+
+def propose(env: LoadedEnvironment, model: Model, usage: Usage, days: int, prices: PriceBook) -> Proposal | str:
+    """A proposal for one model's endpoint, or the reason it is left alone."""
+    endpoint = physical_name(SAGEMAKER, env.name, model.name)
+    count = _instances(model)
+    instance = model.serving.instance_type
+    if usage.invocations == 0:
+        return Proposal(
+            model.name,
+            endpoint,
+            "decommission",
+            f"decommission {endpoint}: no invocations in {days} days",
+            (
+                f"AWS/SageMaker Invocations (Sum, {endpoint}/{VARIANT}): 0 over the last {days} days",
+                f"it runs {count} x {instance} all month",
+            ),
+            _monthly(prices, env.region, instance, count),
+        )
+    evidence = [f"{usage.invocations:,.0f} invocations in {days} days"]
+    target = smaller(instance)
+    busy = _left_alone(model, usage, days, evidence)
+    if busy or target is None:
+        return f"{endpoint}: {busy or 'no smaller size this advisor resizes (m5, c5, r5 only)'}; left alone"
+    now, then = _monthly(prices, env.region, instance, count), _monthly(prices, env.region, target, count)
+    saving = None if now is None or then is None else now - then
+    if saving is None:
+        evidence.append(f"saving unknown: no hosting price for {instance if now is None else target} in {env.region}")
+    else:
+        evidence.append(
+            f"{count} x ({instance} - {target}) x {prices.hours_per_month:g} h at the prices in {prices.path.name}"
+        )
+    return Proposal(
+        model.name,
+        endpoint,
+        "smaller-instance",
+        f"serve {model.name} on {target} instead of {instance}",
+        tuple(evidence),
+        saving,
+        Change(model.name, "instance_type", instance, target),
+    )
+
+
+def _left_alone(model: Model, usage: Usage, days: int, evidence: list[str]) -> str | None:
+    """Why the variant keeps its size (None: it may shrink); adds the figures it looked at to `evidence`."""
+    instance = model.serving.instance_type
+    cpus = vcpus(instance)
+    if cpus is None:
+        return f"{instance} is not an m5, c5 or r5 size this advisor resizes"
+    if usage.cpu_max_percent is None or usage.memory_max_percent is None:
+        return f"no CPU or memory utilization data in {days} days"
+    cpu = usage.cpu_max_percent / cpus
+    evidence.append(f"CPU peak {cpu:.1f}% of {cpus} vCPUs (CPUUtilization Maximum {usage.cpu_max_percent:.0f}%)")
+    evidence.append(f"memory peak {usage.memory_max_percent:.1f}% (MemoryUtilization Maximum)")
+    if cpu >= RIGHTSIZE_PEAK_PERCENT or usage.memory_max_percent >= RIGHTSIZE_PEAK_PERCENT:
+        return f"busy ({'; '.join(evidence[1:])})"
+    return _latency_headroom(model, usage, evidence)
+
+
+def _latency_headroom(model: Model, usage: Usage, evidence: list[str]) -> str | None:
+    """Why the latency forbids a smaller size (None: it leaves headroom, or the model has no p99 target)."""
+    p99 = model.serving.slos.p99_latency_ms if model.serving.slos else None
+    if p99 is None:
+        return None
+    if usage.latency_max_ms is None:
+        return f"no ModelLatency data to check the p99 target of {p99} ms"
+    evidence.append(f"latency peak {usage.latency_max_ms:.0f} ms against a p99 target of {p99} ms")
+    if usage.latency_max_ms >= LATENCY_HEADROOM * p99:
+        return f"latency peak {usage.latency_max_ms:.0f} ms leaves no headroom under the {p99} ms p99 target"
+    return None
+
+
+def advise(
+    env_name: str,
+    days: int,
+    prices: PriceBook,
+    *,
+    root: Path | None = None,
+    cloudwatch: Any = None,
+    now: dt.datetime | None = None,
+) -> Report:
+    env = load_environment(env_name, root)
+    if cloudwatch is None:
+        import boto3
+
+        cloudwatch = boto3.client("cloudwatch", region_name=env.region)
+    proposals: list[Proposal] = []
+    untouched: list[str] = []
+    for model in env.models:
+        if model.serving.platform != "sagemaker":
+            continue
+        endpoint = physical_name(SAGEMAKER, env.name, model.name)
+        if model.serving.serverless is not None:
+            untouched.append(f"{endpoint}: serverless, billed per use; left alone")
+            continue
+        result = propose(env, model, read_usage(cloudwatch, endpoint, days, now), days, prices)
+        if isinstance(result, Proposal):
+            proposals.append(result)
+        else:
+            untouched.append(result)
+    return Report(env_name, days, root or repo_root(), tuple(proposals), tuple(untouched))
+
+
+# --- output ------------------------------------------------------------------------------------------------
+
+
+def saving_text(usd: float | None) -> str:
+    return "unknown" if usd is None else f"{usd:,.2f} USD/month"
+
+
+def render_text(report: Report) -> str:
+    lines = [f"Savings proposals for {report.environment} (CloudWatch, last {report.days} days)", ""]
+    if not report.proposals:
+        lines.append("  none")
+    for p in report.proposals:
+        lines.append(f"- {p.summary}: saves {saving_text(p.monthly_saving_usd)}")
+        lines += [f"    {e}" for e in p.evidence]
+        if p.change:
+            lines.append(f"    change: {p.change.path}: {p.change.old} -> {p.change.new}")
+    known = [p.monthly_saving_usd for p in report.proposals if p.monthly_saving_usd is not None]
+    lines += ["", f"Total known saving: {sum(known):,.2f} USD/month"]
+    if report.untouched:
+        lines += ["", "Left alone:"] + [f"  {u}" for u in report.untouched]
+    return "\n".join(lines) + "\n"
+
+
+def to_json(report: Report) -> dict[str, Any]:
+    return {
+        "environment": report.environment,
+        "days": report.days,
+        "proposals": [
+            {
+                "model": p.model,
+                "endpoint": p.endpoint,
+                "kind": p.kind,
+                "summary": p.summary,
+                "evidence": list(p.evidence),
+                "monthly_saving_usd": None if p.monthly_saving_usd is None else round(p.monthly_saving_usd, 2),
+                "change": None
+                if p.change is None
+                else {"path": p.change.path, "from": p.change.old, "to": p.change.new},
+            }
+            for p in report.proposals
+        ],
+        "left_alone": list(report.untouched),
+    }
+
+
+def pr_body(report: Report) -> str:
+    lines = [
+        f"Savings proposed by `mlp finops advise {report.environment} --days {report.days}` from CloudWatch.",
+        "",
+        "| Proposal | Saving (USD/month) | In this PR |",
+        "|---|---:|---|",
+    ]
+    for p in report.proposals:
+        saving = "unknown" if p.monthly_saving_usd is None else f"{p.monthly_saving_usd:,.2f}"
+        done = f"`{p.change.path}`: {p.change.old} → {p.change.new}" if p.change else "no: a person decides"
+        lines.append(f"| {p.summary} | {saving} | {done} |")
+    lines += ["", "Evidence:"]
+    for p in report.proposals:
+        lines.append(f"- **{p.summary}**: " + "; ".join(p.evidence))
+    if report.untouched:
+        lines += ["", "Left alone:"] + [f"- {u}" for u in report.untouched]
+    return "\n".join(lines) + "\n"
+
+
+# --- the environment-file change and the pull request ------------------------------------------------------
+
+
+def apply_changes(path: Path, changes: list[Change]) -> str:
+    """Set each `models[<model>].serving.<field>` through a ruamel round trip (comments, order and style kept,
+    as `mlp promote` does) and return the new text; refuses if more lines than the values would change."""
+    from ruamel.yaml import YAML
+
+    original = path.read_text(encoding="utf-8")
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    data = yaml.load(original)
+    models = {m.get("name"): m for m in data.get("models") or []}
+    for change in changes:
+        serving = (models.get(change.model) or {}).get("serving")
+        if serving is None or serving.get(change.field) != change.old:
+            raise AdviceRefusedError(f"{path.name}: {change.path} is not {change.old!r} any more; run advise again")
+        serving[change.field] = change.new
+    buffer = io.StringIO()
+    yaml.dump(data, buffer)
+    updated = buffer.getvalue()
+    changed = [
+        line
+        for line in difflib.unified_diff(original.splitlines(), updated.splitlines(), lineterm="", n=0)
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    if len(changed) != 2 * len(changes):
+        raise AdviceRefusedError(
+            f"editing {path.name} would change {len(changed)} lines for {len(changes)} values: its layout is not "
+            "what the round trip writes back; make the change by hand"
+        )
+    path.write_text(updated, encoding="utf-8")
+    return updated
+
+
+class AdviceRefusedError(Exception):
+    """The pull request cannot be written (a dirty file, a branch that exists, a layout the round trip changes)."""
+
+
+def _git(root: Path, *args: str) -> str:
+    result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise AdviceRefusedError(f"git {' '.join(args)} failed: {result.stderr.strip() or result.stdout.strip()}")
+    return result.stdout
+
+
+def branch_name(report: Report, today: dt.date | None = None) -> str:
+    return f"finops/{report.environment}-{(today or dt.datetime.now(dt.UTC).date()).isoformat()}"
+
+
+def open_pull_request(report: Report, *, base: str = "main", push: bool = False, today: dt.date | None = None) -> int:
+    """Commit the proposals' changes on one branch and open one pull request for the environment."""
+    from mlp.github import GitHub, GitHubError
+
+    changes = [p.change for p in report.proposals if p.change is not None]
+    if not changes:
+        sys.stdout.write("no change to propose in the environment file: no pull request\n")
+        return 0
+    root = report.root
+    rel = f"environments/{report.environment}.yaml"
+    try:
+        if _git(root, "status", "--porcelain", "--", rel).strip():
+            raise AdviceRefusedError(f"{rel} has uncommitted changes: commit or stash them first")
+        branch = branch_name(report, today)
+        if _git(root, "branch", "--list", branch).strip():
+            raise AdviceRefusedError(f"branch {branch} already exists: these proposals are already under review")
+        _git(root, "switch", "--quiet", "-c", branch)
+        apply_changes(root / rel, changes)
+        _git(root, "add", "--", rel)
+        title = f"finops({report.environment}): {len(changes)} saving(s) proposed from CloudWatch"
+        _git(root, "commit", "--quiet", "-m", f"{title}\n\n{pr_body(report)}")
+        if push:
+            _git(root, "push", "--quiet", "-u", "origin", branch)
+    except AdviceRefusedError as exc:
+        sys.stderr.write(f"refused: {exc}\n")
+        return 1
+    github = GitHub.from_environment()
+    repository = load_environment(report.environment, root).repository
+    if github is None:
+        with tempfile.NamedTemporaryFile("w", suffix=".md", delete=False, encoding="utf-8") as body_file:
+            body_file.write(pr_body(report))
+        command = ["gh", "pr", "create", "--base", base, "--head", branch, "--title", title]
+        sys.stdout.write("GITHUB_TOKEN is not set; open the pull request with:\n")
+        sys.stdout.write(shlex.join([*command, "--body-file", body_file.name]) + "\n")
+        return 0
+    try:
+        url = github.create_pull_request(repository, branch, base, title, pr_body(report))
+    except GitHubError as exc:
+        sys.stderr.write(f"error: {exc} (the commit is kept on {branch})\n")
+        return 1
+    sys.stdout.write(f"opened {url}\n")
+    return 0

@@ -33,7 +33,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     advise.add_argument("--json", action="store_true", help="print the proposals as JSON")
     advise.add_argument("--pr", action="store_true", help="write the changes and open one pull request")
     advise.add_argument("--prices", default=None, help="price data file (default: mlp/data/prices.json)")
-    add_root_option(advise)
+    advise.add_argument("--base", default="main", help="with --pr: the branch the pull request targets")
+    advise.add_argument("--push", action="store_true", help="with --pr: push the branch to origin first")
+    add_root_option(advise, holds="the git repository with environments/")
     advise.set_defaults(func=run_advise)
 
 
@@ -53,5 +55,7 @@ def run_advise(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(render_text(report))
     if args.pr:
-        return open_pull_request(report, root=args.root)
+        return open_pull_request(report, base=args.base, push=args.push)
+    if args.base != "main" or args.push:
+        raise InputError([Problem("command line", "--base", "--base and --push need --pr")])
     return 0
