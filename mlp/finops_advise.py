@@ -229,10 +229,10 @@ def _latency_headroom(model: Model, usage: Usage, evidence: list[str]) -> str | 
     if p99 is None:
         return None
     if usage.latency_max_ms is None:
-        return f"no ModelLatency data to check the p99 target of {p99} ms"
-    evidence.append(f"latency peak {usage.latency_max_ms:.0f} ms against a p99 target of {p99} ms")
+        return f"no ModelLatency data to check the p99 target of {p99:g} ms"
+    evidence.append(f"latency peak {usage.latency_max_ms:.0f} ms against a p99 target of {p99:g} ms")
     if usage.latency_max_ms >= LATENCY_HEADROOM * p99:
-        return f"latency peak {usage.latency_max_ms:.0f} ms leaves no headroom under the {p99} ms p99 target"
+        return f"latency peak {usage.latency_max_ms:.0f} ms leaves no headroom under the {p99:g} ms p99 target"
     return None
 
 
