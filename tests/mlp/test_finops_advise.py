@@ -210,7 +210,7 @@ def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
     thread.join()
 
 
-def test_pr_changes_one_value_and_opens_one_pull_request(
+def test_pr_changes_one_value_and_opens_one_pull_request(  # noqa: PLR0917 - pytest fixtures
     repo: Path,
     prices: Path,
     cloudwatch: Any,
