@@ -23,7 +23,21 @@ Proposals:
   instances keep their GPU at a smaller size, so they are left alone. The smaller type must be a SageMaker
   hosting instance type (botocore's ProductionVariantInstanceType enum). Saving: the price difference x
   instances x hours per month; unknown when either price is missing.
-- everything else is left alone and reported as such, with the figures that kept it.
+- **fewer instances**: where no smaller size exists (the family's smallest, e.g. ml.m5.large) but more than one
+  instance runs all month, and the CPU peak spread over one instance fewer stays below 2 x
+  `RIGHTSIZE_PEAK_PERCENT`, with the same latency headroom. Edits `instance_count`, or `autoscaling.min_capacity`.
+
+Outside production — an environment that promotes to another (`promoted_from`, read with mlp.promote's
+`next_environments`), never a branch on its name — two more, listed for a person to write (each is a block of
+settings, not one value):
+
+- **scale-down window**: at least `IDLE_SHARE` of the hours had no invocation and more than one instance runs
+  all month. Saving: the instances above one x the idle share of the month x the hourly price.
+- **serverless**: fewer than `SERVERLESS_MAX_DAILY_INVOCATIONS` invocations a day on average, and nothing
+  Serverless Inference cannot do (data capture, shadow variants, a VPC: docs/serving.md). Saving: at most the
+  instance cost; the serverless price is not in the price file, so the saving is unknown.
+
+Everything else is left alone and reported as such, with the figures that kept it.
 """
 
 from __future__ import annotations
@@ -46,12 +60,17 @@ from components.loader import load_environment, repo_root
 from components.naming import SAGEMAKER, physical_name
 from components.serving import VARIANT
 from mlp.pricing import HOSTING, PriceBook
+from mlp.promote import next_environments
 
 RIGHTSIZE_PEAK_PERCENT = 40.0
 """Peak CPU and memory below this share: half the instance would still run below 2x this (80%)."""
 LATENCY_HEADROOM = 0.5
 """The latency peak must stay below this share of the p99 target for a smaller instance to be proposed."""
 PERIOD_SECONDS = 3600
+IDLE_SHARE = 1 / 3
+"""Our threshold: a third of the hours without traffic (nights, weekends) is worth a scale-down window."""
+SERVERLESS_MAX_DAILY_INVOCATIONS = 10_000
+"""Our threshold: below this many invocations a day a non-production endpoint is proposed for serverless."""
 _RESIZABLE = re.compile(r"^ml\.(m5|c5|r5)\.(large|xlarge|\d+xlarge)$")
 
 
@@ -61,6 +80,7 @@ class Change:
 
     model: str
     field: str
+    """Dotted path under `serving`, e.g. instance_type or autoscaling.min_capacity."""
     old: Any
     new: Any
 
@@ -94,6 +114,10 @@ class Usage:
     """What CloudWatch measured for one variant over the window (None: no data points)."""
 
     invocations: float
+    hours: int
+    """Hours in the window."""
+    busy_hours: int
+    """Hours with at least one invocation."""
     latency_max_ms: float | None
     cpu_max_percent: float | None
     memory_max_percent: float | None
@@ -146,8 +170,11 @@ def read_usage(cloudwatch: Any, endpoint: str, days: int, now: dt.datetime | Non
     cpu = stat("/aws/sagemaker/Endpoints", "CPUUtilization", "Maximum")
     memory = stat("/aws/sagemaker/Endpoints", "MemoryUtilization", "Maximum")
     gpu = stat("/aws/sagemaker/Endpoints", "GPUUtilization", "Maximum")
+    invocations = stat("AWS/SageMaker", "Invocations", "Sum")
     return Usage(
-        invocations=sum(stat("AWS/SageMaker", "Invocations", "Sum")),
+        invocations=sum(invocations),
+        hours=days * 24,
+        busy_hours=sum(1 for value in invocations if value > 0),
         latency_max_ms=max(latency) / 1000 if latency else None,  # ModelLatency is in microseconds
         cpu_max_percent=max(cpu) if cpu else None,
         memory_max_percent=max(memory) if memory else None,
@@ -166,13 +193,15 @@ def _monthly(prices: PriceBook, region: str, instance_type: str, count: int) -> 
     return None if price is None else price.usd_per_unit * count * prices.hours_per_month
 
 
-def propose(env: LoadedEnvironment, model: Model, usage: Usage, days: int, prices: PriceBook) -> Proposal | str:
-    """A proposal for one model's endpoint, or the reason it is left alone."""
+def propose(
+    env: LoadedEnvironment, model: Model, usage: Usage, days: int, prices: PriceBook, *, production: bool
+) -> tuple[list[Proposal], list[str]]:
+    """Proposals for one model's endpoint, and the reasons for what is left alone."""
     endpoint = physical_name(SAGEMAKER, env.name, model.name)
     count = _instances(model)
     instance = model.serving.instance_type
     if usage.invocations == 0:
-        return Proposal(
+        decommission = Proposal(
             model.name,
             endpoint,
             "decommission",
@@ -183,28 +212,112 @@ def propose(env: LoadedEnvironment, model: Model, usage: Usage, days: int, price
             ),
             _monthly(prices, env.region, instance, count),
         )
+        return [decommission], []
+    proposals: list[Proposal] = []
+    untouched: list[str] = []
     evidence = [f"{usage.invocations:,.0f} invocations in {days} days"]
-    target = smaller(instance)
     busy = _left_alone(model, usage, days, evidence)
-    if busy or target is None:
-        return f"{endpoint}: {busy or 'no smaller size this advisor resizes (m5, c5, r5 only)'}; left alone"
-    now, then = _monthly(prices, env.region, instance, count), _monthly(prices, env.region, target, count)
-    saving = None if now is None or then is None else now - then
-    if saving is None:
-        evidence.append(f"saving unknown: no hosting price for {instance if now is None else target} in {env.region}")
+    resized = None if busy else _resize(env, model, usage, evidence, prices)
+    if resized is not None:
+        proposals.append(resized)
     else:
-        evidence.append(
-            f"{count} x ({instance} - {target}) x {prices.hours_per_month:g} h at the prices in {prices.path.name}"
+        reason = busy or "no smaller size and no instance to spare"
+        untouched.append(f"{endpoint}: size kept: {reason}")
+    if not production:
+        proposals += _quiet_hours(env, model, usage, days, prices)
+    return proposals, untouched
+
+
+def _resize(
+    env: LoadedEnvironment, model: Model, usage: Usage, evidence: list[str], prices: PriceBook
+) -> Proposal | None:
+    """A smaller instance, else one instance fewer; None when neither fits."""
+    endpoint = physical_name(SAGEMAKER, env.name, model.name)
+    count = _instances(model)
+    instance = model.serving.instance_type
+    target = smaller(instance)
+    now = _monthly(prices, env.region, instance, count)
+    if target is not None:
+        then = _monthly(prices, env.region, target, count)
+        saving = None if now is None or then is None else now - then
+        how = f"{count} x ({instance} - {target}) x {prices.hours_per_month:g} h at the prices in {prices.path.name}"
+        missing = instance if now is None else target
+        return Proposal(
+            model.name,
+            endpoint,
+            "smaller-instance",
+            f"serve {model.name} on {target} instead of {instance}",
+            (*evidence, how if saving is not None else f"saving unknown: no hosting price for {missing}"),
+            saving,
+            Change(model.name, "instance_type", instance, target),
         )
+    cpus = vcpus(instance)
+    if count < 2 or cpus is None or usage.cpu_max_percent is None:
+        return None
+    spread = usage.cpu_max_percent / cpus * count / (count - 1)
+    if spread >= 2 * RIGHTSIZE_PEAK_PERCENT:
+        return None
+    field = "autoscaling.min_capacity" if model.serving.autoscaling else "instance_count"
+    one = _monthly(prices, env.region, instance, 1)
     return Proposal(
         model.name,
         endpoint,
-        "smaller-instance",
-        f"serve {model.name} on {target} instead of {instance}",
-        tuple(evidence),
-        saving,
-        Change(model.name, "instance_type", instance, target),
+        "fewer-instances",
+        f"run {model.name} on {count - 1} x {instance} instead of {count}",
+        (*evidence, f"CPU peak spread over {count - 1} instances: {spread:.1f}%"),
+        one,
+        Change(model.name, field, count, count - 1),
     )
+
+
+def _quiet_hours(env: LoadedEnvironment, model: Model, usage: Usage, days: int, prices: PriceBook) -> list[Proposal]:
+    """Non-production proposals for an endpoint that is often idle or always quiet (listed, not edited)."""
+    endpoint = physical_name(SAGEMAKER, env.name, model.name)
+    count = _instances(model)
+    instance = model.serving.instance_type
+    found = []
+    idle = 1 - usage.busy_hours / usage.hours if usage.hours else 0.0
+    if idle >= IDLE_SHARE and count > 1:
+        one = _monthly(prices, env.region, instance, 1)
+        found.append(
+            Proposal(
+                model.name,
+                endpoint,
+                "scale-down-window",
+                f"add a scale-down window to {model.name} (1 instance while idle)",
+                (
+                    f"{usage.hours - usage.busy_hours} of {usage.hours} hours in {days} days had no invocation",
+                    f"{count - 1} instance(s) above one x {idle:.0%} of the month",
+                ),
+                None if one is None else one * (count - 1) * idle,
+            )
+        )
+    daily = usage.invocations / days
+    blocked = [
+        name
+        for name, present in (
+            ("data capture", model.serving.data_capture is not None),
+            ("a shadow variant", model.serving.shadow is not None),
+            ("a VPC", env.network is not None),
+        )
+        if present
+    ]
+    if daily < SERVERLESS_MAX_DAILY_INVOCATIONS and not blocked:
+        found.append(
+            Proposal(
+                model.name,
+                endpoint,
+                "serverless",
+                f"serve {model.name} serverless",
+                (
+                    f"{daily:,.0f} invocations a day on average (below {SERVERLESS_MAX_DAILY_INVOCATIONS:,})",
+                    f"saves at most the instances' {saving_text(_monthly(prices, env.region, instance, count))}; "
+                    "no serverless price in the price file, so the saving is unknown",
+                ),
+                None,
+            )
+        )
+    return found
 
 
 def _left_alone(model: Model, usage: Usage, days: int, evidence: list[str]) -> str | None:
@@ -213,6 +326,8 @@ def _left_alone(model: Model, usage: Usage, days: int, evidence: list[str]) -> s
     cpus = vcpus(instance)
     if cpus is None:
         return f"{instance} is not an m5, c5 or r5 size this advisor resizes"
+    if usage.gpu_max_percent is not None:
+        evidence.append(f"GPU peak {usage.gpu_max_percent:.1f}%")
     if usage.cpu_max_percent is None or usage.memory_max_percent is None:
         return f"no CPU or memory utilization data in {days} days"
     cpu = usage.cpu_max_percent / cpus
@@ -250,6 +365,7 @@ def advise(
         import boto3
 
         cloudwatch = boto3.client("cloudwatch", region_name=env.region)
+    production = not next_environments(repo_root() if root is None else root, env_name)
     proposals: list[Proposal] = []
     untouched: list[str] = []
     for model in env.models:
@@ -259,11 +375,11 @@ def advise(
         if model.serving.serverless is not None:
             untouched.append(f"{endpoint}: serverless, billed per use; left alone")
             continue
-        result = propose(env, model, read_usage(cloudwatch, endpoint, days, now), days, prices)
-        if isinstance(result, Proposal):
-            proposals.append(result)
-        else:
-            untouched.append(result)
+        found, kept = propose(
+            env, model, read_usage(cloudwatch, endpoint, days, now), days, prices, production=production
+        )
+        proposals += found
+        untouched += kept
     return Report(env_name, days, root or repo_root(), tuple(proposals), tuple(untouched))
 
 
@@ -347,10 +463,13 @@ def apply_changes(path: Path, changes: list[Change]) -> str:
     data = yaml.load(original)
     models = {m.get("name"): m for m in data.get("models") or []}
     for change in changes:
-        serving = (models.get(change.model) or {}).get("serving")
-        if serving is None or serving.get(change.field) != change.old:
+        node = (models.get(change.model) or {}).get("serving")
+        *parents, leaf = change.field.split(".")
+        for key in parents:
+            node = node.get(key) if node is not None else None
+        if node is None or node.get(leaf) != change.old:
             raise AdviceRefusedError(f"{path.name}: {change.path} is not {change.old!r} any more; run advise again")
-        serving[change.field] = change.new
+        node[leaf] = change.new
     buffer = io.StringIO()
     yaml.dump(data, buffer)
     updated = buffer.getvalue()

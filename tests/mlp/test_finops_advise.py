@@ -241,3 +241,51 @@ def test_pr_changes_one_value_and_opens_one_pull_request(  # noqa: PLR0917 - pyt
 
 def test_days_out_of_range_is_bad_input(repo: Path) -> None:
     assert main(["finops", "advise", "dev", "--days", "0", "--root", str(repo)]) == 2
+
+
+def test_outside_production_quiet_hours_propose_a_window_and_serverless(
+    repo: Path, prices: Path, cloudwatch: Any
+) -> None:
+    # dev becomes a stage below staging: proposals for quiet endpoints outside production appear.
+    staging = ENV.replace('account_id: "111122223333"', 'account_id: "444455556666"\npromoted_from: dev')
+    (repo / "environments" / "staging.yaml").write_text(staging)
+
+    report = advise("dev", 7, load_prices(prices), root=repo, cloudwatch=cloudwatch, now=NOW)
+    kinds = {(p.model, p.kind): p for p in report.proposals}
+
+    # roomy: traffic in 24 of 168 hours, 2 instances all month: one of them idles 144/168 of the month.
+    window = kinds["roomy-model", "scale-down-window"]
+    assert window.monthly_saving_usd == pytest.approx(0.25 * 730 * 144 / 168)
+    assert "144 of 168 hours in 7 days had no invocation" in window.evidence
+    assert window.change is None
+    serverless = kinds["roomy-model", "serverless"]
+    assert serverless.monthly_saving_usd is None, "no serverless price: unknown, never a guess"
+    assert serverless.evidence[0] == "4,114 invocations a day on average (below 10,000)"
+    # busy: 308,571 a day, one instance: neither
+    assert not {k for m, k in kinds if m == "busy-model"}
+    # In production (the same file without a stage above it) none of these is proposed.
+    (repo / "environments" / "staging.yaml").unlink()
+    production = advise("dev", 7, load_prices(prices), root=repo, cloudwatch=cloudwatch, now=NOW)
+    assert {p.kind for p in production.proposals} == {"decommission", "smaller-instance"}
+
+
+def test_the_smallest_size_sheds_an_instance_instead(repo: Path, prices: Path, cloudwatch: Any) -> None:
+    text = (repo / "environments" / "dev.yaml").read_text()
+    roomy = text.index("name: roomy-model")
+    text = text[:roomy] + text[roomy:].replace(
+        "instance_type: ml.m5.xlarge\n      instance_count: 2", "instance_type: ml.m5.large\n      instance_count: 3", 1
+    )
+    (repo / "environments" / "dev.yaml").write_text(text)
+
+    report = advise("dev", 7, load_prices(prices), root=repo, cloudwatch=cloudwatch, now=NOW)
+
+    [fewer] = [p for p in report.proposals if p.model == "roomy-model"]
+    assert fewer.kind == "fewer-instances"
+    # CPU peak 60% of 2 vCPUs = 30% per instance; over 2 instances instead of 3: 45%.
+    assert "CPU peak spread over 2 instances: 45.0%" in fewer.evidence
+    assert fewer.monthly_saving_usd == pytest.approx(0.125 * 730)
+    assert fewer.change is not None and (fewer.change.field, fewer.change.old, fewer.change.new) == (
+        "instance_count",
+        3,
+        2,
+    )
