@@ -19,6 +19,7 @@ import csv
 import datetime as dt
 import io
 import re
+import urllib.error
 import urllib.request
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -158,8 +159,14 @@ def open_offer_file(source: str) -> Iterator[str]:
         # Only AWS's public price list host: this command never fetches anything else.
         if not source.startswith(PRICE_LIST_HOST + "/"):
             raise InputError([Problem("command line", "--source", f"{source} is not on {PRICE_LIST_HOST}")])
-        with urllib.request.urlopen(source, timeout=60) as response:  # noqa: S310 (https, fixed host)
-            yield from io.TextIOWrapper(response, encoding="utf-8", newline="")
+        try:
+            with urllib.request.urlopen(source, timeout=60) as response:  # noqa: S310 (https, fixed host)
+                yield from io.TextIOWrapper(response, encoding="utf-8", newline="")
+        except (urllib.error.URLError, TimeoutError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise InputError(
+                [Problem(source, "--source", f"cannot download the offer file ({reason}); or pass --source FILE")]
+            ) from None
         return
     path = Path(source)
     try:

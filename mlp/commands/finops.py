@@ -49,7 +49,15 @@ def run_advise(args: argparse.Namespace) -> int:
         # CloudWatch keeps hourly data points for 455 days (GetMetricStatistics reference, read 2026-11-30).
         raise InputError([Problem("command line", "--days", f"{args.days} is out of range: use 1..455 days")])
     prices = load_prices(Path(args.prices) if args.prices else None)
-    report = advise(args.env, args.days, prices, root=args.root)
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        report = advise(args.env, args.days, prices, root=args.root)
+    except (BotoCoreError, ClientError) as exc:
+        # No credentials, or a role without cloudwatch:GetMetricStatistics: say so, without a traceback.
+        raise InputError(
+            [Problem("AWS", "cloudwatch:GetMetricStatistics", f"cannot read CloudWatch for {args.env}: {exc}")]
+        ) from None
     if args.json:
         sys.stdout.write(json.dumps(to_json(report), indent=2, sort_keys=True) + "\n")
     else:
