@@ -118,7 +118,8 @@ def save_prices(book: PriceBook, extra: Iterable[Price]) -> PriceBook:
     kept = [p for p in book.prices if (p.region, p.kind, p.item) not in replaced]
     prices = sorted([*kept, *extra], key=lambda p: (p.kind, p.region, p.item))
     data = json.loads(book.path.read_text(encoding="utf-8"))
-    data["prices"] = [asdict(p) for p in prices]
+    # An empty `published` (a source without a date) is left out, as in the committed file.
+    data["prices"] = [{k: v for k, v in asdict(p).items() if v != "" or k != "published"} for p in prices]
     book.path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return PriceBook(book.path, book.hours_per_month, book.hours_source, tuple(prices))
 
