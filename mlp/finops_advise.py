@@ -38,6 +38,13 @@ settings, not one value):
   instance cost; the serverless price is not in the price file, so the saving is unknown.
 
 Everything else is left alone and reported as such, with the figures that kept it.
+
+Training pipelines are read too (SageMaker API, read-only): the pipeline's executions in the window
+(`ListPipelineExecutions`), their training steps (`ListPipelineExecutionSteps`, Metadata.TrainingJob.Arn) and
+each job (`DescribeTrainingJob`: TrainingTimeInSeconds, BillableTimeInSeconds, the spot "Interrupted"
+secondary status transitions). They are reported as observations — runs, longest run against
+`max_runtime_minutes`, spot interruptions, the spot saving measured (1 - billable/training time) against
+`finops.spot_savings_assumption_percent`, and the monthly cost at the training price — not as proposals.
 """
 
 from __future__ import annotations
@@ -57,9 +64,9 @@ from typing import Any
 from components.config import LoadedEnvironment, Model
 from components.config.serving import hosting_instance_types
 from components.loader import load_environment, repo_root
-from components.naming import SAGEMAKER, physical_name
+from components.naming import SAGEMAKER, SAGEMAKER_PIPELINE, physical_name
 from components.serving import VARIANT
-from mlp.pricing import HOSTING, PriceBook
+from mlp.pricing import HOSTING, TRAINING, PriceBook
 from mlp.promote import next_environments
 
 RIGHTSIZE_PEAK_PERCENT = 40.0
@@ -107,6 +114,8 @@ class Report:
     root: Path
     proposals: tuple[Proposal, ...]
     untouched: tuple[str, ...]
+    training: tuple[str, ...] = ()
+    """Observations of the training pipelines (no proposals)."""
 
 
 @dataclass(frozen=True)
@@ -351,6 +360,80 @@ def _latency_headroom(model: Model, usage: Usage, evidence: list[str]) -> str | 
     return None
 
 
+@dataclass(frozen=True)
+class TrainingRun:
+    seconds: float
+    billable_seconds: float
+    interruptions: int
+    spot: bool
+
+
+def read_training(sagemaker: Any, pipeline: str, start: dt.datetime) -> list[TrainingRun] | None:
+    """The training jobs the pipeline's executions since `start` ran; None when the pipeline does not exist."""
+    from botocore.exceptions import ClientError
+
+    pages = sagemaker.get_paginator("list_pipeline_executions").paginate(PipelineName=pipeline, CreatedAfter=start)
+    try:
+        executions = [e for page in pages for e in page.get("PipelineExecutionSummaries", [])]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("ResourceNotFound", "ValidationException"):
+            return None
+        raise
+    runs = []
+    for execution in executions:
+        steps = sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=execution["PipelineExecutionArn"])
+        for step in steps.get("PipelineExecutionSteps", []):
+            arn = ((step.get("Metadata") or {}).get("TrainingJob") or {}).get("Arn")
+            if not arn:
+                continue
+            job = sagemaker.describe_training_job(TrainingJobName=str(arn).rsplit("/", 1)[-1])
+            transitions = job.get("SecondaryStatusTransitions") or []
+            runs.append(
+                TrainingRun(
+                    seconds=float(job.get("TrainingTimeInSeconds") or 0),
+                    billable_seconds=float(job.get("BillableTimeInSeconds") or 0),
+                    interruptions=sum(1 for t in transitions if t.get("Status") == "Interrupted"),
+                    spot=bool(job.get("EnableManagedSpotTraining")),
+                )
+            )
+    return runs
+
+
+def training_observation(
+    env: LoadedEnvironment, model: Model, runs: list[TrainingRun] | None, days: int, prices: PriceBook
+) -> str:
+    """What the model's training pipeline did in the window, in one line."""
+    pipeline = physical_name(SAGEMAKER_PIPELINE, env.name, model.name, "training")
+    training = model.training
+    if training is None:
+        return ""
+    if runs is None:
+        return f"{pipeline}: not found in the account (not deployed yet?)"
+    if not runs:
+        return f"{pipeline}: no training run in {days} days"
+    longest = max(r.seconds for r in runs) / 60
+    parts = [
+        f"{len(runs)} training run(s) in {days} days",
+        f"longest {longest:.0f} min of max_runtime_minutes {training.max_runtime_minutes}",
+    ]
+    spot = [r for r in runs if r.spot and r.seconds]
+    if spot:
+        measured = 1 - sum(r.billable_seconds for r in spot) / sum(r.seconds for r in spot)
+        parts.append(
+            f"spot: {sum(r.interruptions for r in spot)} interruption(s), saving measured {measured:.0%} "
+            f"(assumed {env.finops.spot_savings_assumption_percent}%)"
+        )
+    price = prices.lookup(env.region, TRAINING, training.instance_type)
+    billable_hours = sum(r.billable_seconds for r in runs) / 3600 * training.instance_count
+    per_month = prices.hours_per_month / 24 / days
+    if price is None:
+        parts.append(f"{billable_hours:.1f} billable instance-hours (no training price for {training.instance_type})")
+    else:
+        monthly = billable_hours * price.usd_per_unit * per_month
+        parts.append(f"about {monthly:,.2f} USD/month at {price.usd_per_unit} USD/h")
+    return f"{pipeline}: " + "; ".join(parts)
+
+
 def advise(
     env_name: str,
     days: int,
@@ -358,13 +441,15 @@ def advise(
     *,
     root: Path | None = None,
     cloudwatch: Any = None,
+    sagemaker: Any = None,
     now: dt.datetime | None = None,
 ) -> Report:
     env = load_environment(env_name, root)
-    if cloudwatch is None:
+    if cloudwatch is None or sagemaker is None:
         import boto3
 
-        cloudwatch = boto3.client("cloudwatch", region_name=env.region)
+        cloudwatch = cloudwatch or boto3.client("cloudwatch", region_name=env.region)
+        sagemaker = sagemaker or boto3.client("sagemaker", region_name=env.region)
     production = not next_environments(repo_root() if root is None else root, env_name)
     proposals: list[Proposal] = []
     untouched: list[str] = []
@@ -380,7 +465,19 @@ def advise(
         )
         proposals += found
         untouched += kept
-    return Report(env_name, days, root or repo_root(), tuple(proposals), tuple(untouched))
+    start = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=days)
+    training = [
+        training_observation(
+            env,
+            m,
+            read_training(sagemaker, physical_name(SAGEMAKER_PIPELINE, env.name, m.name, "training"), start),
+            days,
+            prices,
+        )
+        for m in env.models
+        if m.training is not None
+    ]
+    return Report(env_name, days, root or repo_root(), tuple(proposals), tuple(untouched), tuple(training))
 
 
 # --- output ------------------------------------------------------------------------------------------------
@@ -403,6 +500,8 @@ def render_text(report: Report) -> str:
     lines += ["", f"Total known saving: {sum(known):,.2f} USD/month"]
     if report.untouched:
         lines += ["", "Left alone:"] + [f"  {u}" for u in report.untouched]
+    if report.training:
+        lines += ["", "Training pipelines:"] + [f"  {t}" for t in report.training]
     return "\n".join(lines) + "\n"
 
 
@@ -425,6 +524,7 @@ def to_json(report: Report) -> dict[str, Any]:
             for p in report.proposals
         ],
         "left_alone": list(report.untouched),
+        "training": list(report.training),
     }
 
 

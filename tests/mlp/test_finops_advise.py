@@ -289,3 +289,87 @@ def test_the_smallest_size_sheds_an_instance_instead(repo: Path, prices: Path, c
         3,
         2,
     )
+
+
+def test_training_runs_are_reported_with_spot_interruptions_and_cost(repo: Path, prices: Path) -> None:
+    from botocore.stub import ANY, Stubber
+
+    text = (
+        (repo / "environments" / "dev.yaml")
+        .read_text()
+        .replace(
+            "      instance_count: 1\n",
+            "      instance_count: 1\n"
+            "    training:\n"
+            "      metric: {name: auc, minimum: 0.8}\n"
+            "      max_runtime_minutes: 120\n",
+            1,
+        )
+    )
+    text = text.replace(
+        "  platform_cost_center: CC-4000\n", "  platform_cost_center: CC-4000\n  spot_savings_assumption_percent: 50\n"
+    )
+    (repo / "environments" / "dev.yaml").write_text(text)
+    sagemaker = boto3.client("sagemaker", region_name="eu-west-1")
+    stub = Stubber(sagemaker)
+    executions = [
+        f"arn:aws:sagemaker:eu-west-1:111122223333:pipeline/dev-busy-model-training/execution/e{i}" for i in (1, 2)
+    ]
+    stub.add_response(
+        "list_pipeline_executions",
+        {"PipelineExecutionSummaries": [{"PipelineExecutionArn": arn} for arn in executions]},
+        {"PipelineName": "dev-busy-model-training", "CreatedAfter": ANY},
+    )
+    for i, (seconds, billable, interrupted) in enumerate(((1800, 600, 0), (3600, 1200, 2)), start=1):
+        job_arn = f"arn:aws:sagemaker:eu-west-1:111122223333:training-job/pipelines-e{i}-train"
+        stub.add_response(
+            "list_pipeline_execution_steps",
+            {"PipelineExecutionSteps": [{"StepName": "Train", "Metadata": {"TrainingJob": {"Arn": job_arn}}}]},
+            {"PipelineExecutionArn": executions[i - 1]},
+        )
+        start = NOW - dt.timedelta(days=i)
+        stub.add_response(
+            "describe_training_job",
+            {
+                "TrainingJobName": f"pipelines-e{i}-train",
+                "TrainingJobArn": job_arn,
+                "AlgorithmSpecification": {"TrainingInputMode": "File"},
+                "ResourceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30},
+                "StoppingCondition": {"MaxRuntimeInSeconds": 7200},
+                "CreationTime": start,
+                "TrainingJobStatus": "Completed",
+                "SecondaryStatus": "Completed",
+                "ModelArtifacts": {"S3ModelArtifacts": "s3://bucket/model.tar.gz"},
+                "TrainingTimeInSeconds": seconds,
+                "BillableTimeInSeconds": billable,
+                "EnableManagedSpotTraining": True,
+                "SecondaryStatusTransitions": [{"Status": "Interrupted", "StartTime": start}] * interrupted,
+            },
+            {"TrainingJobName": f"pipelines-e{i}-train"},
+        )
+    training_price = {
+        "region": "eu-west-1",
+        "kind": "sagemaker-training",
+        "item": "ml.m5.xlarge",
+        "usd_per_unit": 0.3,
+        "unit": "instance-hour",
+        "source": "test",
+        "read_on": "2026-11-30",
+    }
+    data = json.loads(prices.read_text())
+    data["prices"].append(training_price)
+    prices.write_text(json.dumps(data))
+
+    with mock_aws(), stub:
+        cloudwatch = boto3.client("cloudwatch", region_name="eu-west-1")
+        report = advise("dev", 7, load_prices(prices), root=repo, cloudwatch=cloudwatch, sagemaker=sagemaker, now=NOW)
+    stub.assert_no_pending_responses()
+
+    [line] = report.training
+    assert line.startswith(
+        "dev-busy-model-training: 2 training run(s) in 7 days; longest 60 min of max_runtime_minutes 120"
+    )
+    # 1,800 billable of 5,400 s: spot saved 67%, against the 50% the estimate assumes.
+    assert "spot: 2 interruption(s), saving measured 67% (assumed 50%)" in line
+    # 0.5 billable hours x 0.3 USD in 7 days, scaled to a month of 730/24 days.
+    assert f"about {0.5 * 0.3 * 730 / 24 / 7:,.2f} USD/month" in line
