@@ -239,9 +239,9 @@ def test_without_a_platform_cost_center_the_fallback_is_said() -> None:
         def __init__(self, name: str, cost_center: str) -> None:
             self.name, self.cost_center = name, cost_center
 
-    finops = FinOps(monthly_budget_usd=100)
+    finops = FinOps.model_validate({"monthly_budget_usd": 100})
     center, source = shared_cost_center(finops, [Team("fraud", "CC-4100"), Team("risk", "CC-4200")])
     assert center == "CC-4100"
     assert source.startswith("not set: the first team's (fraud) cost center is used")
-    named = FinOps(monthly_budget_usd=100, platform_cost_center="CC-4000")
+    named = FinOps.model_validate({"monthly_budget_usd": 100, "platform_cost_center": "CC-4000"})
     assert shared_cost_center(named, [Team("fraud", "CC-4100")]) == ("CC-4000", "finops.platform_cost_center")
