@@ -34,6 +34,7 @@ from mlp.cost_catalog import ESTIMATED, STATUSES, coverage, type_of
 from mlp.plan import Plan
 from mlp.pricing import (
     HOSTING,
+    HOSTING_DATA,
     KMS_KEY,
     PROCESSING,
     SERVERLESS_COMPUTE,
@@ -68,12 +69,23 @@ class ServerlessTraffic:
 
 
 @dataclass(frozen=True)
+class EndpointTraffic:
+    """Expected traffic of one model's real-time endpoint (from the environment file)."""
+
+    monthly_requests: int
+    mean_request_kb: float
+    mean_response_kb: float
+
+
+@dataclass(frozen=True)
 class Assumptions:
     """What the environment file says about usage the plan cannot know."""
 
     spot_savings_percent: int = 0
     serverless: Mapping[str, ServerlessTraffic] = field(default_factory=dict)
     """Per model name."""
+    endpoint_traffic: Mapping[str, EndpointTraffic] = field(default_factory=dict)
+    """Per model name: the data its real-time endpoint processes."""
     expected_minutes: Mapping[str, int] = field(default_factory=dict)
     """Expected runtime of one job, by kind ("training", "processing", "monitoring"); a kind without one is
     estimated at its job's MaxRuntimeInSeconds (an upper bound)."""
@@ -210,6 +222,9 @@ def estimate(
                 items.append(item)
                 if category == "endpoint" and "serverlessConfig" not in variant:
                     fleet.append(item)
+        traffic = assumptions.endpoint_traffic.get(owner.model)
+        if traffic is not None:
+            items.append(_data_item(ctx, config, owner, traffic))
         # A blue/green rollout provisions a new fleet as large as the current one (at most its maximum).
         fleet_hourly = None if any(i.high is None for i in fleet) else sum(i.high or 0.0 for i in fleet) / hours
         rollout = _rollout_note(endpoint, endpoint_name, fleet_hourly)
@@ -269,7 +284,8 @@ def _notes(prices: PriceBook, assumptions: Assumptions) -> tuple[str, ...]:
     notes = [
         f"{prices.hours_per_month:g} hours per month ({prices.hours_source}).",
         "Prices are on-demand list prices from " + prices.path.name + "; usage-based charges (storage, requests, "
-        "data transfer, logs) are not estimated.",
+        "data transfer, logs) are not estimated; data processed by real-time endpoints only for the models in "
+        "finops.endpoint_traffic.",
     ]
     for kind in ("training", "processing", "monitoring"):
         minutes = assumptions.expected_minutes.get(kind)
@@ -388,6 +404,23 @@ def _variant_item(
         high_count * hours * price.usd_per_unit,
         prices=(price,),
     )
+
+
+def _data_item(ctx: _Context, config: dict[str, Any], owner: Owner, traffic: EndpointTraffic) -> LineItem:
+    """The data a real-time endpoint processes in a month, from the environment file's expected traffic."""
+    gb_in = traffic.monthly_requests * traffic.mean_request_kb / (1024 * 1024)
+    gb_out = traffic.monthly_requests * traffic.mean_response_kb / (1024 * 1024)
+    what = (
+        f"data processed: {traffic.monthly_requests:,} requests x {traffic.mean_request_kb:g} KB in / "
+        f"{traffic.mean_response_kb:g} KB out = {gb_in:,.2f} GB in, {gb_out:,.2f} GB out (finops.endpoint_traffic)"
+    )
+    base = LineItem(f"{config['urn']}/data", config["name"], "data", owner, what, None, None)
+    price_in = ctx.prices.lookup(ctx.region, HOSTING_DATA, "GB-in")
+    price_out = ctx.prices.lookup(ctx.region, HOSTING_DATA, "GB-out")
+    if price_in is None or price_out is None:
+        return replace(base, notes=(f"no price for {HOSTING_DATA} GB-in/GB-out in {ctx.region}",))
+    cost = gb_in * price_in.usd_per_unit + gb_out * price_out.usd_per_unit
+    return replace(base, low=cost, high=cost, prices=(price_in, price_out))
 
 
 def _serverless_item(ctx: _Context, base: LineItem, serverless: Mapping[str, Any]) -> LineItem:

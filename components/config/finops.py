@@ -30,6 +30,19 @@ class ServerlessUsage(Strict):
     """Mean request plus response size, in KB (data processed by the endpoint)."""
 
 
+class EndpointTraffic(Strict):
+    """Expected traffic of a model's real-time endpoint, for the data it processes (`mlp cost`)."""
+
+    model: Slug
+    """The model (one of the environment's models) whose endpoint serves this traffic."""
+    monthly_requests: Annotated[int, Field(ge=0)]
+    """Expected invocations per month."""
+    mean_request_kb: Annotated[float, Field(ge=0)]
+    """Mean request size, in KB (data in)."""
+    mean_response_kb: Annotated[float, Field(ge=0)]
+    """Mean response size, in KB (data out)."""
+
+
 class ExpectedRuntime(Strict):
     """Expected minutes one job runs, for `mlp cost` (an assumption the estimate states). A kind left out is
     estimated at its job's maximum runtime (MaxRuntimeInSeconds), an upper bound."""
@@ -68,6 +81,8 @@ class FinOps(Strict):
     spot. 0 (the default) shows spot training at the on-demand price: the real saving varies by hour."""
     serverless_usage: Annotated[list[ServerlessUsage], Field(default_factory=list)]
     """Expected traffic of serverless endpoints, for the estimate."""
+    endpoint_traffic: Annotated[list[EndpointTraffic], Field(default_factory=list)]
+    """Expected traffic of real-time endpoints, for the data-processed charge in the estimate."""
     expected_runtime_minutes: ExpectedRuntime = ExpectedRuntime()
     """Expected runtime of training, processing and monitoring jobs, for the estimate."""
     platform_cost_center: CostCenter | None = None

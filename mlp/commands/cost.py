@@ -18,6 +18,7 @@ from components.loader import load_environment
 from mlp.commands import add_root_option
 from mlp.cost import (
     Assumptions,
+    EndpointTraffic,
     Estimate,
     ServerlessTraffic,
     estimate,
@@ -86,6 +87,10 @@ def assumptions_for(env: str, root: Path | None) -> Assumptions:
         serverless={
             u.model: ServerlessTraffic(u.monthly_requests, u.mean_duration_ms, u.mean_payload_kb)
             for u in spec.finops.serverless_usage
+        },
+        endpoint_traffic={
+            t.model: EndpointTraffic(t.monthly_requests, t.mean_request_kb, t.mean_response_kb)
+            for t in spec.finops.endpoint_traffic
         },
         expected_minutes={
             kind: minutes

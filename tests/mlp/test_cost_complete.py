@@ -245,3 +245,44 @@ def test_without_a_platform_cost_center_the_fallback_is_said() -> None:
     assert source.startswith("not set: the first team's (fraud) cost center is used")
     named = FinOps.model_validate({"monthly_budget_usd": 100, "platform_cost_center": "CC-4000"})
     assert shared_cost_center(named, [Team("fraud", "CC-4100")]) == ("CC-4000", "finops.platform_cost_center")
+
+
+def test_endpoint_data_comes_from_the_expected_traffic(tmp_path: Path) -> None:
+    from mlp.cost import EndpointTraffic
+
+    prices_file = write_prices(tmp_path / "p.json")
+    data = json.loads(prices_file.read_text())
+    for item in ("GB-in", "GB-out"):
+        data["prices"].append(
+            {
+                "region": "eu-west-1",
+                "kind": "sagemaker-hosting-data",
+                "item": item,
+                "usd_per_unit": 0.02,
+                "unit": "GB",
+                "source": "test",
+                "read_on": "2026-11-30",
+            }
+        )
+    prices_file.write_text(json.dumps(data))
+    traffic = {"fraud-scoring": EndpointTraffic(monthly_requests=1024 * 1024, mean_request_kb=4, mean_response_kb=1)}
+
+    est = estimate(fixture_plan(), load_prices(prices_file), Assumptions(endpoint_traffic=traffic))
+
+    [line] = [i for i in est.items if i.category == "data"]
+    # 1,048,576 requests x 4 KB = 4 GB in, x 1 KB = 1 GB out, at 0.02 per GB
+    assert line.low == pytest.approx(5 * 0.02)
+    assert "= 4.00 GB in, 1.00 GB out (finops.endpoint_traffic)" in line.description
+
+
+def test_traffic_for_a_model_that_does_not_exist_is_refused(edit_env: Edit, capsys: pytest.CaptureFixture[str]) -> None:
+    def traffic(data: Any) -> None:
+        data["finops"]["endpoint_traffic"] = [
+            {"model": "no-such-model", "monthly_requests": 10, "mean_request_kb": 1, "mean_response_kb": 1}
+        ]
+
+    root = edit_env("dev", traffic)
+    assert main(["cost", "dev", "--root", str(root), "--plan", "/dev/null"]) == 2
+    err = capsys.readouterr().err
+    assert "environments/dev.yaml" in err
+    assert "finops.endpoint_traffic[0].model: model 'no-such-model' does not exist; models here: " in err
