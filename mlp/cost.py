@@ -841,7 +841,22 @@ def render_delta_text(before: Estimate, after: Estimate, ref: str) -> str:
         lines.append("")
     total = _total_delta(before, after)
     lines.append(f"Total: {total_text(before.total())} -> {total_text(after.total())} ({signed(*total)})")
+    added = not_estimated_changes(before, after)
+    if added:
+        lines += ["", "Not estimated, changed by this revision (not in the totals):"] + [f"  {a}" for a in added]
     return "\n".join(lines) + "\n"
+
+
+def not_estimated_changes(before: Estimate, after: Estimate) -> list[str]:
+    """Resource types without a cost line whose count changes between two estimates, with the reason."""
+    old = {n.type: n.count for n in before.not_estimated}
+    changed = []
+    for n in after.not_estimated:
+        if n.count != old.get(n.type, 0):
+            changed.append(f"{n.type}: {old.get(n.type, 0)} -> {n.count} ({n.status}: {n.reason})")
+    now = {n.type for n in after.not_estimated}
+    changed += [f"{t}: {count} -> 0" for t, count in sorted(old.items()) if t not in now]
+    return changed
 
 
 def render_delta_markdown(before: Estimate, after: Estimate, ref: str) -> str:
@@ -856,6 +871,9 @@ def render_delta_markdown(before: Estimate, after: Estimate, ref: str) -> str:
         f"Prices: on-demand, {after.region}; {after.hours_per_month:g} hours per month. "
         "Unknown means a price or usage figure is missing, never zero.",
     ]
+    added = not_estimated_changes(before, after)
+    if added:
+        lines += ["", "Not estimated, changed by this change (not in the totals):"] + [f"- `{a}`" for a in added]
     if after.rollouts:
         lines += ["", "Rollouts (temporary):"] + [f"- {r}" for r in after.rollouts]
     return "\n".join(lines) + "\n"

@@ -286,3 +286,21 @@ def test_traffic_for_a_model_that_does_not_exist_is_refused(edit_env: Edit, caps
     err = capsys.readouterr().err
     assert "environments/dev.yaml" in err
     assert "finops.endpoint_traffic[0].model: model 'no-such-model' does not exist; models here: " in err
+
+
+def test_a_change_that_adds_an_unpriced_type_says_so_in_the_pull_request(tmp_path: Path) -> None:
+    from mlp.cost import render_delta_markdown
+
+    prices = load_prices(write_prices(tmp_path / "p.json"))
+    before_plan = fixture_plan()
+    before_plan["resources"] = [r for r in before_plan["resources"] if r["type"] != "aws:lambda/function:Function"]
+    before = estimate(before_plan, prices, Assumptions())
+    after = estimate(fixture_plan(), prices, Assumptions())
+
+    out = render_delta_markdown(before, after, "main")
+
+    assert "Not estimated, changed by this change (not in the totals):" in out
+    assert (
+        "- `aws:lambda/function:Function: 0 -> 1 (no price source: no price source for this resource type yet)`" in out
+    )
+    assert "**+0.00**" in out, "the priced lines did not change"
