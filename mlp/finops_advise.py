@@ -123,6 +123,8 @@ class Usage:
     """What CloudWatch measured for one variant over the window (None: no data points)."""
 
     invocations: float
+    reported: bool
+    """Whether CloudWatch had any data point for the variant (none: not deployed, or not this name)."""
     hours: int
     """Hours in the window."""
     busy_hours: int
@@ -164,16 +166,24 @@ def read_usage(cloudwatch: Any, endpoint: str, days: int, now: dt.datetime | Non
     dimensions = [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": VARIANT}]
 
     def stat(namespace: str, metric: str, statistic: str) -> list[float]:
-        points = cloudwatch.get_metric_statistics(
-            Namespace=namespace,
-            MetricName=metric,
-            Dimensions=dimensions,
-            StartTime=start,
-            EndTime=end,
-            Period=PERIOD_SECONDS,
-            Statistics=[statistic],
-        )["Datapoints"]
-        return [float(p[statistic]) for p in points]
+        values: list[float] = []
+        # One call returns at most 1,440 data points (GetMetricStatistics API reference, read 2026-11-30):
+        # 60 days of hourly points per call.
+        window_start = start
+        while window_start < end:
+            window_end = min(end, window_start + dt.timedelta(days=60))
+            points = cloudwatch.get_metric_statistics(
+                Namespace=namespace,
+                MetricName=metric,
+                Dimensions=dimensions,
+                StartTime=window_start,
+                EndTime=window_end,
+                Period=PERIOD_SECONDS,
+                Statistics=[statistic],
+            )["Datapoints"]
+            values += [float(p[statistic]) for p in points]
+            window_start = window_end
+        return values
 
     latency = stat("AWS/SageMaker", "ModelLatency", "Maximum")
     cpu = stat("/aws/sagemaker/Endpoints", "CPUUtilization", "Maximum")
@@ -182,6 +192,7 @@ def read_usage(cloudwatch: Any, endpoint: str, days: int, now: dt.datetime | Non
     invocations = stat("AWS/SageMaker", "Invocations", "Sum")
     return Usage(
         invocations=sum(invocations),
+        reported=bool(invocations or latency or cpu or memory or gpu),
         hours=days * 24,
         busy_hours=sum(1 for value in invocations if value > 0),
         latency_max_ms=max(latency) / 1000 if latency else None,  # ModelLatency is in microseconds
@@ -209,6 +220,8 @@ def propose(
     endpoint = physical_name(SAGEMAKER, env.name, model.name)
     count = _instances(model)
     instance = model.serving.instance_type
+    if not usage.reported:
+        return [], [f"{endpoint}: no metrics at all in {days} days (not deployed yet?); left alone"]
     if usage.invocations == 0:
         decommission = Proposal(
             model.name,

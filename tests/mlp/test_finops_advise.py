@@ -373,3 +373,11 @@ def test_training_runs_are_reported_with_spot_interruptions_and_cost(repo: Path,
     assert "spot: 2 interruption(s), saving measured 67% (assumed 50%)" in line
     # 0.5 billable hours x 0.3 USD in 7 days, scaled to a month of 730/24 days.
     assert f"about {0.5 * 0.3 * 730 / 24 / 7:,.2f} USD/month" in line
+
+
+def test_an_endpoint_without_any_metric_is_not_decommissioned(repo: Path, prices: Path) -> None:
+    with mock_aws():
+        cloudwatch = boto3.client("cloudwatch", region_name="eu-west-1")
+        report = advise("dev", 90, load_prices(prices), root=repo, cloudwatch=cloudwatch, now=NOW)
+    assert report.proposals == ()
+    assert "dev-idle-model: no metrics at all in 90 days (not deployed yet?); left alone" in report.untouched
