@@ -1,7 +1,10 @@
 """The AWS Price List offer-file reader and `mlp prices refresh`, on a committed excerpt.
 
 The excerpt has the offer file's exact layout (five metadata rows, the header row, one row per price
-dimension); its prices are test data shaped like the real rows, not a copy of AWS's file.
+dimension) and the common columns of real offer files (SKU ... Currency, "Product Family", "serviceCode",
+"Location", "usageType", "operation", "Region Code"); its prices are test data shaped like the real rows, not
+a copy of AWS's file. The SageMaker product attributes `component` and `instanceName` are columns "Component"
+and "Instance Name" here; the reader matches columns by their letters, so "instanceName" reads the same.
 """
 
 from __future__ import annotations
