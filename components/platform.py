@@ -8,6 +8,7 @@ from components.alerting import TeamAlerts, team_alerts_args
 from components.base import PlatformComponent
 from components.baselines import VersionBaselines, VersionBaselinesArgs
 from components.config import LoadedEnvironment, Model, Team
+from components.config.finops import shared_cost_center
 from components.dashboards import Dashboards, DashboardsArgs
 from components.finops import KEY_SERVICE_PRINCIPALS, CostGuardrails, FinOpsArgs, TeamBudget
 from components.foundation import EnvironmentFoundation, FoundationArgs, artifact_bucket_name, provider_for
@@ -35,13 +36,13 @@ def team_tags(env: LoadedEnvironment, team: Team, model: Model | None = None) ->
 
 
 def platform_tags(env: LoadedEnvironment) -> CostTags:
-    """Shared resources belong to the `platform` team, charged to the cost center of the first team
-    unless the environment declares a `platform` team of its own."""
-    owner = next((t for t in env.teams if t.name == PLATFORM_TEAM), env.teams[0])
+    """Shared resources belong to the `platform` team, charged to `finops.platform_cost_center` (else a
+    `platform` team's cost center, else the first team's: `mlp cost` and `mlp tags` say which)."""
+    cost_center, _source = shared_cost_center(env.finops, env.teams)
     return CostTags(
         environment=env.name,
         team=PLATFORM_TEAM,
-        cost_center=owner.cost_center,
+        cost_center=cost_center,
         repository=env.repository,
     )
 
@@ -74,7 +75,13 @@ def finops_args(env: LoadedEnvironment, kms_key_arn: pulumi.Input[str]) -> FinOp
         teams=tuple(TeamBudget(t.name, t.monthly_budget_usd, tuple(t.owners)) for t in env.teams),
         anomaly_threshold_usd=env.finops.anomaly_threshold_usd,
         activate_cost_allocation_tags=env.finops.payer_account,
+        shared_cost_center_note=_shared_note(env),
     )
+
+
+def _shared_note(env: LoadedEnvironment) -> str:
+    cost_center, source = shared_cost_center(env.finops, env.teams)
+    return "" if env.finops.platform_cost_center else f"charged to cost center {cost_center} ({source})"
 
 
 class MLPlatform(PlatformComponent):

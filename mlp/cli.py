@@ -32,6 +32,8 @@ COMMANDS = (
     "ci",
     "bootstrap",
     "triage",
+    "prices",
+    "finops",
 )
 
 

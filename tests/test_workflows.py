@@ -16,7 +16,7 @@ from components.loader import repo_root
 from mlp.promote import promotion_order
 
 WORKFLOWS = repo_root() / ".github" / "workflows"
-NAMES = ("ci", "preview", "deploy", "promote")
+NAMES = ("ci", "preview", "deploy", "promote", "prices", "finops-advise")
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
 
 
@@ -35,7 +35,7 @@ def actionlint() -> str:
     return found
 
 
-def test_the_four_workflows_exist_and_nothing_else() -> None:
+def test_the_workflows_exist_and_nothing_else() -> None:
     assert sorted(p.stem for p in WORKFLOWS.glob("*.y*ml")) == sorted(NAMES)
 
 
@@ -101,7 +101,7 @@ def aws_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", "")]
 
 
-@pytest.mark.parametrize("name", ["preview", "deploy", "promote"])
+@pytest.mark.parametrize("name", ["preview", "deploy", "promote", "finops-advise"])
 def test_aws_access_is_oidc_with_a_role_per_environment(name: str) -> None:
     wf = load(name)
     text = (WORKFLOWS / f"{name}.yml").read_text()
