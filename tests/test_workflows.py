@@ -111,7 +111,8 @@ def test_aws_access_is_oidc_with_a_role_per_environment(name: str) -> None:
     for job in jobs:
         assert job["permissions"]["id-token"] == "write"
         (step,) = aws_steps(job)
-        if name == "promote":
+        if name in ("promote", "finops-advise"):
+            # Roles the bootstrap does not create: their ARN is a variable of the job's GitHub environment.
             assert "environment" in job, "the role ARN is a variable of the job's GitHub environment"
             assert step["with"]["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}"
         else:
