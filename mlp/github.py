@@ -33,6 +33,9 @@ DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
 USER_AGENT = "ml-platform-mlp"
 DEFAULT_TIMEOUT_SECONDS = 30.0
+TIMEOUT_ENV = "MLP_GITHUB_TIMEOUT_SECONDS"
+"""Seconds to wait for one answer. A request that runs out is not a failure: the pull request is looked
+up before anything is sent again, so a slow GitHub never yields a second pull request or a false error."""
 DEFAULT_ATTEMPTS = 5
 MAX_WAIT_SECONDS = 120.0
 # Server errors worth repeating; 501 (not implemented) and the like will not change on a retry.
@@ -115,7 +118,7 @@ class GitHub:
     attempts: int = DEFAULT_ATTEMPTS
     max_wait_seconds: float = MAX_WAIT_SECONDS
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
-    clock: Callable[[], float] = field(default=time.time, repr=False)
+    clock: Callable[[], float] = field(default=lambda: time.time(), repr=False)  # noqa: PLW0108 - patchable
 
     @classmethod
     def from_environment(cls, **overrides: Any) -> GitHub | None:
@@ -123,7 +126,13 @@ class GitHub:
         token = os.environ.get("GITHUB_TOKEN")
         if not token:
             return None
-        return cls(token=token, api_url=os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL, **overrides)
+        timeout = float(os.environ.get(TIMEOUT_ENV) or DEFAULT_TIMEOUT_SECONDS)
+        return cls(
+            token=token,
+            api_url=os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL,
+            timeout_seconds=timeout,
+            **overrides,
+        )
 
     # --- one request ---------------------------------------------------------------------------------------
 

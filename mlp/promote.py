@@ -419,58 +419,42 @@ def edited_model_version(original: str, shown: str, model_name: str, version: in
     yaml.width = 4096
     yaml.indent(mapping=2, sequence=4, offset=2)
     data = yaml.load(original)
-    shadow_dropped = False
+    shadow_line: tuple[int, int] | None = None
     for model in data.get("models") or []:
         if model.get("name") == model_name:
             model["version"] = version
-            serving = model.get("serving") or {}
-            shadow = serving.get("shadow") if hasattr(serving, "get") else None
-            if shadow is not None and shadow.get("version") == version:
-                del serving["shadow"]
-                shadow_dropped = True
+            serving = model.get("serving")
+            shadow = serving.get("shadow") if isinstance(serving, dict) else None
+            if isinstance(shadow, dict) and shadow.get("version") == version:
+                shadow_line = serving.lc.key("shadow")
             break
     else:
         raise PromotionRefusedError(f"model {model_name!r} is not in {shown}")
     buffer = io.StringIO()
     yaml.dump(data, buffer)
     updated = buffer.getvalue()
-    removed: list[str] = []
-    added: list[str] = []
-    for line in difflib.unified_diff(original.splitlines(), updated.splitlines(), lineterm="", n=0):
-        if line.startswith(("+++", "---")):
-            continue
-        if line.startswith("-"):
-            removed.append(line[1:])
-        elif line.startswith("+"):
-            added.append(line[1:])
-    version_lines = [r for r in removed if re.fullmatch(r"\s*version: *\S+", r)]
-    expected_removed = 1 + (_block_length(original, removed) if shadow_dropped else 0)
-    if (
-        len(added) != 1
-        or not re.fullmatch(rf"\s*version: {version}", added[0])
-        or len(removed) != expected_removed
-        or not version_lines
-    ):
-        what = "one line" + (" and the shadow block" if shadow_dropped else "")
+    changed = [
+        line
+        for line in difflib.unified_diff(original.splitlines(), updated.splitlines(), lineterm="", n=0)
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    if len(changed) != 2 or not re.fullmatch(rf"\+\s*version: {version}(\s+#.*)?", changed[1]):
         raise PromotionRefusedError(
-            f"editing {shown} would change {len(added) + len(removed)} lines, not {what}: the file's layout is "
-            "not what the round trip writes back; edit the version by hand"
+            f"editing {shown} would change {len(changed)} lines, not one: the file's layout is not what the "
+            "round trip writes back; edit the version by hand"
         )
-    return updated
-
-
-def _block_length(original: str, removed: list[str]) -> int:
-    """Lines of the `shadow:` block among the removed lines (its key line and everything indented under it)."""
-    lines = original.splitlines()
-    starts = [i for i, line in enumerate(lines) if re.fullmatch(r"\s*shadow:\s*", line) and line in removed]
-    if not starts:
-        return -1
-    start = starts[0]
-    indent = len(lines[start]) - len(lines[start].lstrip())
+    if shadow_line is None:
+        return updated
+    # The shadow goes as a block of lines (its key and everything indented under it), so comments around
+    # it stay where they are; the version line above it kept its place, so the line numbers hold.
+    lines = updated.splitlines(keepends=True)
+    start, column = shadow_line
     end = start + 1
-    while end < len(lines) and (not lines[end].strip() or len(lines[end]) - len(lines[end].lstrip()) > indent):
+    while end < len(lines) and (not lines[end].strip() or len(lines[end]) - len(lines[end].lstrip()) > column):
         end += 1
-    return end - start
+    while end > start + 1 and not lines[end - 1].strip():
+        end -= 1
+    return "".join(lines[:start] + lines[end:])
 
 
 # --- git and the pull request ------------------------------------------------------------------------------

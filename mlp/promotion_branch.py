@@ -200,10 +200,13 @@ def _push(root: Path, promotion: Promotion, commit: str) -> str:
     branch = promotion.branch
     try:
         _git(root, "push", "--quiet", "origin", f"{commit}:refs/heads/{branch}", remote=True)
-    except PromotionFaultError:
+    except PromotionFaultError as rejected:
         # A concurrent run (or a person) may have pushed the branch meanwhile: theirs counts when it holds
-        # the promotion.
-        theirs = _remote_branch(root, promotion)
+        # the promotion. Otherwise the push's own error is the one to report.
+        try:
+            theirs = _remote_branch(root, promotion)
+        except PromotionFaultError:
+            raise rejected from None
         if theirs is None or not holds(root, theirs, promotion):
             raise
         return theirs
