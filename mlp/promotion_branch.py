@@ -54,7 +54,9 @@ class Progress:
 
 def _git(root: Path, *args: str, remote: bool = False, env: dict[str, str] | None = None) -> str:
     """Run git; a failure of a call that talks to origin is a fault (re-run), any other a refusal."""
-    extra = ["-c", "credential.helper=", "-c", f"credential.helper={CREDENTIAL_HELPER}"] if remote else []
+    # Only with a token: without one, the person's own credential helpers (a keychain) stay in charge.
+    with_token = remote and bool(os.environ.get("GITHUB_TOKEN"))
+    extra = ["-c", "credential.helper=", "-c", f"credential.helper={CREDENTIAL_HELPER}"] if with_token else []
     result = subprocess.run(
         ["git", *extra, *args],
         cwd=root,

@@ -44,7 +44,7 @@ EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
 RERUN = "re-run the same command to finish (it reuses the commit, the branch and an open pull request)"
 
 
-class InterruptedError_(BaseException):  # noqa: N801 - not an Exception: nothing may swallow it
+class SignalReceivedError(BaseException):  # not an Exception: no `except Exception` may swallow it
     """SIGTERM (the runner cancelling the job) or SIGINT (Ctrl-C) arrived."""
 
     def __init__(self, signum: int) -> None:
@@ -99,13 +99,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 @contextlib.contextmanager
 def _signals() -> Iterator[None]:
-    """SIGINT and SIGTERM raise InterruptedError_ for the duration of the command (main thread only)."""
+    """SIGINT and SIGTERM raise SignalReceivedError for the duration of the command (main thread only)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise InterruptedError_(signum)
+        raise SignalReceivedError(signum)
 
     previous = {s: signal.signal(s, interrupt) for s in EXIT_SIGNAL}
     try:
@@ -199,8 +199,8 @@ def run(args: argparse.Namespace) -> int:
     with _signals():
         try:
             return _run(args, root, progress)
-        except (InterruptedError_, KeyboardInterrupt) as exc:
-            signum = exc.signum if isinstance(exc, InterruptedError_) else signal.SIGINT
+        except (SignalReceivedError, KeyboardInterrupt) as exc:
+            signum = exc.signum if isinstance(exc, SignalReceivedError) else signal.SIGINT
             name = signal.Signals(signum).name
             print(
                 f"interrupted by {name}: done so far: {progress}; your checkout is as it was; {RERUN}",
