@@ -95,8 +95,8 @@ def _transient(exc: Exception) -> str | None:
     return None
 
 
-def registry_call(call: Any, what: str, **kwargs: Any) -> Any:
-    """`call(**kwargs)`, repeated after REGISTRY_DELAYS while the registry is throttled or unreachable."""
+def registry_call(call: Any, what: str, service: str = "the model registry", **kwargs: Any) -> Any:
+    """`call(**kwargs)`, repeated after REGISTRY_DELAYS while the service is throttled or unreachable."""
     for delay in (*REGISTRY_DELAYS, None):
         try:
             return call(**kwargs)
@@ -106,7 +106,7 @@ def registry_call(call: Any, what: str, **kwargs: Any) -> Any:
                 raise
             if delay is None:
                 raise PromotionFaultError(
-                    f"the model registry did not answer {what}: {reason}, {len(REGISTRY_DELAYS) + 1} attempts"
+                    f"{service} did not answer {what}: {reason}, {len(REGISTRY_DELAYS) + 1} attempts"
                 ) from None
             sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
@@ -334,7 +334,12 @@ def check_alarms(cloudwatch: Any, source: str, prefix: str) -> str:
         kwargs: dict[str, Any] = {"AlarmNamePrefix": prefix, "StateValue": "ALARM"}
         if token:
             kwargs["NextToken"] = token
-        page = cloudwatch.describe_alarms(**kwargs)
+        try:
+            page = registry_call(cloudwatch.describe_alarms, f"describe_alarms in {source}", "CloudWatch", **kwargs)
+        except PromotionFaultError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - e.g. AccessDenied: the gate cannot pass unread
+            raise PromotionRefusedError(f"cannot read the rollback alarms of {source}: {exc}") from None
         # StateValue is filtered again here: the API applies it, but moto ignores it next to a prefix.
         alarms = page.get("MetricAlarms", []) + page.get("CompositeAlarms", [])
         firing += [a["AlarmName"] for a in alarms if a.get("StateValue") == "ALARM"]

@@ -435,3 +435,26 @@ def test_a_registry_fault(
     flaky_times[0] = 0
     assert promote(repo) == 0
     assert_converged(repo, github)
+
+
+def test_throttled_alarms_stop_before_any_commit(
+    world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo, github, sleeps = world.repo, world.github, world.sleeps
+    real_clients = command._clients
+
+    def clients(region: str, source_region: str) -> dict[str, Any]:
+        made = real_clients(region, source_region)
+        made["cloudwatch"] = Flaky(made["cloudwatch"], "describe_alarms", THROTTLED, 99)
+        return made
+
+    monkeypatch.setattr(command, "_clients", clients)
+    args = ["promote", MODEL, "--to", "staging", "--push", "--alarm-prefix", "dev-churn", "--root", str(repo)]
+    assert main(args) == command.EXIT_FAULT
+    line = one_line(capsys)
+    assert line.startswith("error: CloudWatch did not answer describe_alarms in dev: throttled (ThrottlingException)")
+    assert "done so far: nothing yet" in line
+    assert sleeps == [1.0, 2.0, 4.0, 8.0]
+    monkeypatch.setattr(command, "_clients", real_clients)
+    assert main(args) == 0
+    assert_converged(repo, github)
