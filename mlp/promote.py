@@ -9,8 +9,12 @@ each refusing with its reason:
    target does not already serve it or a newer one (rolling back is a revert of the promotion commit);
 3. optionally (`--alarm-prefix`), none of the environment below's rollback alarms is in ALARM.
 
-Then it edits `environments/<env>.yaml` in place (one line), commits on `promote/<model>-<env>-v<N>`,
-and opens the pull request (GitHub REST API when a token is set, else prints the `gh` command).
+Then it edits `environments/<env>.yaml` (one line; a shadow running that version becomes the champion),
+validates the edited tree, regenerates what the edit makes stale (runbooks), commits on
+`promote/<model>-<env>-v<N>` beside the person's checkout, and opens the pull request (GitHub REST API
+when a token is set, else prints the `gh` command): mlp/promotion_branch.py, which also makes re-runs
+converge. Which stage an approval goes to (`next_stage`) and which promotions a deploy makes due
+(`pending_promotions`) are the lifecycle of docs/gitops.md.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ registry is moto; GitHub is tests/fake_github.py. Retry delays are recorded, nev
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -457,4 +458,23 @@ def test_throttled_alarms_stop_before_any_commit(
     assert sleeps == [1.0, 2.0, 4.0, 8.0]
     monkeypatch.setattr(command, "_clients", real_clients)
     assert main(args) == 0
+    assert_converged(repo, github)
+
+
+def test_an_unreachable_github_says_what_was_pushed(
+    world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo, github, sleeps = world.repo, world.github, world.sleeps
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+    monkeypatch.setenv("GITHUB_API_URL", f"http://127.0.0.1:{closed.getsockname()[1]}")
+    assert promote(repo) == command.EXIT_FAULT
+    closed.close()
+    line = one_line(capsys)
+    assert line.startswith("error: GET /repos/acme/ml-platform/pulls?head=acme%3Apromote%2Fchurn-score-staging-v3")
+    assert "cannot reach http://127.0.0.1:" in line and "Connection refused" in line
+    assert "pushed it to origin" in line
+    assert sleeps == [1.0, 2.0, 4.0, 8.0]
+    monkeypatch.setenv("GITHUB_API_URL", github.url)
+    assert promote(repo) == 0
     assert_converged(repo, github)
