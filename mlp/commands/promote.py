@@ -97,6 +97,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
+def _ignore(signum: int, frame: FrameType | None) -> None:
+    """A handler that does nothing (SIG_IGN set from a handler races with a signal already pending)."""
+
+
 @contextlib.contextmanager
 def _signals() -> Iterator[None]:
     """SIGINT and SIGTERM raise SignalReceivedError for the duration of the command (main thread only)."""
@@ -105,6 +109,10 @@ def _signals() -> Iterator[None]:
         return
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
+        # A runner cancelling a job sends SIGINT, then SIGTERM: the first one counts, later ones must not
+        # cut short the clean-up (the temporary worktree) it started.
+        for s in EXIT_SIGNAL:
+            signal.signal(s, _ignore)
         raise SignalReceivedError(signum)
 
     previous = {s: signal.signal(s, interrupt) for s in EXIT_SIGNAL}
