@@ -19,8 +19,9 @@ REPOSITORY = "acme/ml-platform"
 MODEL = "churn-score"
 
 
-def environment(name: str, version: int, *, shadow: int | None = None) -> str:
-    """environments/<name>.yaml: one team, one SageMaker-served model at `version` (and a shadow)."""
+def environment(name: str, version: int, *, shadow: int | None = None, training: bool = False) -> str:
+    """environments/<name>.yaml: one team, one SageMaker-served model at `version` (and a shadow, and a
+    training pipeline)."""
     first = name == "dev"
     below = {"staging": "dev", "prod": "staging"}.get(name)
     lines = [
@@ -58,6 +59,8 @@ def environment(name: str, version: int, *, shadow: int | None = None) -> str:
     ]
     if shadow is not None:
         lines += ["      shadow:", f"        version: {shadow}", "        mirror_percent: 10", "      # end of serving"]
+    if training:
+        lines += ["    training:", "      metric: {name: auc, minimum: 0.8}"]
     lines += ["policies:", "  enforcement: advisory"]
     return "\n".join(lines) + "\n"
 
@@ -66,15 +69,18 @@ def git(root: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout
 
 
-def make_repository(where: Path, versions: dict[str, int], shadow: dict[str, int] | None = None) -> Path:
-    """A git repository at where/repo on `main` (pushed to where/origin.git) holding the fixture
-    environments, the repository's stack configs and schema, and runbooks generated for the fixtures."""
+def make_repository(
+    where: Path, versions: dict[str, int], shadow: dict[str, int] | None = None, training: tuple[str, ...] = ()
+) -> Path:
+    """A git repository at where/repo, on `main`, with where/origin.git as origin, holding the fixture
+    environments (those in `training` with a training pipeline), the repository's stack configs and schema,
+    and an empty docs/runbooks/<env>/ per environment; nothing committed yet."""
     root = where / "repo"
     (root / "environments").mkdir(parents=True)
     (root / "stacks").mkdir()
     shutil.copy(repo_root() / "environments" / "schema.json", root / "environments" / "schema.json")
     for env, version in versions.items():
-        text = environment(env, version, shadow=(shadow or {}).get(env))
+        text = environment(env, version, shadow=(shadow or {}).get(env), training=env in training)
         (root / "environments" / f"{env}.yaml").write_text(text)
         shutil.copy(repo_root() / "stacks" / f"Pulumi.{env}.yaml", root / "stacks" / f"Pulumi.{env}.yaml")
         (root / "docs" / "runbooks" / env).mkdir(parents=True)

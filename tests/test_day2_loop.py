@@ -131,7 +131,8 @@ class Runner:
             "AWS_ENDPOINT_URL": registry,
             "GITHUB_TOKEN": "ghs_installation_token",
             "GITHUB_API_URL": github.url,
-            "MLP_DEFINITION_CACHE": "off",
+            # Plans read the committed pipeline renderings, as outside the tests.
+            "MLP_DEFINITION_CACHE": str(tmp / "definition-cache"),
         }
 
     def run(self, event: str, **values: str) -> subprocess.CompletedProcess[str]:
@@ -181,10 +182,13 @@ def checks_pass(tree: Path, env: str, capsys: pytest.CaptureFixture[str]) -> lis
 def test_an_approval_reaches_prod_step_by_step_and_the_same_event_twice_changes_nothing(
     tmp_path: Path, registry: str, github: FakeGitHub, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Every stage serves 3; staging already runs 4 as a shadow challenger.
-    root = make_repository(tmp_path, {"dev": 3, "staging": 3, "prod": 3}, {"staging": 4})
+    # Every stage serves 3; staging already runs 4 as a shadow challenger; prod retrains the model, so its
+    # pipeline definition is rendered and committed like the repository's.
+    root = make_repository(tmp_path, {"dev": 3, "staging": 3, "prod": 3}, {"staging": 4}, training=("prod",))
     for env in ("dev", "staging", "prod"):
         assert main(["runbook", env, "--root", str(root)]) == 0
+    assert main(["pipelines", "--root", str(root)]) == 0
+    assert (root / "environments" / "pipelines" / "prod" / f"{MODEL}.json").is_file()
     commit_all(root, "fixture environments and their runbooks")
     origin = tmp_path / "origin.git"
 
