@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import html
+import http.client
 import json
 import os
 import re
@@ -162,8 +163,23 @@ class GitHub:
                     f"{method} {path}: no answer within {self.timeout_seconds:g} s", retryable=True
                 ) from exc
             raise GitHubError(f"{method} {path}: cannot reach {self.api_url}: {reason}", retryable=True) from exc
-        except (ConnectionError, OSError) as exc:
-            raise GitHubError(f"{method} {path}: connection to {self.api_url} failed: {exc}", retryable=True) from exc
+        except (ConnectionError, OSError, http.client.HTTPException) as exc:
+            reason = str(exc) or type(exc).__name__
+            raise GitHubError(
+                f"{method} {path}: connection to {self.api_url} failed: {reason}", retryable=True
+            ) from exc
+
+    def _decoded(self, method: str, path: str, answer: Answer) -> Any:
+        """The JSON of a successful answer; a proxy's page in its place is an error, not a crash."""
+        if not answer.body:
+            return None
+        try:
+            return json.loads(answer.body)
+        except ValueError:
+            summary = summarise(answer.body, answer.headers.get("content-type", ""))
+            raise GitHubError(
+                f"{method} {path} answered HTTP {answer.status} with {summary}, not JSON", answer.status
+            ) from None
 
     def _error(self, method: str, path: str, answer: Answer) -> GitHubError:
         message = summarise(answer.body, answer.headers.get("content-type", ""))
@@ -190,7 +206,7 @@ class GitHub:
             try:
                 answer = self._send(method, path, body)
                 if answer.status < 400:
-                    return json.loads(answer.body) if answer.body else None
+                    return self._decoded(method, path, answer)
                 raise self._error(method, path, answer)
             except GitHubError as exc:
                 if not retry or not exc.retryable or attempt == self.attempts:
