@@ -590,13 +590,16 @@ def next_stage(root: Path, model: str, version: int) -> str | None:
     where an approval of `version` goes next (None when every stage serving it serves it or newer).
 
     Stages are walked in order and the walk stops at a stage without the model: adding a model to an
-    environment is a person's change, not a promotion."""
+    environment is a person's change, not a promotion. A stage whose stage below serves another version
+    than `version` is not waiting for it (a late approval of a version a newer one has overtaken)."""
+    below: int | None = None
     for env_name in promotion_order(root):
         served = served_in(root, env_name, model)
         if served is None:
             return None
         if served.version < version:
-            return env_name
+            return env_name if below in (None, version) else None
+        below = served.version
     return None
 
 

@@ -152,7 +152,10 @@ def _jobs(args: argparse.Namespace, root: Path) -> list[tuple[str, str, int | No
             version = check_version(sagemaker, group, None, first.registry.environment).version
         target = next_stage(root, args.model, version)
         if target is None:
-            return f"nothing to promote: every stage serving {args.model} serves version {version} or newer"
+            return (
+                f"nothing to promote: no stage serving {args.model} waits for version {version} (each serves it or "
+                "a newer one, or the stage below it has moved on)"
+            )
         return [(args.model, target, version)]
     if args.after:
         targets = next_environments(root, args.after)

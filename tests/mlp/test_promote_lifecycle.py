@@ -59,6 +59,7 @@ def registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         ({"dev": 4, "staging": 4, "prod": 2}, 4, "prod"),
         ({"dev": 4, "staging": 4, "prod": 4}, 4, None),  # everywhere: nothing to do
         ({"dev": 5, "staging": 4, "prod": 4}, 4, None),  # an older approval arriving late changes nothing
+        ({"dev": 5, "staging": 3, "prod": 3}, 4, None),  # ... even where a stage is still older
     ],
 )
 def test_an_approval_goes_to_the_lowest_stage_serving_an_older_version(
