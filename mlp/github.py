@@ -72,6 +72,11 @@ class Answer:
     body: bytes
 
 
+def now() -> float:
+    """The time rate-limit resets are compared with (tests replace it)."""
+    return time.time()
+
+
 def summarise(body: bytes, content_type: str = "") -> str:
     """GitHub's message from an error body: the JSON `message` (and its `errors`), or for an HTML page
     (a proxy's or GitHub's own "Unicorn!" page) its title, never the page itself."""
@@ -119,7 +124,7 @@ class GitHub:
     attempts: int = DEFAULT_ATTEMPTS
     max_wait_seconds: float = MAX_WAIT_SECONDS
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
-    clock: Callable[[], float] = field(default=lambda: time.time(), repr=False)  # noqa: PLW0108 - patchable
+    clock: Callable[[], float] = field(default=lambda: now(), repr=False)  # noqa: PLW0108 - looked up per call
 
     @classmethod
     def from_environment(cls, **overrides: Any) -> GitHub | None:

@@ -213,7 +213,7 @@ def test_a_retry_after_is_honoured_and_the_promotion_finishes(world: World, caps
 def test_a_rate_limit_reset_is_honoured(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     repo, github, sleeps = world.repo, world.github, world.sleeps
     now = 1_800_000_000.0
-    monkeypatch.setattr("mlp.github.time.time", lambda: now)
+    monkeypatch.setattr("mlp.github.now", lambda: now)
     github.faults.append(
         Fault(
             "GET",
@@ -245,9 +245,9 @@ def test_a_slow_answer_is_not_a_false_failure(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     repo, github, sleeps = world.repo, world.github, world.sleeps
-    # GitHub opens the pull request but answers after the client stopped waiting (0.5 s here).
-    monkeypatch.setenv("MLP_GITHUB_TIMEOUT_SECONDS", "0.5")
-    github.faults.append(Fault("POST", None, delay=1.5))
+    # GitHub opens the pull request but answers after the client stopped waiting (1 s here).
+    monkeypatch.setenv("MLP_GITHUB_TIMEOUT_SECONDS", "1")
+    github.faults.append(Fault("POST", None, delay=3.0))
     assert promote(repo) == 0
     out = capsys.readouterr().out
     assert "the pull request is already open: https://github.com/acme/ml-platform/pull/1" in out
