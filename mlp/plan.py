@@ -14,6 +14,7 @@ from typing import Any
 from pulumi.runtime import rpc
 
 from components.loader import load_environment, repo_root
+from mlp.policy import check_config
 from mlp.runtime import PROJECT, Registration, run_program
 from mlp.stack_config import load_stack_config
 
@@ -31,7 +32,8 @@ def build_plan(stack: str, root: Path | None = None) -> Plan:
     Raises components.errors.InputError for bad input, before anything runs.
     """
     root = root or repo_root()
-    load_environment(stack, root)  # fail fast with file/line errors; the program loads it again
+    # Fail fast with file/line errors, before anything is planned or printed; the program loads it again.
+    check_config(load_environment(stack, root), root)
     config, secret_keys = load_stack_config(root, stack)
     warnings: list[str] = []
     registrations = run_program(repo_root() / "stacks", root, stack, config, secret_keys, warnings=warnings)
