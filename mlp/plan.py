@@ -16,7 +16,7 @@ from pulumi.runtime import rpc
 from components.loader import load_environment, repo_root
 from mlp.policy import check_config
 from mlp.runtime import PROJECT, Registration, run_program
-from mlp.stack_config import load_stack_config
+from mlp.stack_config import environment_of, load_stack_config
 
 KNOWN_AFTER_APPLY = "(known after apply)"
 
@@ -32,9 +32,9 @@ def build_plan(stack: str, root: Path | None = None) -> Plan:
     Raises components.errors.InputError for bad input, before anything runs.
     """
     root = root or repo_root()
-    # Fail fast with file/line errors, before anything is planned or printed; the program loads it again.
-    check_config(load_environment(stack, root), root)
     config, secret_keys = load_stack_config(root, stack)
+    # Fail fast with file/line errors, before anything is planned or printed; the program loads it again.
+    check_config(load_environment(environment_of(root, stack, config), root), root)
     warnings: list[str] = []
     registrations = run_program(repo_root() / "stacks", root, stack, config, secret_keys, warnings=warnings)
     return plan_document(stack, registrations, warnings)
