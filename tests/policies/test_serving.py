@@ -83,7 +83,8 @@ def test_an_endpoint_config_without_data_capture_is_reported() -> None:
 def test_disabled_data_capture_is_reported(value: object) -> None:
     broken = changed(endpoint_config(), "dataCaptureConfig", "enableCapture", value=value)
     assert messages(endpoint_data_capture, [broken]) == [
-        "prod-fraud-scoring-config: data capture is not enabled: add serving.data_capture to the model in the environment file"
+        "prod-fraud-scoring-config: data capture is not enabled: add serving.data_capture to the model in the "
+        "environment file"
     ]
 
 
