@@ -22,7 +22,7 @@ from components.config.serving import sagemaker_problems
 from components.config.wording import in_words
 from components.errors import InputError, Problem
 from components.fast_yaml import read_plain_yaml
-from components.pipeline_definition import image_problems
+from components.pipeline_definition import image_problems, model_monitor_registries
 
 ENVIRONMENTS_DIR = "environments"
 
@@ -314,7 +314,33 @@ def _reference_problems(env: Environment) -> list[tuple[Loc, str]]:
             )
         )
     found += observability_problems(env)
+    found += _region_image_problems(env)
     return found
+
+
+def _region_image_problems(env: Environment) -> list[tuple[Loc, str]]:
+    """The region publishes the images the environment's components run: Model Monitor's analyzer, which the
+    monitors of models that capture data and the training pipelines' baseline step use. Blamed on `region`,
+    which is what to change (or the models' settings that need the image)."""
+    registries = model_monitor_registries()
+    needing = [
+        m.name
+        for m in env.models
+        if m.training is not None or (m.serving.platform == "sagemaker" and m.serving.data_capture is not None)
+    ]
+    if not needing or env.region in registries:
+        return []
+    nearby = [r for r in sorted(registries) if r.split("-")[0] == env.region.split("-")[0]][:4]
+    return [
+        (
+            ("region",),
+            f"Model Monitor publishes no analyzer image in {env.region} (sagemaker SDK image_uri_config/"
+            f"model-monitor.json), and models here need it for the monitors of captured data and the training "
+            f"pipelines' baseline step: {', '.join(needing)}; deploy to a region that has it, e.g. "
+            f"{', '.join(nearby or ['us-east-1', 'eu-west-1'])}, or remove those models' serving.data_capture "
+            "and training",
+        )
+    ]
 
 
 def _problem(shown: str, data: Any, err: ErrorDetails, lines: Sequence[str] = ()) -> Problem:
