@@ -69,7 +69,7 @@ def plan_for(env: str, root: Path | None, plan_file: Path | None) -> Plan:
         return build_plan(env, root)
     try:
         plan: Plan = json.loads(plan_file.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: not JSON, or not UTF-8
         raise InputError([Problem(str(plan_file), "", f"cannot read the plan document: {exc}")]) from None
     if not isinstance(plan, dict) or not isinstance(plan.get("resources"), list):
         raise InputError([Problem(str(plan_file), "resources", "not a plan document: it needs a resources list")])
