@@ -6,7 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from components.errors import InputError, Problem
 from components.loader import load_environment, repo_root
+from mlp.aws_access import aws_access
 from mlp.commands import add_root_option
 from mlp.github import GitHub, GitHubError
 from mlp.promote import PromotionRefusedError, commit_promotion, gh_command, git, next_environments, plan_promotion
@@ -61,23 +63,32 @@ def run(args: argparse.Namespace) -> int:
         print(f"refused: no environment is promoted from {args.after!r}", file=sys.stderr)
         return EXIT_REFUSED
     status = 0
-    start = git(root, "rev-parse", "HEAD").strip()
+    try:
+        start = git(root, "rev-parse", "HEAD").strip()
+    except PromotionRefusedError as exc:  # not a git work tree (or no commit yet): nothing to branch from
+        raise InputError(
+            [Problem(str(root), "", f"mlp promote commits on a branch and needs a git work tree: {exc}")]
+        ) from None
     for i, target in enumerate(targets):
         env = load_environment(target, root)
         registry_region = env.registry.region
         source = env.promoted_from
         source_region = load_environment(source, root).region if source else registry_region
         try:
-            promotion = plan_promotion(
-                root,
-                args.model,
-                target,
-                version=args.version,
-                sagemaker=boto3.client("sagemaker", region_name=registry_region),
-                s3=boto3.client("s3", region_name=registry_region),
-                cloudwatch=boto3.client("cloudwatch", region_name=source_region),
-                alarm_prefix=args.alarm_prefix,
-            )
+            with aws_access(
+                "mlp promote",
+                "sagemaker:ListModelPackages/DescribeModelPackage, s3:GetObject, cloudwatch:DescribeAlarms",
+            ):
+                promotion = plan_promotion(
+                    root,
+                    args.model,
+                    target,
+                    version=args.version,
+                    sagemaker=boto3.client("sagemaker", region_name=registry_region),
+                    s3=boto3.client("s3", region_name=registry_region),
+                    cloudwatch=boto3.client("cloudwatch", region_name=source_region),
+                    alarm_prefix=args.alarm_prefix,
+                )
             if i:  # each promotion branch starts from where the command started
                 git(root, "switch", "--quiet", "--detach", start)
             commit_promotion(root, promotion)
