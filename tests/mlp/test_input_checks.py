@@ -281,3 +281,9 @@ def test_stack_config_with_a_yaml_error(tmp_path: Path, capsys: pytest.CaptureFi
     (root / "stacks" / "Pulumi.dev.yaml").write_text("config:\n  aws:region: [eu-west-1\n  other: 1\n")
     [error] = errors(root, capsys)
     assert error == "error: stacks/Pulumi.dev.yaml:3: YAML syntax error: expected ',' or ']', but got ':'"
+
+
+def test_promote_outside_a_git_work_tree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = write_environment(tmp_path)
+    [error] = errors(root, capsys, "promote", "scoring", "--to", "dev")
+    assert error.startswith(f"error: {root}: mlp promote commits on a branch and needs a git work tree: ")
