@@ -196,7 +196,16 @@ def _checked(shown: str, data: Any, text: str | None = None) -> Environment:
         env = Environment.model_validate(data)
     except ValidationError as exc:
         lines = text.splitlines() if text is not None else []
-        raise InputError([_problem(shown, data, err, lines) for err in exc.errors()]) from None
+        problems = [_problem(shown, data, err, lines) for err in exc.errors()]
+        # The rules between entries need a valid file, but the names they compare are plain values: report
+        # those too, so one run shows every problem of the file.
+        seen = {p.path for p in problems}
+        problems += [
+            Problem(shown, _dotted(loc), msg, _line(data, loc))
+            for loc, msg in _name_problems(data)
+            if _dotted(loc) not in seen
+        ]
+        raise InputError(problems) from None
     problems = [Problem(shown, _dotted(loc), msg, _line(data, loc)) for loc, msg in _reference_problems(env)]
     if problems:
         raise InputError(problems)
@@ -250,6 +259,33 @@ def _finops_problems(env: Environment) -> list[tuple[Loc, str]]:
                     f"model {usage.model!r} does not exist; models here: {', '.join(model_names) or 'none'}",
                 )
             )
+    return found
+
+
+def _name_problems(data: Any) -> list[tuple[Loc, str]]:
+    """Duplicate team and model names, shared registry groups and unknown teams, read from the file's plain
+    values (for a file that does not validate as a whole)."""
+
+    def entries(key: str) -> list[dict[str, Any]]:
+        value = data.get(key) if isinstance(data, dict) else None
+        return [e if isinstance(e, dict) else {} for e in value] if isinstance(value, list) else []
+
+    teams, models = entries("teams"), entries("models")
+    team_names = [str(t.get("name")) for t in teams]
+    found: list[tuple[Loc, str]] = []
+    for key, field, what, items in (
+        ("teams", "name", "team name", teams),
+        ("models", "name", "model name", models),
+        ("models", "registry_group", "registry group", models),
+    ):
+        values = [i.get(field) for i in items]
+        for n, value in enumerate(values):
+            if isinstance(value, str) and value in values[:n]:
+                found.append(((key, n, field), f"duplicate {what} {value!r}: each needs its own"))
+    for n, model in enumerate(models):
+        team = model.get("team")
+        if isinstance(team, str) and teams and team not in team_names:
+            found.append((("models", n, "team"), f"team {team!r} does not exist; teams here: {', '.join(team_names)}"))
     return found
 
 

@@ -287,3 +287,16 @@ def test_promote_outside_a_git_work_tree(tmp_path: Path, capsys: pytest.CaptureF
     root = write_environment(tmp_path)
     [error] = errors(root, capsys, "promote", "scoring", "--to", "dev")
     assert error.startswith(f"error: {root}: mlp promote commits on a branch and needs a git work tree: ")
+
+
+def test_rules_between_entries_are_reported_beside_field_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    second = SECOND_MODEL.replace("team: fraud", "team: payments").replace(
+        "limits\n    version", "scoring\n    version"
+    )
+    root = write_environment(tmp_path, text=ENVIRONMENT.replace("eu-west-1", "eu-west-9") + second)
+    found = errors(root, capsys)
+    assert [e.split(": ")[2] for e in found] == ["region", "models[1].registry_group", "models[1].team"]
+    assert found[1].endswith("duplicate registry group 'scoring': each needs its own")
+    assert found[2].endswith("team 'payments' does not exist; teams here: fraud")
