@@ -37,6 +37,29 @@ PATTERN_WORDS: dict[str, str] = {
     r"^[a-zA-Z0-9][a-zA-Z0-9!_.*'()/-]*/$": "an S3 key prefix ends with / and has no spaces, e.g. code/my-model/",
     r"^\d+\.\d+-\d+$": "a framework image version looks like 1.7-1",
     r"^[a-z][a-z0-9_]{0,62}$": "a metric name has lowercase letters, digits and underscores, starting with a letter",
+    r"^(Average|Sum|Minimum|Maximum|SampleCount|p\d{1,2}(\.\d{1,2})?)$": (
+        "a statistic is Average, Sum, Minimum, Maximum, SampleCount or a percentile such as p95 or p99.9"
+    ),
+    r"^(arn:aws[\w-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[\w/+=.@-]+$": (
+        "a Secrets Manager secret name (letters, digits and /_+=.@-) or its full ARN"
+    ),
+    r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$": "an EKS cluster name has letters, digits, - and _, at most 100 characters",
+    r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$": (
+        'a Kubernetes quantity is a number with an optional unit, e.g. "500m", "2", "512Mi", "4Gi" (quote it)'
+    ),
+    r"^[A-Za-z0-9]{1,255}$": "a CloudWatch metric name here has letters and digits only, e.g. Invocation4XXErrors",
+    r"^[A-Za-z0-9_.-]{1,200}$": "a feature name has letters, digits, _ . and -, at most 200 characters",
+    r"^[a-z0-9]+(?:[._/-][a-z0-9]+)*$": (
+        "an ECR repository name has lowercase letters and digits, separated by . _ / or -"
+    ),
+    r"^[a-z0-9_]{1,64}$": "a metric name has lowercase letters, digits and underscores, at most 64 characters",
+    r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9][a-z0-9._/-]*(:[\w.-]+|@sha256:[0-9a-f]{64})$": (
+        "an ECR image is ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY:TAG (or @sha256:DIGEST)"
+    ),
+    r"^oidc\.eks\.[a-z]{2}(-gov)?-[a-z]+-[0-9]\.amazonaws\.com/id/[0-9A-F]{32}$": (
+        "the cluster's OIDC issuer without https://, e.g. oidc.eks.eu-west-1.amazonaws.com/id/<32 hex digits>"
+    ),
+    r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s]*)?$": "an S3 location is s3://bucket/prefix, without spaces",
 }
 
 # Rules whose limit AWS imposes: (the field's last key, pydantic's error type) -> the rule and its page.

@@ -459,7 +459,7 @@ def test_kubernetes_model_needs_kserve_settings_and_a_team_namespace(
         (
             lambda d: d["teams"][1]["namespace"]["limits"].update(memory="lots"),
             "teams[1].namespace.limits.memory",
-            "String should match pattern",
+            "'lots' does not fit: a Kubernetes quantity is a number with an optional unit",
         ),
         (
             lambda d: d["teams"][1]["namespace"].update(requests={"cpu": "64", "memory": "24Gi"}),

@@ -360,7 +360,7 @@ def test_extra_alarm_with_an_unknown_statistic(check: Check) -> None:
         median,
         "models[0].serving.slos.extra_alarms[1].statistic",
         "statistic: Median",
-        "String should match pattern",
+        "'Median' does not fit: a statistic is Average, Sum, Minimum, Maximum, SampleCount or a percentile",
     )
 
 
