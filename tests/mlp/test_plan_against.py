@@ -4,11 +4,13 @@ repository of fixture environments (the base revision is planned by a subprocess
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from mlp import revisions
 from mlp.cli import EXIT_INPUT, main
 from mlp.plan import render_tree
 from mlp.plan_diff import REPLACE, UPDATE, diff_plans
@@ -127,3 +129,18 @@ def test_unknown_revision_is_bad_input(repo: Path, capsys: pytest.CaptureFixture
     captured = capsys.readouterr()
     assert code == EXIT_INPUT and captured.out == ""
     assert captured.err.startswith("error: command line: --against: 'no-such-branch' is not a commit")
+
+
+def test_base_plan_may_use_the_definition_cache(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests switch the cache off (conftest); the base revision's plan is not under test and keeps it."""
+    seen: dict[str, str] = {}
+
+    def run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        seen.update(kwargs["env"])
+        document = {"project": "ml-platform", "stack": "dev", "resources": []}
+        return subprocess.CompletedProcess(command, 0, stdout=json.dumps(document), stderr="")
+
+    monkeypatch.setenv("MLP_DEFINITION_CACHE", "off")
+    monkeypatch.setattr(subprocess, "run", run)
+    assert revisions.plan_in_directory(repo, "dev", "HEAD")["resources"] == []
+    assert "MLP_DEFINITION_CACHE" not in seen
