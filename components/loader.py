@@ -262,6 +262,17 @@ def _finops_problems(env: Environment) -> list[tuple[Loc, str]]:
     return found
 
 
+def _duplicate_name(what: str, name: str) -> str:
+    return f"duplicate {what} name {name!r}: each {what} needs a unique name"
+
+
+def _shared_group(group: str, owner: str) -> str:
+    return (
+        f"registry group {group!r} is already model {owner!r}'s: each model needs its own model package group "
+        "(its versions, approvals and registry resources); choose another name"
+    )
+
+
 def _name_problems(data: Any) -> list[tuple[Loc, str]]:
     """Duplicate team and model names, shared registry groups and unknown teams, read from the file's plain
     values (for a file that does not validate as a whole)."""
@@ -273,15 +284,16 @@ def _name_problems(data: Any) -> list[tuple[Loc, str]]:
     teams, models = entries("teams"), entries("models")
     team_names = [str(t.get("name")) for t in teams]
     found: list[tuple[Loc, str]] = []
-    for key, field, what, items in (
-        ("teams", "name", "team name", teams),
-        ("models", "name", "model name", models),
-        ("models", "registry_group", "registry group", models),
-    ):
-        values = [i.get(field) for i in items]
-        for n, value in enumerate(values):
-            if isinstance(value, str) and value in values[:n]:
-                found.append(((key, n, field), f"duplicate {what} {value!r}: each needs its own"))
+    for key, what, items in (("teams", "team", teams), ("models", "model", models)):
+        names = [i.get("name") for i in items]
+        for n, name in enumerate(names):
+            if isinstance(name, str) and name in names[:n]:
+                found.append(((key, n, "name"), _duplicate_name(what, name)))
+    groups = [m.get("registry_group") for m in models]
+    for n, group in enumerate(groups):
+        if isinstance(group, str) and group in groups[:n]:
+            owner = str(models[groups.index(group)].get("name"))
+            found.append((("models", n, "registry_group"), _shared_group(group, owner)))
     for n, model in enumerate(models):
         team = model.get("team")
         if isinstance(team, str) and teams and team not in team_names:
@@ -298,13 +310,7 @@ def _aws_name_problems(env: Environment) -> list[tuple[Loc, str]]:
     for i, model in enumerate(env.models):
         owner = groups.setdefault(model.registry_group, model.name)
         if owner != model.name:
-            found.append(
-                (
-                    ("models", i, "registry_group"),
-                    f"registry group {model.registry_group!r} is already model {owner!r}'s: each model needs its "
-                    "own model package group (its versions, approvals and registry resources); choose another name",
-                )
-            )
+            found.append((("models", i, "registry_group"), _shared_group(model.registry_group, owner)))
         scaling = model.serving.autoscaling
         windows = [w.name for w in scaling.scale_down_windows] if scaling else []
         for j, window in enumerate(windows):
@@ -327,7 +333,7 @@ def _reference_problems(env: Environment) -> list[tuple[Loc, str]]:
         seen: set[str] = set()
         for i, n in enumerate(names):
             if n in seen:
-                found.append(((loc, i, "name"), f"duplicate {what} name {n!r}: each {what} needs a unique name"))
+                found.append(((loc, i, "name"), _duplicate_name(what, n)))
             seen.add(n)
     found += _aws_name_problems(env)
     for i, model in enumerate(env.models):

@@ -298,5 +298,5 @@ def test_rules_between_entries_are_reported_beside_field_errors(
     root = write_environment(tmp_path, text=ENVIRONMENT.replace("eu-west-1", "eu-west-9") + second)
     found = errors(root, capsys)
     assert [e.split(": ")[2] for e in found] == ["region", "models[1].registry_group", "models[1].team"]
-    assert found[1].endswith("duplicate registry group 'scoring': each needs its own")
+    assert "registry group 'scoring' is already model 'scoring''s" in found[1]
     assert found[2].endswith("team 'payments' does not exist; teams here: fraud")
