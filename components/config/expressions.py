@@ -22,14 +22,19 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
-# The cron and rate grammar: EventBridge Scheduler
-# https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html, EventBridge
-# https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cron-expressions.html and Application Auto
-# Scaling https://docs.aws.amazon.com/autoscaling/application/userguide/scheduled-scaling-using-cron-expressions.html
-# (all three read 2026-11-30) give the same six fields, ranges and wildcards, and the same restriction:
-# "You can't specify the Day-of-month and Day-of-week fields in the same cron expression. If you specify a
-# value or a * (asterisk) in one of the fields, you must use a ? (question mark) in the other."
+# The cron and rate grammar, read 2026-11-30: EventBridge's cron reference
+# (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cron-expressions.html) gives the six fields,
+# their ranges and wildcards, and the restriction "You can't specify the Day-of-month and Day-of-week fields in
+# the same cron expression. If you specify a value or a * (asterisk) in one of the fields, you must use a ?
+# (question mark) in the other." Application Auto Scaling's scheduled actions use that same syntax (its page,
+# https://docs.aws.amazon.com/autoscaling/application/userguide/scheduled-scaling-using-cron-expressions.html,
+# refers to EventBridge's reference), and so does EventBridge Scheduler (botocore scheduler service-2.json,
+# CreateScheduleInput.ScheduleExpression: six fields; rate(value unit) with a positive integer and unit
+# minute|minutes|hour|hours|day|days). The singular unit for a value of 1 is EventBridge's rate rule
+# (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html); applying it to
+# Scheduler too is our reading of one family of expressions.
 CRON_PAGE = "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cron-expressions.html"
+RATE_PAGE = "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html"
 SCHEDULER_PAGE = "https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html"
 AUTOSCALING_PAGE = (
     "https://docs.aws.amazon.com/autoscaling/application/userguide/scheduled-scaling-using-cron-expressions.html"
@@ -147,7 +152,7 @@ def rate_problem(expression: str) -> str | None:
         return f"{expression}: unit {unit!r} is not one of minute(s), hour(s), day(s) ({SCHEDULER_PAGE})"
     wanted = unit.rstrip("s") + ("" if value == 1 else "s")
     if unit != wanted:
-        return f"{expression}: with {value} the unit is {wanted!r} ({CRON_PAGE}); write rate({value} {wanted})"
+        return f"{expression}: with {value} the unit is {wanted!r} ({RATE_PAGE}); write rate({value} {wanted})"
     return None
 
 
