@@ -15,7 +15,7 @@ from typing import Any
 from pulumi.runtime import rpc
 
 from components.loader import load_environment, repo_root
-from mlp.plan_diff import DELETE, SYMBOLS, Change, short
+from mlp.plan_diff import DELETE, SYMBOLS, Change, short, shown_fields
 from mlp.policy import check_config
 from mlp.runtime import PROJECT, Registration, run_program
 from mlp.stack_config import environment_of, load_stack_config
@@ -122,10 +122,11 @@ def render_tree(plan: Plan, changes: list[Change] | None = None, width: int | No
             rows.append((mark, prefix + ("└─ " if last else "├─ "), r["type"], r["name"] + flag))
             if change and change.fields:
                 indent = 5 + len(prefix) + 3
+                fields, more = shown_fields(change)
                 details[len(rows) - 1] = [
                     _field_line(f.path + (" (replaces)" if f.replaces else ""), f.before, f.after, width - indent)
-                    for f in change.fields
-                ]
+                    for f in fields
+                ] + ([f"… and {more} more changed fields (--json lists them all)"] if more else [])
             walk(r["urn"], prefix + ("   " if last else "│  "))
 
     walk(None, "")

@@ -100,6 +100,16 @@ def changes_json(ref: str, changes: list[Change]) -> dict[str, Any]:
     return {"against": ref, "summary": counts(changes), "resources": [asdict(c) for c in changes]}
 
 
+MAX_FIELDS_SHOWN = 8
+"""Changed fields listed per resource in the tree and the comment; the rest are counted (all are in --json)."""
+
+
+def shown_fields(change: Change) -> tuple[list[FieldChange], int]:
+    """The fields to list (those that force a replacement first) and how many more there are."""
+    ordered = sorted(change.fields, key=lambda f: not f.replaces)
+    return ordered[:MAX_FIELDS_SHOWN], max(len(ordered) - MAX_FIELDS_SHOWN, 0)
+
+
 def short(value: Any, width: int) -> str:
     """A value as JSON on one line, cut to `width` characters (the middle elided, both ends kept)."""
     text = "(absent)" if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)
@@ -125,10 +135,14 @@ def render_markdown(stack: str, ref: str, changes: list[Change], value_width: in
         return "\n".join([*lines, "No resource changes.", ""])
     lines += ["| | resource | type | changed fields |", "|---|---|---|---|"]
     for c in changes:
+        fields, more = shown_fields(c)
         details = "<br>".join(
-            f"`{f.path}`{' (forces replacement)' if f.replaces else ''}: "
-            f"`{_cell(short(f.before, value_width))}` → `{_cell(short(f.after, value_width))}`"
-            for f in c.fields
+            [
+                f"`{f.path}`{' (forces replacement)' if f.replaces else ''}: "
+                f"`{_cell(short(f.before, value_width))}` → `{_cell(short(f.after, value_width))}`"
+                for f in fields
+            ]
+            + ([f"… and {more} more changed fields (`--json` lists them all)"] if more else [])
         )
         lines.append(f"| `{SYMBOLS[c.action]}` {c.action} | `{c.name}` | `{c.type}` | {details} |")
     return "\n".join(lines) + "\n"

@@ -13,7 +13,7 @@ import pytest
 from mlp import revisions
 from mlp.cli import EXIT_INPUT, main
 from mlp.plan import render_tree
-from mlp.plan_diff import REPLACE, UPDATE, diff_plans
+from mlp.plan_diff import REPLACE, UPDATE, Change, FieldChange, diff_plans, render_markdown
 from tests.mlp.fixture_environments import ENVIRONMENT, SECOND_MODEL, commit_all, git, write_environment
 
 MODEL = "aws:sagemaker/model:Model"
@@ -144,3 +144,16 @@ def test_base_plan_may_use_the_definition_cache(repo: Path, monkeypatch: pytest.
     monkeypatch.setattr(subprocess, "run", run)
     assert revisions.plan_in_directory(repo, "dev", "HEAD")["resources"] == []
     assert "MLP_DEFINITION_CACHE" not in seen
+
+
+def test_long_field_lists_are_cut_replacements_first() -> None:
+    fields = [FieldChange(f"tags.k{i}", "a", "b", replaces=False) for i in range(11)]
+    fields.append(FieldChange("name", "old", "new", replaces=True))
+    change = Change("urn:x", MODEL, "scoring-model", REPLACE, fields)
+
+    markdown = render_markdown("dev", "main", [change])
+
+    row = next(line for line in markdown.splitlines() if "scoring-model" in line)
+    assert row.count("<br>") == 8, "eight fields, then the count of the rest"
+    assert "`name` (forces replacement)" in row.split("<br>")[0]
+    assert row.endswith("… and 4 more changed fields (`--json` lists them all) |")
