@@ -100,11 +100,21 @@ def in_words(err: ErrorDetails, allowed_fields: list[str], raw: str | None) -> s
         "list_type": f"must be a list (lines starting with '- ', or [a, b]); got {value!r}",
         "literal_error": f"{value!r} is not allowed; {message.removeprefix('Input should be ')}",
         "union_tag_invalid": f"{ctx.get('tag')!r} is not one of {ctx.get('expected_tags')}",
+        "int_parsing": f"must be a whole number, e.g. 3 (got {value!r})",
+        "int_from_float": f"must be a whole number, e.g. 3 (got {value!r})",
+        "int_type": f"must be a whole number, e.g. 3 (got {value!r})",
+        "float_parsing": f"must be a number, e.g. 0.85 (got {value!r})",
+        "bool_parsing": f"must be true or false (got {value!r})",
+        "bool_type": f"must be true or false (got {value!r})",
+        "too_short": f"needs at least {ctx.get('min_length')} {'entry' if ctx.get('min_length') == 1 else 'entries'}",
+        "too_long": f"takes at most {ctx.get('max_length')} entries (got {ctx.get('actual_length')})",
     }
     if (key, kind) in LIMIT_WORDS:
         return f"{LIMIT_WORDS[key, kind]} (got {value!r})"
     if kind in words and (kind != "string_pattern_mismatch" or pattern in PATTERN_WORDS):
         return words[kind]
+    # Bounds and the rest: pydantic's own sentence, said as a rule ("must be less than or equal to 60").
+    message = message.replace("Input should be ", "must be ", 1)
     if value is not None and not isinstance(value, (dict, list)):
         return f"{message} (got {value!r})"
     return message

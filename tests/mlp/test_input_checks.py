@@ -300,3 +300,18 @@ def test_rules_between_entries_are_reported_beside_field_errors(
     assert [e.split(": ")[2] for e in found] == ["region", "models[1].registry_group", "models[1].team"]
     assert "registry group 'scoring' is already model 'scoring''s" in found[1]
     assert found[2].endswith("team 'payments' does not exist; teams here: fraud")
+
+
+def test_types_and_bounds_in_words(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = (
+        ENVIRONMENT.replace("version: 3", "version: latest")
+        .replace("owners: [fraud@example.com]", "owners: []")
+        .replace("protect_stateful_resources: false", "protect_stateful_resources: maybe")
+    )
+    root = write_environment(tmp_path, text=text)
+    assert errors(root, capsys) == [
+        "error: environments/dev.yaml:4: protect_stateful_resources: must be true or false (got 'maybe')",
+        "error: environments/dev.yaml:11: teams[0].owners: needs at least 1 entry",
+        f"error: environments/dev.yaml:{line_of(root, 'latest')}: models[0].version: must be a whole number, e.g. 3 "
+        "(got 'latest')",
+    ]
