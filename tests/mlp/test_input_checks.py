@@ -311,7 +311,7 @@ def test_types_and_bounds_in_words(tmp_path: Path, capsys: pytest.CaptureFixture
     root = write_environment(tmp_path, text=text)
     assert errors(root, capsys) == [
         "error: environments/dev.yaml:4: protect_stateful_resources: must be true or false (got 'maybe')",
-        "error: environments/dev.yaml:11: teams[0].owners: needs at least 1 entry",
+        f"error: environments/dev.yaml:{line_of(root, 'owners')}: teams[0].owners: needs at least 1 entry",
         f"error: environments/dev.yaml:{line_of(root, 'latest')}: models[0].version: must be a whole number, e.g. 3 "
         "(got 'latest')",
     ]
