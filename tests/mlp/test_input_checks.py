@@ -315,3 +315,11 @@ def test_types_and_bounds_in_words(tmp_path: Path, capsys: pytest.CaptureFixture
         f"error: environments/dev.yaml:{line_of(root, 'latest')}: models[0].version: must be a whole number, e.g. 3 "
         "(got 'latest')",
     ]
+
+
+def test_stack_config_that_is_not_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = write_environment(tmp_path)
+    (root / "stacks").mkdir()
+    (root / "stacks" / "Pulumi.dev.yaml").write_bytes("config:\n  ml-platform:owner: J\xfcrgen\n".encode("latin-1"))
+    [error] = errors(root, capsys)
+    assert error.startswith("error: stacks/Pulumi.dev.yaml:2: the file is not UTF-8 text (byte 0xfc at offset 30)")
