@@ -33,15 +33,14 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from components.config import Environment, LoadedEnvironment, Model
-from components.errors import InputError, Problem
+from components.errors import InputError
 from components.loader import (
     ENVIRONMENTS_DIR,
-    _line,
-    _read_yaml,
     known_environments,
     load_environment,
     validate_environment,
 )
+from components.loader import promotion_order as loader_promotion_order
 
 PR_MARKER = "<!-- mlp-promote -->"
 
@@ -183,50 +182,8 @@ class Promotion:
 
 
 def promotion_order(root: Path) -> list[str]:
-    """Environments in promotion (and deploy) order: each after the one it is promoted from.
-
-    Environments no chain reaches, or chains that loop, are reported as input errors.
-    """
-    envs = {name: validate_environment(name, root) for name in known_environments(root)}
-
-    def line_of(name: str) -> int | None:
-        shown = f"{ENVIRONMENTS_DIR}/{name}.yaml"
-        return _line(_read_yaml(root / shown, shown), ("promoted_from",))
-
-    problems: list[Problem] = []
-    for name, env in envs.items():
-        if env.promoted_from is not None and env.promoted_from not in envs:
-            problems.append(
-                Problem(
-                    f"{ENVIRONMENTS_DIR}/{name}.yaml",
-                    "promoted_from",
-                    f"environment {env.promoted_from!r} does not exist; known environments: {', '.join(envs)}",
-                    line_of(name),
-                )
-            )
-    if problems:
-        raise InputError(problems)
-    order: list[str] = []
-    frontier = sorted(n for n, e in envs.items() if e.promoted_from is None)
-    while frontier:
-        current = frontier.pop(0)
-        order.append(current)
-        frontier.extend(sorted(n for n, e in envs.items() if e.promoted_from == current))
-    looping = sorted(set(envs) - set(order))
-    if looping:
-        raise InputError(
-            [
-                Problem(
-                    f"{ENVIRONMENTS_DIR}/{name}.yaml",
-                    "promoted_from",
-                    f"promotion order loops ({' -> '.join(looping)}): one environment must be the first stage, "
-                    "with no promoted_from",
-                    line_of(name),
-                )
-                for name in looping
-            ]
-        )
-    return order
+    """Environments in promotion (and deploy) order; the loader's check, which `mlp plan` applies too."""
+    return loader_promotion_order(root)
 
 
 def next_environments(root: Path, source: str) -> list[str]:

@@ -17,8 +17,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from components.errors import InputError, Problem
 from components.loader import load_environment, repo_root
 from mlp import promote as promote_module
+from mlp.aws_access import aws_access
 from mlp.commands import add_root_option
 from mlp.github import GitHub
 from mlp.promote import (
@@ -174,14 +176,17 @@ def _promote_one(args: argparse.Namespace, root: Path, job: tuple[str, str, int 
     env = load_environment(target, root)
     source = env.promoted_from
     source_region = load_environment(source, root).region if source else env.registry.region
-    promotion: Promotion = plan_promotion(
-        root,
-        model,
-        target,
-        version=version,
-        alarm_prefix=args.alarm_prefix,
-        **_clients(env.registry.region, source_region),
-    )
+    with aws_access(
+        "mlp promote", "sagemaker:ListModelPackages/DescribeModelPackage, s3:GetObject, cloudwatch:DescribeAlarms"
+    ):
+        promotion: Promotion = plan_promotion(
+            root,
+            model,
+            target,
+            version=version,
+            alarm_prefix=args.alarm_prefix,
+            **_clients(env.registry.region, source_region),
+        )
     client = GitHub.from_environment(sleep=_sleep)
     deliver(
         root,
@@ -232,6 +237,12 @@ def _run(args: argparse.Namespace, root: Path, progress: Progress) -> int:
     if isinstance(jobs, str):
         print(jobs)
         return 0
+    try:
+        git(root, "rev-parse", "HEAD")
+    except PromotionRefusedError as exc:  # not a git work tree (or no commit yet): nothing to branch from
+        raise InputError(
+            [Problem(str(root), "", f"mlp promote commits on a branch and needs a git work tree: {exc}")]
+        ) from None
     dirty = git(root, "status", "--porcelain", "--", "environments").splitlines()
     if dirty:
         print(f"refused: {dirty[0][3:]} has uncommitted changes: commit or stash them first", file=sys.stderr)
