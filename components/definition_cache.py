@@ -18,6 +18,7 @@ import dataclasses
 import functools
 import hashlib
 import importlib.metadata
+import inspect
 import json
 import os
 import tempfile
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from components.pipeline_definition import DefinitionSpec
+    from components.rendered_pipelines import AnySpec
 
 CACHE_ENV = "MLP_DEFINITION_CACHE"
 # Distributions whose code the build runs; their installed versions are part of the key.
@@ -46,15 +47,20 @@ def definition_cache_dir() -> Path | None:
     return Path(base) / "ml-platform" / "pipeline-definitions"
 
 
-def definition_key(spec: DefinitionSpec) -> str:
+def definition_key(spec: AnySpec) -> str:
     """sha256 of what the definition is built from (`definition_material`)."""
     return hashlib.sha256(json.dumps(definition_material(spec), sort_keys=True).encode()).hexdigest()
 
 
-def definition_material(spec: DefinitionSpec) -> dict[str, Any]:
+def definition_material(spec: AnySpec) -> dict[str, Any]:
     """Everything a definition is a function of, as JSON values: the spec's values, the versions of the SDK
     distributions and the digest of the builder's source."""
-    return {"spec": dataclasses.asdict(spec), "sdk": _sdk_versions(), "builder": _builder_digest()}
+    # Other pipelines' specs build themselves (components/job_definitions.py): their module is part of the
+    # builder too. The training definitions' digest stays what it was.
+    own = Path(inspect.getfile(type(spec)))
+    extra = () if own in BUILDER_SOURCES else (own,)
+    material = dataclasses.asdict(spec)
+    return {"spec": material, "sdk": _sdk_versions(), "builder": _builder_digest(extra)}
 
 
 @functools.cache
@@ -63,9 +69,9 @@ def _sdk_versions() -> dict[str, str]:
 
 
 @functools.cache
-def _builder_digest() -> str:
+def _builder_digest(extra: tuple[Path, ...] = ()) -> str:
     digest = hashlib.sha256()
-    for source in BUILDER_SOURCES:
+    for source in (*BUILDER_SOURCES, *extra):
         digest.update(source.read_bytes())
     return digest.hexdigest()
 
