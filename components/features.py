@@ -652,6 +652,38 @@ def offline_read_statements(bucket_arn: str, groups: tuple[str, ...] | list[str]
     ]
 
 
+class ModelFeatureAccess(PlatformComponent):
+    """What a model's `features:` grants: its training pipeline may read those groups' offline stores (training
+    sets are built from their history). Serving containers are network-isolated and cannot call the online
+    store: the caller sends the features it read with the team's reader role."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        environment: str,
+        model: str,
+        groups: tuple[str, ...],
+        training_role: aws.iam.Role,
+        bucket_arn: pulumi.Input[str],
+        tags: CostTags,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("mlplatform:features:ModelFeatureAccess", name, tags, opts)
+        self.policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            name=physical_name(IAM_POLICY, environment, model, "features"),
+            role=training_role.id,
+            policy=pulumi.Output.from_input(bucket_arn).apply(
+                lambda arn: json.dumps(
+                    {"Version": "2012-10-17", "Statement": offline_read_statements(str(arn), groups)}, sort_keys=True
+                )
+            ),
+            opts=self.child_opts(),
+        )
+        self.register_outputs({})
+
+
 def team_feature_group_args(
     env: LoadedEnvironment,
     group: FeatureGroup,

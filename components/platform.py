@@ -13,6 +13,7 @@ from components.dashboards import Dashboards, DashboardsArgs
 from components.features import (
     FeatureCatalog,
     FeatureCatalogArgs,
+    ModelFeatureAccess,
     TeamFeatureAccess,
     TeamFeatureAccessArgs,
     TeamFeatureGroup,
@@ -308,6 +309,20 @@ class MLPlatform(PlatformComponent):
                         team_tags(env, team),
                         opts=self.child_opts(),
                     )
+        offline = {g.name for g in env.feature_groups if g.offline.enabled}
+        for model in env.models:
+            reads = tuple(g for g in model.features if g in offline)
+            if reads and model.name in self.pipelines:
+                ModelFeatureAccess(
+                    f"{env.name}-{model.name}-features",
+                    environment=env.name,
+                    model=model.name,
+                    groups=reads,
+                    training_role=self.pipelines[model.name].role,
+                    bucket_arn=bucket.arn,
+                    tags=team_tags(env, teams[model.team], model),
+                    opts=self.child_opts(),
+                )
         self.batches: dict[str, BatchInference] = {}
         for model in env.models:
             batch = model.serving.batch
