@@ -495,7 +495,7 @@ def _check(shape_name: str, value: Any, where: str) -> list[str]:
     them), ranges, required members."""
     shape = _shapes()[shape_name]
     problems: list[str] = []
-    if isinstance(value, dict) and set(value) == {"Get"} or isinstance(value, dict) and "Std:Join" in value:
+    if isinstance(value, dict) and (set(value) == {"Get"} or "Std:Join" in value):
         return []  # a pipeline expression, resolved at run time
     kind = shape["type"]
     if kind == "structure":
