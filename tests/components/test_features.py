@@ -575,3 +575,36 @@ def test_feature_processing_steps_satisfy_create_processing_job(plan: Plan) -> N
         [step] = _definition(plan, suffix)["Steps"]
         request = {"ProcessingJobName": "fx-run", **step["Arguments"]}
         assert _check("CreateProcessingJobRequest", request, "CreateProcessingJob") == []
+
+
+# --- dashboards and runbooks -----------------------------------------------------------------------------
+
+
+def test_dashboards_show_parity_and_the_batch_and_feature_pipelines(plan: Plan) -> None:
+    dashboards = {
+        r["inputs"]["dashboardName"]: r["inputs"] for r in resources_of(plan, "aws:cloudwatch/dashboard:Dashboard")
+    }
+    for name in ("fx-ml-platform", "fx-fraud"):
+        widgets = json.loads(dashboards[name]["dashboardBody"])["widgets"]
+        by_title = {w["properties"].get("title"): w["properties"] for w in widgets if w["type"] == "metric"}
+        parity = by_title["features cards: online/offline mismatch %"]
+        assert parity["metrics"] == [["MLPlatform/FeatureStore", "FeatureMismatchPercent", "FeatureGroup", "fx-cards"]]
+        assert parity["annotations"] == {"horizontal": [{"label": "alarm", "value": 2}]}
+        runs = by_title["scorer: batch inference runs"]["metrics"]
+        assert runs[1] == ["AWS/Sagemaker/ModelBuildingPipeline", "ExecutionFailed", "PipelineName", "fx-scorer-batch"]
+        assert "features cards: ingestion runs" in by_title and "features cards: parity runs" in by_title
+
+
+def test_runbook_shows_the_batch_pipeline_and_the_features_read(plan: Plan, tmp_path: Path) -> None:
+    from components.loader import load_environment
+    from mlp.runbook import render_runbooks
+
+    write_env(tmp_path, fixture_env())
+    env = load_environment("fx", tmp_path)
+    book = render_runbooks(env, plan)["scorer.md"]
+    assert "## Batch inference" in book
+    assert "Pipeline `fx-scorer-batch`, runs `cron(0 2 * * ? *)` (UTC): a transform of version **7**" in book
+    assert "2 x ml.m5.xlarge, split `Line`, `MultiRecord`, at most 10 MB per request" in book
+    assert "`fx-scorer-batch-failed` on the team's `page` topic" in book
+    assert "| `fx-cards` | fraud | 3 Days | `cron(0 4 * * ? *)` | `fx-cards-feature-parity` above 2.0% |" in book
+    assert "--pipeline-name fx-cards-ingestion" in book and "Name=StartDate,Value=" in book
