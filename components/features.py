@@ -11,12 +11,15 @@ backfill pipelines and online/offline parity checks, and the team's reader and w
 - `TeamFeatureAccess` (one per team with groups): `<env>-<team>-features-reader` and `-writer`, assumable by
   SageMaker and by the account's principals an administrator allows, limited to the team's groups.
 
-IAM actions: Feature Store's runtime calls are `sagemaker:GetRecord`, `BatchGetRecord`, `PutRecord`,
-`DeleteRecord` on the `feature-group` resource type (Service Authorization Reference for SageMaker,
-https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html, read 2026-11-30).
-The offline store role's S3 permissions follow "Use Feature Store with SDK for Python (Boto3)" / "IAM role
-for the offline store" (https://docs.aws.amazon.com/sagemaker/latest/dg/feature-store-adding-policies.html,
-read 2026-11-30): PutObject and GetBucketAcl on its location, plus Get/Delete and the Glue table for Iceberg.
+IAM actions: the Feature Store runtime signs as `sagemaker` (botocore sagemaker-featurestore-runtime
+service-2.json, `signingName`), so its calls are `sagemaker:GetRecord`, `BatchGetRecord`, `PutRecord`,
+`DeleteRecord` on the feature group; the read-only and read-write sets follow the feature-group RAM permissions
+(https://docs.aws.amazon.com/sagemaker/latest/dg/feature-store-cross-account-access.html, read 2026-11-30).
+The offline store role's S3 actions are those of AWS's AmazonSageMakerFeatureStoreAccess policy (s3:PutObject,
+s3:GetBucketAcl, s3:PutObjectAcl), scoped to the group's prefix, plus the key
+(https://docs.aws.amazon.com/sagemaker/latest/dg/feature-store-cross-account-access-offline-store.html, read
+2026-11-30); the Iceberg additions (read/delete, Glue table update, for compaction) are our reading, not a
+cited list.
 """
 
 from __future__ import annotations

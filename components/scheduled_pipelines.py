@@ -1,9 +1,12 @@
 """What the feature and batch pipelines share: the pipeline resource, its EventBridge Scheduler schedule and an
 alarm when an execution fails, plus the execution-role statements of a pipeline that runs processing jobs.
 
-SageMaker Pipelines publish ExecutionFailed (Count) per PipelineName in the AWS/Sagemaker/ModelBuildingPipeline
-namespace ("SageMaker pipelines metrics", https://docs.aws.amazon.com/sagemaker/latest/dg/monitoring-cloudwatch.html,
-read 2026-11-30); the alarm fires on any failed execution in an hour and notifies the owning team's topic.
+SageMaker Pipelines publish execution metrics (ExecutionStarted/Succeeded/Failed/Stopped) per PipelineName in
+the AWS/Sagemaker/ModelBuildingPipeline namespace: section "SageMaker pipelines metrics" of
+https://docs.aws.amazon.com/sagemaker/latest/dg/monitoring-cloudwatch.html (its index read 2026-11-30; the
+namespace, metric and dimension as yet-another-cloudwatch-exporter's SageMaker pipeline support reads them, its
+pipeline-name dimension parsed from the pipeline ARN). The alarm fires on any failed execution in an hour and
+notifies the owning team's topic.
 """
 
 from __future__ import annotations
