@@ -137,8 +137,10 @@ def feature_group_encrypted(r: Resource, _config: RuleConfig) -> list[str]:
         return []
     found = []
     online = inputs(r).get("onlineStoreConfig")
-    if isinstance(online, Mapping) and online.get("enableOnlineStore") and not customer_key(
-        dig(online, "securityConfig", "kmsKeyId")
+    if (
+        isinstance(online, Mapping)
+        and online.get("enableOnlineStore")
+        and not customer_key(dig(online, "securityConfig", "kmsKeyId"))
     ):
         found.append(
             "the online store has no customer-managed key: set online_store_config.security_config.kms_key_id "
