@@ -354,10 +354,10 @@ def test_batch_only_model_gets_no_endpoint(tmp_path: Path) -> None:
     assert definition["Steps"][0]["Arguments"]["ModelName"].startswith("fx-scorer-batch-v7-")
 
 
-def test_batch_definition_is_deterministic_and_built_offline(plan: Plan) -> None:
-    from components.job_definitions import BatchSpec, build_job_definition
+def _batch_spec() -> Any:
+    from components.job_definitions import BatchSpec
 
-    spec = BatchSpec(
+    return BatchSpec(
         pipeline_name="fx-scorer-batch",
         region=REGION,
         role_arn=f"arn:aws:iam::{ACCOUNT}:role/fx-scorer-batch",
@@ -377,10 +377,61 @@ def test_batch_definition_is_deterministic_and_built_offline(plan: Plan) -> None
         accept="text/csv",
         assemble_with="Line",
     )
+
+
+def test_batch_definition_is_deterministic() -> None:
+    from components.job_definitions import build_job_definition
+
+    spec = _batch_spec()
     first = build_job_definition(spec)
     build_job_definition.cache_clear()
     assert build_job_definition(spec) == first
     assert json.loads(first)["Steps"][0]["Arguments"]["ModelName"] == "fx-scorer-batch-v7-abcdef12"
+
+
+NO_NETWORK_BUILD = """
+import dataclasses, json, socket, sys
+import botocore.endpoint
+
+def refuse(*args, **kwargs):
+    raise RuntimeError("network access while building a pipeline definition")
+
+socket.socket.connect = refuse
+socket.create_connection = refuse
+botocore.endpoint.Endpoint._send = refuse
+botocore.endpoint.Endpoint.make_request = refuse
+
+from components.job_definitions import BatchSpec, build_job_definition
+
+sys.stdout.write(build_job_definition(BatchSpec(**json.load(sys.stdin))))
+"""
+
+
+def test_batch_definition_builds_without_network_credentials_or_region() -> None:
+    """A fresh process with sockets and botocore refusing to send and no AWS settings builds the same bytes."""
+    import dataclasses
+    import os
+    import subprocess
+    import sys
+
+    from components.job_definitions import build_job_definition
+
+    spec = _batch_spec()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAGEMAKER_"))}
+    env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    env["MLP_DEFINITION_CACHE"] = "off"
+    result = subprocess.run(
+        [sys.executable, "-c", NO_NETWORK_BUILD],
+        input=json.dumps(dataclasses.asdict(spec)),
+        capture_output=True,
+        text=True,
+        cwd=repo_root(),
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout == build_job_definition(spec)
 
 
 # --- validation ------------------------------------------------------------------------------------------
