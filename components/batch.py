@@ -198,8 +198,10 @@ class BatchInference(PlatformComponent):
             schedule=batch.schedule,
             schedule_timezone=batch.schedule_timezone,
             alarm_topic_arn=args.alarm_topic_arn,
+            # The step names the model: a promotion creates the new model before the pipeline points at it
+            # (and deletes the old one after).
+            depends_on=[self.model],
         )
-        # The step names the model: it must exist before a run can start.
         self.register_outputs({"pipelineArn": self.pipeline.arn, "modelName": self.model.name})
 
 

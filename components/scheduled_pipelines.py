@@ -44,8 +44,10 @@ def add_pipeline(
     schedule: str | None,
     schedule_timezone: str,
     alarm_topic_arn: pulumi.Input[str],
+    depends_on: list[pulumi.Resource] | None = None,
 ) -> tuple[aws.sagemaker.Pipeline, aws.scheduler.Schedule | None, aws.cloudwatch.MetricAlarm]:
-    """The pipeline (after its role's policy), its schedule when `schedule` is set, and its failure alarm."""
+    """The pipeline (after its role's policy and `depends_on`), its schedule when `schedule` is set, and its
+    failure alarm."""
     pipeline = aws.sagemaker.Pipeline(
         f"{name}-pipeline",
         pipeline_name=pipeline_name,
@@ -53,7 +55,7 @@ def add_pipeline(
         pipeline_description=description,
         role_arn=role.arn,
         pipeline_definition=definition,
-        opts=component.child_opts(depends_on=[role_policy]),
+        opts=component.child_opts(depends_on=[role_policy, *(depends_on or [])]),
     )
     scheduled: aws.scheduler.Schedule | None = None
     if schedule:

@@ -314,7 +314,9 @@ def test_parity_job_reads_both_stores_and_publishes_in_its_namespace_only(plan: 
 
 
 def test_batch_transform_is_pinned_to_the_environment_files_version(plan: Plan) -> None:
-    model = _by_name(plan, "aws:sagemaker/model:Model", "fx-scorer-batch-model")["inputs"]
+    batch_model = _by_name(plan, "aws:sagemaker/model:Model", "fx-scorer-batch-model")
+    assert batch_model["urn"] in _by_name(plan, PIPELINE, "fx-scorer-batch-pipeline")["dependencies"]
+    model = batch_model["inputs"]
     assert (
         model["primaryContainer"]["modelPackageName"] == f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/scorer/7"
     )
