@@ -58,9 +58,8 @@ def definition_material(spec: AnySpec) -> dict[str, Any]:
     # Other pipelines' specs build themselves (components/job_definitions.py): their module is part of the
     # builder too. The training definitions' digest stays what it was.
     own = Path(inspect.getfile(type(spec)))
-    extra = () if own in BUILDER_SOURCES else (own,)
-    material = dataclasses.asdict(spec)
-    return {"spec": material, "sdk": _sdk_versions(), "builder": _builder_digest(extra)}
+    builder = _builder_digest() if own in BUILDER_SOURCES else _digest_with(_builder_digest(), own)
+    return {"spec": dataclasses.asdict(spec), "sdk": _sdk_versions(), "builder": builder}
 
 
 @functools.cache
@@ -69,11 +68,17 @@ def _sdk_versions() -> dict[str, str]:
 
 
 @functools.cache
-def _builder_digest(extra: tuple[Path, ...] = ()) -> str:
+def _builder_digest() -> str:
     digest = hashlib.sha256()
-    for source in (*BUILDER_SOURCES, *extra):
+    for source in BUILDER_SOURCES:
         digest.update(source.read_bytes())
     return digest.hexdigest()
+
+
+@functools.cache
+def _digest_with(builder: str, source: Path) -> str:
+    """The builder's digest extended with the module of another pipeline's spec (components/job_definitions.py)."""
+    return hashlib.sha256(builder.encode() + source.read_bytes()).hexdigest()
 
 
 def read_cached(path: Path) -> str | None:
