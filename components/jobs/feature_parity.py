@@ -81,9 +81,12 @@ def compare(
     types: Mapping[str, str],
     event_time: str,
 ) -> Parity:
-    """Compare each sampled offline record (by identifier) with the online record of the same identifier."""
+    """Compare each sampled offline record (by identifier) with the online record of the same identifier.
+    Offline columns are looked up in lower case as well: the Glue table lower-cases column names."""
     result = Parity()
-    for identifier, old in offline.items():
+    for identifier, offline_record in offline.items():
+        old = {**{k.lower(): v for k, v in offline_record.items()}, **offline_record}
+        old.update({name: old[name.lower()] for name in types if name not in old and name.lower() in old})
         new = online.get(identifier)
         if new is not None:
             kind = types[event_time]
@@ -136,7 +139,8 @@ def read_offline(athena: Any, query: str, output: str, key: str, identifier: str
         rows += [[c.get("VarCharValue") for c in r["Data"]] for r in page["ResultSet"]["Rows"]]
     header = [str(h) for h in rows[0]] if rows else []
     records = [dict(zip(header, r, strict=False)) for r in rows[1:]]
-    return {str(r[identifier]): {k: v for k, v in r.items() if v is not None} for r in records}
+    key = identifier.lower()  # Glue lower-cases column names
+    return {str(r[key]): {k: v for k, v in r.items() if v is not None} for r in records}
 
 
 def read_online(runtime: Any, group: str, identifiers: Sequence[str]) -> dict[str, Record]:

@@ -70,6 +70,15 @@ def test_a_planted_mismatch_is_counted_once() -> None:
     assert result.mismatch_percent == pytest.approx(0.1)
 
 
+def test_offline_columns_in_lower_case_match_mixed_case_features() -> None:
+    offline = {"t1": {"card_token": "t1", "event_time": "1.0", "txncount": "3"}}
+    online = {"t1": {"card_token": "t1", "event_time": "1.0", "txnCount": "3"}}
+    types = {"card_token": "String", "event_time": "Fractional", "txnCount": "Integral"}
+    assert compare(offline, online, types, "event_time").mismatched_values == 0
+    online["t1"]["txnCount"] = "4"
+    assert compare(offline, online, types, "event_time").mismatches_by_feature == {"txnCount": 1}
+
+
 def test_a_record_missing_online_mismatches_every_feature() -> None:
     offline = generated(10)
     online = online_copy(offline)
