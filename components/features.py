@@ -48,8 +48,8 @@ INGEST_SCRIPT = "ingest_features.py"
 PARITY_SCRIPT = "feature_parity.py"
 # botocore sagemaker FeatureGroupName: 1..64, [a-zA-Z0-9]([_-]*[a-zA-Z0-9]){0,63}.
 FEATURE_GROUP = NameRule(64, re.compile(r"[^a-zA-Z0-9_-]"))
-# Glue database and table names: lower-case letters, digits and underscores, up to 255 characters
-# (https://docs.aws.amazon.com/glue/latest/dg/define-database.html, read 2026-11-30).
+# Glue database and table names: at most 255 characters (botocore sagemaker DataCatalogConfig shapes Database,
+# TableName); we keep to lower-case letters, digits and underscores, which Athena reads without quoting.
 GLUE_NAME = NameRule(255, re.compile(r"[^a-z0-9_]"), lowercase=True)
 GLUE_CATALOG = "AwsDataCatalog"
 PARITY_NAMESPACE = "MLPlatform/FeatureStore"
