@@ -21,7 +21,7 @@ from tests.conftest import ENVIRONMENTS, one_of, resources_of
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_committed_runbooks_are_current(plans: dict[str, Plan], env: str) -> None:
     wanted = render_runbooks(load_environment(env), plans[env])
-    served = [m for m in load_environment(env).models if m.serving.platform == "sagemaker"]
+    served = [m for m in load_environment(env).models if m.serving.platform in ("sagemaker", "batch")]
     assert sorted(wanted) == sorted(f"{m.name}.md" for m in served)
     stale = stale_files(runbook_dir(repo_root(), env), wanted, RUNBOOK_SUFFIX)
     assert stale == [], f"docs/runbooks/{env} is stale ({', '.join(stale)}): run `uv run mlp runbook {env}`"
