@@ -198,6 +198,7 @@ class BatchInference(PlatformComponent):
             schedule=batch.schedule,
             schedule_timezone=batch.schedule_timezone,
             alarm_topic_arn=args.alarm_topic_arn,
+            kms_key_arn=args.kms_key_arn,
             # The step names the model: a promotion creates the new model before the pipeline points at it
             # (and deletes the old one after).
             depends_on=[self.model],

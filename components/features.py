@@ -406,6 +406,7 @@ class TeamFeatureGroup(PlatformComponent):
             schedule=schedule,
             schedule_timezone=schedule_timezone,
             alarm_topic_arn=args.failure_topic_arn,
+            kms_key_arn=args.kms_key_arn,
         )
         return pipeline
 

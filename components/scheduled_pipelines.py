@@ -44,6 +44,7 @@ def add_pipeline(
     schedule: str | None,
     schedule_timezone: str,
     alarm_topic_arn: pulumi.Input[str],
+    kms_key_arn: pulumi.Input[str],
     depends_on: list[pulumi.Resource] | None = None,
 ) -> tuple[aws.sagemaker.Pipeline, aws.scheduler.Schedule | None, aws.cloudwatch.MetricAlarm]:
     """The pipeline (after its role's policy and `depends_on`), its schedule when `schedule` is set, and its
@@ -76,6 +77,9 @@ def add_pipeline(
             schedule_expression=schedule,
             schedule_expression_timezone=schedule_timezone,
             flexible_time_window={"mode": "OFF"},
+            # The environment key encrypts the schedule's data (CreateSchedule KmsKeyArn, botocore scheduler
+            # service-2.json; default: an AWS-owned key), as the training schedules do.
+            kms_key_arn=kms_key_arn,
             # StartPipelineExecution with the parameters' defaults (a scheduled ingestion reads yesterday).
             target={"arn": pipeline.arn, "role_arn": scheduler_role.arn},
             opts=component.child_opts(depends_on=[scheduler_policy]),

@@ -26,6 +26,7 @@ PIPELINE = "aws:sagemaker/pipeline:Pipeline"
 TOPIC = "aws:sns/topic:Topic"
 KMS_KEY = "aws:kms/key:Key"
 FEATURE_GROUP = "aws:sagemaker/featureGroup:FeatureGroup"
+SCHEDULE = "aws:scheduler/schedule:Schedule"
 
 # "The alias/aws/ prefix is reserved for AWS managed key[s]": those are not customer-managed, so their policy
 # and rotation are not ours to control.
@@ -155,6 +156,18 @@ def feature_group_encrypted(r: Resource, _config: RuleConfig) -> list[str]:
     return found
 
 
+@resource_rule(
+    "schedule-encrypted",
+    "EventBridge Scheduler schedules encrypt their data (the target's input) with a customer-managed KMS key.",
+)
+def schedule_encrypted(r: Resource, _config: RuleConfig) -> list[str]:
+    # CreateSchedule's KmsKeyArn; without it Scheduler uses an AWS-owned key (botocore scheduler
+    # service-2.json, read 2026-11-30).
+    if r.get("type") != SCHEDULE or customer_key(inputs(r).get("kmsKeyArn")):
+        return []
+    return ["kmsKeyArn is not a customer-managed key: set kms_key_arn to the environment key"]
+
+
 # "Automatic key rotation is supported only on symmetric encryption KMS keys" (not asymmetric or HMAC keys).
 # https://docs.aws.amazon.com/kms/latest/APIReference/API_EnableKeyRotation.html (read 2026-11-25)
 SYMMETRIC = "SYMMETRIC_DEFAULT"
@@ -177,4 +190,5 @@ RULES = (
     topic_encrypted,
     kms_key_rotation,
     feature_group_encrypted,
+    schedule_encrypted,
 )
