@@ -156,8 +156,10 @@ def _instance_hour(cells: dict[str, str], region: str | None) -> tuple[str, str,
 def _instance_type(value: str) -> str:
     """The instance type of an `instanceType` attribute, without the component some SageMaker rows append.
 
-    Public code that reads the AmazonSageMaker offer file (read 2026-11-30) matches `instanceType` values such as
-    "ml.m5.large-Hosting" and strips the suffix; `instanceName` carries the bare type. Hyphens inside the family
+    Three unrelated public projects that read the AmazonSageMaker offer file (seen in a code search on 2026-11-30;
+    the index did not name their repositories, so this is a hint, not a checked fact) match `instanceType` values
+    such as "ml.m5.large-Hosting" and strip the suffix, and read the bare type from `instanceName`, which the reader
+    prefers. Stripping is harmless when the suffix is absent. Hyphens inside the family
     ("ml.m7i-flex.large", "ml.p6-b200.48xlarge" in botocore's sagemaker model) are kept: only the part after the
     last dot, the size, loses what follows a hyphen.
     """
