@@ -27,7 +27,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.artifacts import version_baselines_prefix
+from components.artifacts import BASELINE_FILES, DATA_QUALITY, version_baselines_prefix
 from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Network
 from components.config.observability import Monitoring
@@ -43,8 +43,6 @@ from components.warnings import warn
 
 REPORTS_PREFIX = "monitoring"
 """Reports go under <capture bucket>/monitoring/<model>/v<version>/<run>/ (and latest.json beside the runs)."""
-REFERENCE_KIND = "reference"
-"""Folder of a version's reference data, next to its data-quality baseline (components/artifacts.py)."""
 PROCESSING_LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
 STEP = "Drift"
 # SageMaker Pipelines definition schema version (https://aws-sagemaker-mlops.github.io/sagemaker-model-building-pipeline-definition-JSON-schema/,
@@ -53,9 +51,13 @@ DEFINITION_VERSION = "2020-12-01"
 
 
 def reference_prefix(model: str, version: int) -> str:
-    """Where a version's reference data lives once approved: baselines/v<version>/reference/ (copied there from
-    the pipeline execution's folder with the data-quality baseline, components/baselines.py)."""
-    return f"{version_baselines_prefix(model, version)}{REFERENCE_KIND}/"
+    """Where a version's reference data lives once approved: its data-quality folder, baselines/v<version>/
+    data-quality/ (the training pipeline writes it with the baseline; components/baselines.py copies both)."""
+    return f"{version_baselines_prefix(model, version)}{DATA_QUALITY}/"
+
+
+# The drift job reads the file the training pipeline writes and the approval copies.
+assert REFERENCE_FILE in BASELINE_FILES
 
 
 def report_prefix(model: str, version: int) -> str:

@@ -109,7 +109,7 @@ def test_evidently_runs_the_pinned_image_hourly_on_the_served_versions_reference
     assert options["--prediction-attribute"] == "score"
     assert options["--version"] == "12"
     assert options["--reference-uri"] == (
-        f"s3://mlp-dev-artifacts-{REGISTRY_ACCOUNT}-eu-west-1/pipelines/{model}/baselines/v12/reference/"
+        f"s3://mlp-dev-artifacts-{REGISTRY_ACCOUNT}-eu-west-1/pipelines/{model}/baselines/v12/data-quality/"
     )
     assert options["--capture-uri"].endswith(f"/capture/prod-{model}")
     assert options["--report-uri"].endswith(f"/monitoring/{model}/v12/")
@@ -137,7 +137,7 @@ def test_evidently_role_reads_only_its_data_and_decrypts_the_registry_key_cross_
     statements = policy_of(evidently, f"{model}-monitor-role-policy")
     reference = statements["ReadServedVersionReference"]["Resource"]
     assert reference == [
-        f"arn:aws:s3:::mlp-dev-artifacts-{REGISTRY_ACCOUNT}-eu-west-1/pipelines/{model}/baselines/v12/reference/reference.csv"
+        f"arn:aws:s3:::mlp-dev-artifacts-{REGISTRY_ACCOUNT}-eu-west-1/pipelines/{model}/baselines/v12/data-quality/reference.csv"
     ]
     decrypt = statements["DecryptRegistryArtifactsThroughS3"]
     assert decrypt["Action"] == ["kms:Decrypt"]
