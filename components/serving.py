@@ -114,6 +114,11 @@ class RegistryKey:
         }
 
 
+def capture_bucket_name(environment: str, model: str, account_id: str, region: str) -> str:
+    """Physical name of a model's capture bucket (dashboards and runbooks name it too)."""
+    return physical_name(S3_BUCKET, "mlp", environment, model, "capture", account_id, region)
+
+
 def model_endpoint_args(
     env: LoadedEnvironment,
     model: Model,
@@ -219,9 +224,7 @@ class ModelEndpoint(PlatformComponent):
         bucket = PrivateBucket(
             f"{name}-capture",
             PrivateBucketArgs(
-                bucket_name=physical_name(
-                    S3_BUCKET, "mlp", args.environment, args.model, "capture", args.account_id, args.region
-                ),
+                bucket_name=capture_bucket_name(args.environment, args.model, args.account_id, args.region),
                 kms_key_arn=args.kms_key_arn,
                 protect=args.protect_stateful,
                 versioned=False,
