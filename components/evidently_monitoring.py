@@ -44,6 +44,7 @@ from components.warnings import warn
 REPORTS_PREFIX = "monitoring"
 """Reports go under <capture bucket>/monitoring/<model>/v<version>/<run>/ (and latest.json beside the runs)."""
 PROCESSING_LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
+SUMMARY_DIR = "/opt/ml/processing/output"
 STEP = "Drift"
 # SageMaker Pipelines definition schema version (https://aws-sagemaker-mlops.github.io/sagemaker-model-building-pipeline-definition-JSON-schema/,
 # the "Version" the sagemaker SDK writes).
@@ -315,6 +316,7 @@ def container_arguments(args: EvidentlyMonitorArgs, capture_bucket: str, endpoin
         "--reference-uri", f"s3://{args.reference_bucket}/{reference_prefix(args.model, args.version)}",
         "--report-uri", f"s3://{capture_bucket}/{report_prefix(args.model, args.version)}",
         "--window-hours", str(m.interval_hours),
+        "--summary-dir", SUMMARY_DIR,
     ]  # fmt: skip
     truth = m.ground_truth
     if truth is not None:
@@ -335,6 +337,7 @@ def definition(
     """The pipeline: one processing step, the CreateProcessingJob request without its name (SageMaker names
     each execution's job)."""
     m = args.monitoring
+    executions = f"s3://{capture_bucket}/{report_prefix(args.model, args.version)}executions"
     network: dict[str, Any] = {"EnableNetworkIsolation": False, "EnableInterContainerTrafficEncryption": True}
     if args.network:
         network["VpcConfig"] = {
@@ -361,6 +364,29 @@ def definition(
                             "VolumeSizeInGB": m.volume_gb,
                             "VolumeKmsKeyId": kms_key_arn,
                         }
+                    },
+                    # The run's summary (metrics.json), uploaded by SageMaker per execution and encrypted with the
+                    # environment key; the report itself is written by the job under the run's own folder.
+                    "ProcessingOutputConfig": {
+                        "KmsKeyId": kms_key_arn,
+                        "Outputs": [
+                            {
+                                "OutputName": "summary",
+                                "S3Output": {
+                                    "S3Uri": {
+                                        "Std:Join": {
+                                            "On": "/",
+                                            "Values": [
+                                                executions,
+                                                {"Get": "Execution.PipelineExecutionId"},
+                                            ],
+                                        }
+                                    },
+                                    "LocalPath": SUMMARY_DIR,
+                                    "S3UploadMode": "EndOfJob",
+                                },
+                            }
+                        ],
                     },
                     "NetworkConfig": network,
                     "StoppingCondition": {"MaxRuntimeInSeconds": m.max_runtime_minutes * 60},

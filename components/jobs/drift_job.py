@@ -349,6 +349,8 @@ class JobArgs:
     prediction_attribute: str | None = None
     probability_threshold: float = 0.5
     mlflow_tracking_arn: str | None = None
+    summary_dir: str | None = None
+    """A local folder that gets a copy of metrics.json (the processing job's output, uploaded by SageMaker)."""
 
 
 def run(args: JobArgs, *, now: datetime, store: Store, cloudwatch: Any) -> Result:
@@ -378,6 +380,9 @@ def run(args: JobArgs, *, now: datetime, store: Store, cloudwatch: Any) -> Resul
         "window": [h.isoformat() for h in hours],
     }
     store.write(join(run_uri, METRICS_JSON), json.dumps(metrics, sort_keys=True).encode(), "application/json")
+    if args.summary_dir:
+        Path(args.summary_dir).mkdir(parents=True, exist_ok=True)
+        (Path(args.summary_dir) / METRICS_JSON).write_text(json.dumps(metrics | {"run": run_uri}, sort_keys=True))
     if result.snapshot is not None:
         store.write(join(run_uri, REPORT_JSON), result.snapshot.json().encode(), "application/json")
         html = Path("/tmp") / f"evidently-{run_id}.html"  # noqa: S108 - the job's own scratch space
@@ -412,6 +417,7 @@ def parse_args(argv: Sequence[str]) -> JobArgs:
     p.add_argument("--prediction-attribute")
     p.add_argument("--probability-threshold", type=float, default=0.5)
     p.add_argument("--mlflow-tracking-arn")
+    p.add_argument("--summary-dir", help="local folder for a copy of metrics.json (the job's output)")
     a = p.parse_args(argv)
     return JobArgs(
         environment=a.environment,
@@ -426,6 +432,7 @@ def parse_args(argv: Sequence[str]) -> JobArgs:
         prediction_attribute=a.prediction_attribute,
         probability_threshold=a.probability_threshold,
         mlflow_tracking_arn=a.mlflow_tracking_arn,
+        summary_dir=a.summary_dir,
     )
 
 

@@ -250,3 +250,40 @@ def test_the_registry_environment_gets_a_tagged_mlflow_tracking_server_on_its_bu
     # Serving-only environments have none.
     edit_env("prod", fixture_environments("evidently"))
     assert resources_of(build_plan("prod", root), TRACKING) == []
+
+
+def test_the_monitoring_pipeline_passes_the_pack_and_keeps_each_runs_summary_encrypted(evidently: Plan) -> None:
+    from components.config import Policies
+    from mlp.policy import check_resources
+    from policies.config import pack_config
+    from policies.registry import RULES
+
+    config = pack_config(Policies(enforcement="mandatory"))
+    found = [
+        v
+        for v in check_resources("prod", evidently["resources"], config)
+        if v.resource.startswith("fraud-scoring-monitor") and v.rule != "instance-type-allowlist"
+    ]
+    assert found == [], [v.line() for v in found]
+    assert {r.name for r in RULES} >= {"pipeline-encrypted", "training-in-vpc", "kms-decrypt-for-bucket-readers"}
+    definition = json.loads(
+        one_of(evidently, PIPELINE, "fraud-scoring-monitor-pipeline")["inputs"]["pipelineDefinition"]
+    )
+    output = definition["Steps"][0]["Arguments"]["ProcessingOutputConfig"]
+    assert output["KmsKeyId"].startswith(f"arn:aws:kms:eu-west-1:{SERVING_ACCOUNT}:key/")
+    [summary] = output["Outputs"]
+    assert summary["S3Output"]["S3Uri"]["Std:Join"]["Values"][1] == {"Get": "Execution.PipelineExecutionId"}
+
+
+def test_training_pipelines_log_to_the_tracking_server_where_the_registries_live(
+    edit_env: Callable[[str, EditFn], Path],
+) -> None:
+    root = edit_env("dev", lambda d: d.__setitem__("account_id", REGISTRY_ACCOUNT))
+    dev = build_plan("dev", root)
+    server = f"arn:aws:sagemaker:eu-west-1:{REGISTRY_ACCOUNT}:mlflow-tracking-server/dev-mlflow"
+    for pipeline in resources_of(dev, PIPELINE):
+        definition = json.loads(pipeline["inputs"]["pipelineDefinition"])
+        assert definition["MlflowConfig"]["MlflowResourceArn"] == server
+        name = pipeline["name"].removesuffix("-pipeline")
+        statements = policy_of(dev, f"{name}-role-policy")
+        assert statements["LogRunsToMlflow"]["Resource"] == [server]
