@@ -90,6 +90,19 @@ class Store:
         root = Path(prefix)
         return sorted(str(p) for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
 
+    def folders(self, prefix: str) -> list[str]:
+        """The immediate sub-folders of a prefix (S3: common prefixes of a "/"-delimited listing, so a run
+        never lists the whole retention period to find the variants)."""
+        if prefix.startswith("s3://"):
+            bucket, key = self._split(prefix.rstrip("/") + "/")
+            found: list[str] = []
+            pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key, Delimiter="/")
+            for page in pages:
+                found += [p["Prefix"][len(key) :].rstrip("/") for p in page.get("CommonPrefixes", [])]
+            return sorted(found)
+        root = Path(prefix)
+        return sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+
     def read(self, uri: str) -> bytes:
         if uri.startswith("s3://"):
             bucket, key = self._split(uri)
@@ -123,17 +136,11 @@ def window_hours(now: datetime, window_hours: int, delay_hours: int) -> list[dat
 
 def capture_objects(store: Store, capture_prefix: str, hours: Sequence[datetime]) -> list[str]:
     """Objects of every variant under the endpoint's capture prefix, for the given hours."""
-    variants = sorted({_variant_of(capture_prefix, o) for o in store.list(capture_prefix)} - {""})
     found: list[str] = []
-    for variant in variants:
+    for variant in store.folders(capture_prefix):
         for hour in hours:
             found += store.list(join(capture_prefix, variant, hour.strftime("%Y/%m/%d/%H")) + "/")
     return found
-
-
-def _variant_of(prefix: str, obj: str) -> str:
-    rest = obj[len(prefix.rstrip("/")) + 1 :]
-    return rest.split("/", 1)[0] if "/" in rest else ""
 
 
 # --- parsing the captures -------------------------------------------------------------------------------
