@@ -79,7 +79,7 @@ class Store:
         bucket, _, key = uri.removeprefix("s3://").partition("/")
         return bucket, key
 
-    def list(self, prefix: str) -> list[str]:
+    def objects(self, prefix: str) -> list[str]:
         """Every object (s3) or file (local) under a prefix, sorted."""
         if prefix.startswith("s3://"):
             bucket, key = self._split(prefix)
@@ -139,7 +139,7 @@ def capture_objects(store: Store, capture_prefix: str, hours: Sequence[datetime]
     found: list[str] = []
     for variant in store.folders(capture_prefix):
         for hour in hours:
-            found += store.list(join(capture_prefix, variant, hour.strftime("%Y/%m/%d/%H")) + "/")
+            found += store.objects(join(capture_prefix, variant, hour.strftime("%Y/%m/%d/%H")) + "/")
     return found
 
 
@@ -373,7 +373,7 @@ def run(args: JobArgs, *, now: datetime, store: Store, cloudwatch: Any) -> Resul
         predictions = parse_captures(
             _lines(store, capture_objects(store, args.capture_uri, late)), features, args.prediction_attribute
         )
-        truth = parse_ground_truth(_lines(store, store.list(args.ground_truth_uri)))
+        truth = parse_ground_truth(_lines(store, store.objects(args.ground_truth_uri)))
         result.quality, result.labelled = quality(predictions, truth, args.probability_threshold)
 
     run_id = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -404,7 +404,7 @@ def run(args: JobArgs, *, now: datetime, store: Store, cloudwatch: Any) -> Resul
         local = Path("/tmp") / f"report-{run_id}"  # noqa: S108
         local.mkdir(exist_ok=True)
         for name in (METRICS_JSON, REPORT_JSON, REPORT_HTML):
-            if store.list(join(run_uri, name)):
+            if store.objects(join(run_uri, name)):
                 (local / name).write_bytes(store.read(join(run_uri, name)))
         log_to_mlflow(args.mlflow_tracking_arn, args.model, args.version, local, flat)
     return result
