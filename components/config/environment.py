@@ -10,7 +10,7 @@ from components.config.base import AccountId, CostCenter, Email, Region, Slug, S
 from components.config.finops import FinOps
 from components.config.gitops import GitOps
 from components.config.kubernetes import KubernetesCluster, NamespaceSizing
-from components.config.observability import Alerting, ExperimentTracking, ImageDigest, Monitoring
+from components.config.observability import Alerting, ExperimentTrackingSettings, ImageDigest, Monitoring
 from components.config.policies import Policies
 from components.config.serving import Serving
 from components.config.training import Training
@@ -102,7 +102,7 @@ class Environment(Strict):
     monitoring_image_digest: ImageDigest | None = None
     """Digest (sha256:...) of the drift job's image in this environment's repository, as the
     monitoring-image workflow prints it; models on the `evidently` engine get no schedule until it is set."""
-    experiment_tracking: ExperimentTracking = ExperimentTracking()
+    experiment_tracking: ExperimentTrackingSettings = ExperimentTrackingSettings()
     """The MLflow tracking server (created in the environment that hosts the registries)."""
 
 

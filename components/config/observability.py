@@ -203,7 +203,7 @@ class Monitoring(Strict):
 ImageDigest = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
 
 
-class ExperimentTracking(Strict):
+class ExperimentTrackingSettings(Strict):
     """The SageMaker managed MLflow tracking server of the environment that hosts the registries: training
     pipelines log their runs to it and monitoring runs log their reports to the served version's run."""
 
