@@ -32,7 +32,13 @@ from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Network
 from components.config.observability import Monitoring
 from components.iam import image_and_network_statements
-from components.jobs.metrics_contract import DRIFT_METRIC, NAMESPACE, QUALITY_METRIC_PREFIX, REFERENCE_FILE
+from components.jobs.metrics_contract import (
+    DRIFT_METRIC,
+    NAMESPACE,
+    QUALITY_METRIC_PREFIX,
+    REFERENCE_FILE,
+    ROWS_METRIC,
+)
 from components.mlflow import ARTIFACTS_PREFIX as MLFLOW_ARTIFACTS
 from components.mlflow import logging_statement, tracking_server_arn
 from components.monitoring_image import drift_job_image_uri, drift_job_repository
@@ -241,12 +247,38 @@ class EvidentlyMonitor(PlatformComponent):
                 opts=self.child_opts(depends_on=[scheduler_policy]),
             )
         self.alarms = self._alarms(name, args)
+        if self.pipeline is not None:
+            self.alarms.append(self._silence_alarm(name, args))
         self.register_outputs(
             {
                 "roleArn": self.role.arn,
                 "pipelineName": self.pipeline.pipeline_name if self.pipeline else None,
                 "alarmNames": [a.name for a in self.alarms],
             }
+        )
+
+    def _silence_alarm(self, name: str, args: EvidentlyMonitorArgs) -> aws.cloudwatch.MetricAlarm:
+        """Every run publishes captured_rows; none for two intervals means the job is failing (or not running),
+        and then every other alarm stays OK only because it has no data. Drift severity."""
+        topic = args.topic_arns[args.drift_severity]
+        return aws.cloudwatch.MetricAlarm(
+            f"{name}-alarm-silent",
+            name=physical_name(CLOUDWATCH_ALARM, args.environment, args.model, "monitoring-silent"),
+            alarm_description=f"The drift job of {args.model} v{args.version} published nothing for two runs: "
+            f"check the executions of pipeline {pipeline_name(args.environment, args.model)}",
+            namespace=NAMESPACE,
+            metric_name=ROWS_METRIC,
+            dimensions={"environment": args.environment, "model": args.model, "version": str(args.version)},
+            statistic="SampleCount",
+            period=args.monitoring.period_seconds,
+            evaluation_periods=2,
+            datapoints_to_alarm=2,
+            threshold=1,
+            comparison_operator="LessThanThreshold",
+            treat_missing_data="breaching",
+            alarm_actions=[topic],
+            ok_actions=[topic],
+            opts=self.child_opts(),
         )
 
     def _alarms(self, name: str, args: EvidentlyMonitorArgs) -> list[aws.cloudwatch.MetricAlarm]:

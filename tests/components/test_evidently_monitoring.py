@@ -162,7 +162,17 @@ def test_evidently_alarms_watch_the_jobs_metrics_with_their_dimensions_and_route
         "fraud-scoring-monitor-alarm-drift-amount",
         "fraud-scoring-monitor-alarm-drift-card_country",
         "fraud-scoring-monitor-alarm-quality-recall",
+        "fraud-scoring-monitor-alarm-silent",
     ]
+    # A job that publishes nothing for two runs alarms (missing data breaches here, and only here).
+    silent = alarms["fraud-scoring-monitor-alarm-silent"]
+    assert (silent["metricName"], silent["statistic"], silent["treatMissingData"]) == (
+        "captured_rows",
+        "SampleCount",
+        "breaching",
+    )
+    assert silent["evaluationPeriods"] == 2
+    assert silent["alarmActions"] == [topic_arn(evidently, "fraud", "notify")]
     drift = alarms["fraud-scoring-monitor-alarm-drift-card_country"]
     assert drift["namespace"] == NAMESPACE
     assert drift["metricName"] == DRIFT_METRIC
