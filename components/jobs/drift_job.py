@@ -326,15 +326,16 @@ def publish(cloudwatch: Any, data: list[dict[str, Any]], namespace: str = NAMESP
         cloudwatch.put_metric_data(Namespace=namespace, MetricData=data[start : start + PUT_METRIC_DATA_BATCH])
 
 
-def log_to_mlflow(tracking_arn: str, model: str, version: str, run_dir: Path, metrics: dict[str, float]) -> None:
-    """Log the report to the served version's MLflow run (run name `<model>-v<version>` in experiment
-    `<model>`, as the training pipeline names it); the sagemaker-mlflow plugin signs the calls."""
+def log_to_mlflow(tracking_arn: str, experiment: str, version: str, run_dir: Path, metrics: dict[str, float]) -> None:
+    """Log one run's report to the served version's MLflow run: run `v<version>` of the monitoring experiment
+    (`<environment>-<model>-monitoring`), created on its first report; the sagemaker-mlflow plugin signs the
+    calls. (The training run of the version is the pipeline execution its customer metadata `execution` names.)"""
     import mlflow
 
     mlflow.set_tracking_uri(tracking_arn)
-    mlflow.set_experiment(model)
-    runs = mlflow.search_runs(filter_string=f"tags.mlflow.runName = '{model}-v{version}'", output_format="list")
-    with mlflow.start_run(run_id=runs[0].info.run_id if runs else None, run_name=f"{model}-v{version}"):
+    mlflow.set_experiment(experiment)
+    runs = mlflow.search_runs(filter_string=f"tags.mlflow.runName = 'v{version}'", output_format="list")
+    with mlflow.start_run(run_id=runs[0].info.run_id if runs else None, run_name=f"v{version}"):
         mlflow.log_metrics({f"monitoring_{k}": v for k, v in metrics.items()})
         mlflow.log_artifacts(str(run_dir), artifact_path=f"monitoring/{run_dir.name}")
 
@@ -406,7 +407,8 @@ def run(args: JobArgs, *, now: datetime, store: Store, cloudwatch: Any) -> Resul
         for name in (METRICS_JSON, REPORT_JSON, REPORT_HTML):
             if store.objects(join(run_uri, name)):
                 (local / name).write_bytes(store.read(join(run_uri, name)))
-        log_to_mlflow(args.mlflow_tracking_arn, args.model, args.version, local, flat)
+        experiment = f"{args.environment}-{args.model}-monitoring"
+        log_to_mlflow(args.mlflow_tracking_arn, experiment, args.version, local, flat)
     return result
 
 

@@ -261,3 +261,27 @@ def test_the_job_reads_its_window_from_s3_and_writes_the_report_there(data: Path
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket="capture-bucket", Prefix="monitoring/")["Contents"]}
     run = "monitoring/fraud-scoring/v12/20261130T130500Z"
     assert {f"{run}/{REPORT_HTML}", f"{run}/{REPORT_JSON}", f"{run}/metrics.json"} <= keys
+
+
+def test_each_report_is_logged_to_the_served_versions_mlflow_run(tmp_path: Path) -> None:
+    """Against a local MLflow store (the job passes the tracking server's ARN, which the sagemaker-mlflow
+    plugin resolves): two runs of the monitor land in one MLflow run, v12, with both reports."""
+    import mlflow
+
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    # The server's artifact store is S3; here the experiment's artifacts stay in the test's folder.
+    mlflow.set_tracking_uri(store)
+    mlflow.create_experiment("prod-fraud-scoring-monitoring", artifact_location=(tmp_path / "artifacts").as_uri())
+    for run_id, drift in (("20261130T120500Z", 0.05), ("20261130T130500Z", 0.4)):
+        report = tmp_path / run_id
+        report.mkdir()
+        (report / "metrics.json").write_text(json.dumps({"drift": {"amount": drift}}))
+        drift_job.log_to_mlflow(store, "prod-fraud-scoring-monitoring", "12", report, {"drift_amount": drift})
+
+    mlflow.set_tracking_uri(store)
+    [run] = mlflow.search_runs(experiment_names=["prod-fraud-scoring-monitoring"], output_format="list")
+    assert run.info.run_name == "v12"
+    history = mlflow.MlflowClient(store).get_metric_history(run.info.run_id, "monitoring_drift_amount")
+    assert [m.value for m in history] == [0.05, 0.4]
+    artifacts = {a.path for a in mlflow.MlflowClient(store).list_artifacts(run.info.run_id, "monitoring")}
+    assert artifacts == {"monitoring/20261130T120500Z", "monitoring/20261130T130500Z"}
