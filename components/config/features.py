@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from components.config.base import Slug, Strict
+from components.config.expressions import ScheduleExpression, TimeZone
 from components.config.sagemaker_api import enum_values, instance_types, shape_rule
-from components.config.training import S3Prefix, ScheduleExpression, TimeZone
+from components.config.training import S3Prefix
 
 if TYPE_CHECKING:
     from components.config.environment import Environment
