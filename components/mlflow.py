@@ -83,6 +83,13 @@ def registry_tracking_server_arn(env: LoadedEnvironment) -> str | None:
     return tracking_server_arn(registry.region, registry.account_id, registry.environment)
 
 
+def uploads_artifacts(env: LoadedEnvironment) -> bool:
+    """Whether a job of this environment may upload run artifacts: the MLflow client writes them straight to
+    the artifact store, the registry environment's bucket, which admits no writes from other accounts; there a
+    job logs its metrics and the S3 URI of its report (kept in its own bucket) instead."""
+    return env.registry.experiment_tracking and env.registry.account_id == env.account_id
+
+
 def logging_statement(server_arn: str) -> dict[str, Any]:
     """What a pipeline or job role needs to log runs to the tracking server (its own account's, or the
     registry account's shared one), and nothing more."""

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from components.loader import load_environment
-from components.mlflow import LOGGING_ACTIONS, logging_statement, registry_tracking_server_arn
+from components.mlflow import LOGGING_ACTIONS, logging_statement, registry_tracking_server_arn, uploads_artifacts
 from mlp.plan import Plan, build_plan
 from tests.conftest import EditFn, one_of, resources_of
 
@@ -157,6 +157,8 @@ def test_accounts_outside_the_organization_need_external_principals_and_the_own_
     assert one_of(dev, SHARE)["inputs"]["allowExternalPrincipals"] is True
     # staging shares dev's account: it reaches the server without a share; only prod's account is named.
     assert [p["inputs"]["principal"] for p in resources_of(dev, SHARE_ACCOUNT)] == [PROD_ACCOUNT]
+    # ...and its jobs may upload artifacts to the store, which is in their own account.
+    assert uploads_artifacts(load_environment("staging", root)) is True
 
 
 def test_without_a_tracking_server_nothing_is_shared_and_nothing_is_derived(
@@ -182,8 +184,12 @@ def test_a_serving_environment_derives_the_shared_servers_arn_offline_and_logs_w
         assert statement["Effect"] == "Allow"
         assert statement["Resource"] == [shared]
         assert statement["Action"] == list(LOGGING_ACTIONS)
-    # The registry environment logs to the same server, in its own account.
-    assert registry_tracking_server_arn(load_environment("dev", root)) == shared
+        # Artifacts would go straight to dev's bucket, which admits no writes from this account.
+        assert uploads_artifacts(env) is False
+    # The registry environment logs to the same server, in its own account, artifacts included.
+    dev = load_environment("dev", root)
+    assert registry_tracking_server_arn(dev) == shared
+    assert uploads_artifacts(dev) is True
 
 
 def test_the_helper_refuses_what_is_not_a_tracking_server_arn() -> None:
