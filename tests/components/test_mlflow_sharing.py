@@ -5,6 +5,7 @@ documented sagemaker-mlflow actions on it."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -255,3 +256,53 @@ def test_the_logging_actions_are_exactly_what_a_run_logger_calls(recorded_calls:
     assert not unknown, f"MLflow's client called store methods this test cannot map to an action: {unknown}"
     used = {f"sagemaker-mlflow:{STORE_CALLS[c]}" for c in recorded_calls if STORE_CALLS[c]}
     assert used == set(LOGGING_ACTIONS)
+
+
+def test_what_the_plan_sends_fits_botocores_ram_and_sagemaker_shapes(edit_env: Callable[[str, EditFn], Path]) -> None:
+    """CreateResourceShare / AssociateResourceShare (ram) and CreateMlflowTrackingServer (sagemaker), as the
+    service models in the installed botocore define them."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    ram = session.get_service_model("ram")
+    dev = build_plan("dev", three_accounts(edit_env, weekly_maintenance_window_start="Tue:03:30"))
+
+    create = ram.operation_model("CreateResourceShare").input_shape
+    share = one_of(dev, SHARE)["inputs"]
+    assert set(create.required_members) <= {"name"} and isinstance(share["name"], str) and share["name"]
+    assert create.members["allowExternalPrincipals"].type_name == "boolean"
+    assert set(create.members["tags"].member.members) == {"key", "value"}  # the provider maps the tags map
+    associate = ram.operation_model("AssociateResourceShare").input_shape
+    assert associate.required_members == ["resourceShareArn"]
+    assert associate.members["principals"].type_name == associate.members["resourceArns"].type_name == "list"
+    for principal in resources_of(dev, SHARE_ACCOUNT):  # "An Amazon Web Services account ID" form
+        assert re.fullmatch(r"\d{12}", principal["inputs"]["principal"])
+
+    sagemaker = session.get_service_model("sagemaker")
+    server_shape = sagemaker.operation_model("CreateMlflowTrackingServer").input_shape.members
+    server = one_of(dev, TRACKING)["inputs"]
+    sent = {
+        "TrackingServerName": server["trackingServerName"],
+        "ArtifactStoreUri": server["artifactStoreUri"],
+        "WeeklyMaintenanceWindowStart": server["weeklyMaintenanceWindowStart"],
+    }
+    for member, value in sent.items():
+        rules = server_shape[member].metadata
+        assert re.fullmatch(rules["pattern"], value), (member, value, rules["pattern"])
+        assert rules.get("min", 0) <= len(value) <= rules["max"]
+    assert server["trackingServerSize"] in server_shape["TrackingServerSize"].enum
+    arn = one_of(dev, SHARE_SERVER)["inputs"]["resourceArn"]
+    assert re.fullmatch(sagemaker.shape_for("TrackingServerArn").metadata["pattern"], arn)
+
+
+def test_an_upper_case_maintenance_day_is_refused_with_the_allowed_form(
+    edit_env: Callable[[str, EditFn], Path],
+) -> None:
+    from components.errors import InputError
+
+    root = three_accounts(edit_env, weekly_maintenance_window_start="SUN:03:00")
+    with pytest.raises(InputError) as raised:
+        load_environment("dev", root)
+    text = str(raised.value)
+    assert re.search(r"environments/dev\.yaml:\d+: experiment_tracking\.weekly_maintenance_window_start", text), text
+    assert "Mon|Tue|Wed|Thu|Fri|Sat|Sun" in text and "'SUN:03:00'" in text
