@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.definition_cache import definition_cache_dir, definition_key, read_cached, write_cached
+from components.monitoring_definition import MonitoringSpec
 from components.pipeline_definition import _offline_sdk, _session
 
 TRANSFORM_STEP = "BatchTransform"
@@ -182,7 +183,7 @@ class ProcessingJobSpec:
         return definition
 
 
-JobSpec = BatchSpec | ProcessingJobSpec
+JobSpec = BatchSpec | ProcessingJobSpec | MonitoringSpec
 
 
 @functools.cache
