@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.definition_cache import definition_cache_dir, definition_key, read_cached, write_cached
-from components.monitoring_definition import MonitoringSpec
 from components.pipeline_definition import _offline_sdk, _session
 
 TRANSFORM_STEP = "BatchTransform"
@@ -183,7 +182,7 @@ class ProcessingJobSpec:
         return definition
 
 
-JobSpec = BatchSpec | ProcessingJobSpec | MonitoringSpec
+JobSpec = BatchSpec | ProcessingJobSpec
 
 
 @functools.cache
