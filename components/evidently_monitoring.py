@@ -1,9 +1,10 @@
 """The `evidently` monitoring engine: our drift job (components/jobs/drift_job.py) on a schedule.
 
-Per monitored endpoint: a one-step SageMaker Pipeline whose processing step runs the drift job image (pinned by
-digest), an EventBridge Scheduler schedule that starts it hourly or daily, CloudWatch alarms on the metrics the
-job publishes (namespace and dimensions in components/jobs/metrics_contract.py) routed to the team's topics,
-and one least-privilege role that runs the pipeline and its job.
+Per monitored endpoint: a three-step SageMaker Pipeline (select, analyse, publish) whose processing step runs the
+drift job image (pinned by digest), an EventBridge Scheduler schedule that starts it hourly or daily, CloudWatch
+alarms on the metrics the publish step sends (namespace and dimensions in components/jobs/metrics_contract.py)
+routed to the team's topics, a least-privilege role that runs the pipeline and its job, and the two steps' Lambda
+functions with a role each.
 
 Unlike Model Monitor, this works in any account: AWS closed Model Monitor to new customers and names open-source
 monitoring on processing jobs with results in CloudWatch and MLflow as the path ("Amazon SageMaker Model Monitor

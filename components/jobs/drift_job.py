@@ -9,13 +9,20 @@ One run:
    pipeline) with Evidently: a distance per feature and the missing values of the window;
 3. with ground truth: joins the labels with the captured predictions by inference id and computes recall,
    precision, accuracy and AUC;
-4. writes the Evidently report (HTML and JSON) and the metrics under `<report prefix>/<run>/`, and
-   `latest.json` naming that run;
-5. publishes the metrics to CloudWatch (components/jobs/metrics_contract.py) and, when a tracking server
-   is named, logs the report to the served version's MLflow run.
+4. writes the Evidently report (HTML and JSON) and metrics.json.
 
-Paths may be `s3://` URIs or local directories (tests run the job on local files). It imports nothing of the
-repository but the metrics contract, so its image holds only these two modules and requirements.txt.
+The scheduled pipeline runs it network-isolated (`--isolated`, `run_isolated`): the select step (a Lambda
+function, components/functions/monitoring/select_window.py) chose the window's objects and SageMaker mounted
+them under /opt/ml/processing/input/ (capture, labelled-capture, reference, ground-truth); the job writes
+report.html, report.json and metrics.json to /opt/ml/processing/output/report, which SageMaker uploads to the
+run's folder; the publish step (publish_run.py) sends metrics.json to CloudWatch and writes latest.json.
+
+By hand, with network (`run`): paths may be `s3://` URIs or local directories laid out as data capture writes
+them; the run selects its window itself, writes `<report prefix>/<run>/` and `latest.json`, publishes the
+metrics when given a CloudWatch client and, when a tracking server is named, logs the report to MLflow.
+
+It imports nothing of the repository but the metrics contract, so its image holds only these two modules and
+requirements.txt.
 """
 
 from __future__ import annotations
