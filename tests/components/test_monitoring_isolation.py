@@ -35,9 +35,9 @@ from components.jobs.metrics_contract import (
     ROWS_METRIC,
     WINDOW_FILE,
 )
-from mlp.plan import Plan
+from mlp.plan import Plan, build_plan
 from tests.components.jobs.test_drift_job import NOW, capture_line, data, write_hour  # noqa: F401 - data is a fixture
-from tests.components.test_evidently_monitoring import SERVING_ACCOUNT, plan_with, policy_of
+from tests.components.test_evidently_monitoring import SERVING_ACCOUNT, fixture_environments, plan_with, policy_of
 from tests.components.test_triage_plan import AUTHORISED_AS, SERVICES
 from tests.conftest import EditFn, one_of, resources_of
 
@@ -447,3 +447,28 @@ def test_the_isolated_job_joins_the_labelled_window_and_publish_sends_recall(dat
         Statistics=["Maximum"],
     )
     assert [p["Maximum"] for p in stats["Datapoints"]] == [pytest.approx(0.6)]
+
+
+def test_the_monitoring_definition_is_rendered_and_then_read_like_the_others(
+    edit_env: Callable[[str, EditFn], Path], cache: Path
+) -> None:
+    """`mlp pipelines` writes environments/pipelines/<env>/<model>-monitoring.json once an image is pinned; a
+    plan then serves the definition from that file (no SDK build) until its spec changes."""
+    from components.rendered_pipelines import outdated, rendered_dir
+    from mlp.pipelines import wanted_renderings
+
+    edit_env("dev", lambda d: d.__setitem__("account_id", "111111111111"))
+    root = edit_env("prod", fixture_environments("evidently"))
+    wanted = wanted_renderings("prod", root)
+    name = f"{MODEL}-monitoring.json"
+    document = json.loads(wanted[name])
+    assert [s["Name"] for s in document["definition"]["Steps"]] == ["SelectWindow", "Analyse", "Publish"]
+    assert document["built_from"]["spec"]["model"] == MODEL
+    directory = rendered_dir(root, "prod")
+    assert directory / name in outdated(directory)  # not committed yet: the plan built it
+    for file, text in wanted.items():
+        (directory / file).write_text(text, encoding="utf-8")
+    plan = build_plan("prod", root)
+    assert outdated(directory) == []
+    committed = json.dumps(document["definition"], sort_keys=True, separators=(",", ":"))
+    assert one_of(plan, PIPELINE, f"{MODEL}-monitor-pipeline")["inputs"]["pipelineDefinition"] == committed
