@@ -610,7 +610,10 @@ def monitor_policy(args: EvidentlyMonitorArgs, role_arn: str, kms_key_arn: str, 
             "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
         },
         {
-            # SageMaker Pipelines invokes a LambdaStep's function with the pipeline's role.
+            # A LambdaStep's function is invoked with the pipeline's role: AWS's managed policy for Lambda steps,
+            # AmazonSageMakerPipelinesIntegrations, grants lambda:InvokeFunction to "any role used for authoring or
+            # executing a pipeline" (https://docs.aws.amazon.com/sagemaker/latest/dg/security-iam-awsmanpol-pipelines.html,
+            # read 2026-11-30). Only this pipeline's two functions here.
             "Sid": "InvokeOwnStepFunctions",
             "Effect": "Allow",
             "Action": ["lambda:InvokeFunction"],

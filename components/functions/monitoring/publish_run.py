@@ -50,7 +50,8 @@ def publish(s3: Any, cloudwatch: Any, event: dict[str, Any]) -> dict[str, str]:
         Body=json.dumps({"run": run_uri}).encode(),
         ContentType="application/json",
     )
-    return {"published": str(len(data)), "latest": f"s3://{latest_bucket}/{latest_key}"}
+    # The step's one declared output parameter (components/monitoring_definition.py).
+    return {"published": str(len(data))}
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str]:
