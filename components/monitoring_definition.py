@@ -151,7 +151,9 @@ class MonitoringSpec:
             max_runtime_in_seconds=self.max_runtime_seconds,
             base_job_name=self.pipeline_name,
             sagemaker_session=session,
-            env={"AWS_DEFAULT_REGION": self.region},
+            # Evidently's usage telemetry (evidently/telemetry.py of 0.7.23, used by its UI and collector, not by
+            # reports) is off when DO_NOT_TRACK is set: nothing would reach it from an isolated container anyway.
+            env={"AWS_DEFAULT_REGION": self.region, "DO_NOT_TRACK": "1"},
             # The job reads only its mounted inputs and writes only its outputs: no network at all.
             network_config=NetworkConfig(
                 enable_network_isolation=True,
