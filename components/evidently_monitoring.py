@@ -1,32 +1,35 @@
 """The `evidently` monitoring engine: our drift job (components/jobs/drift_job.py) on a schedule.
 
-Per monitored endpoint: a one-step SageMaker Pipeline whose processing step runs the drift job image (pinned by
-digest), an EventBridge Scheduler schedule that starts it hourly or daily, CloudWatch alarms on the metrics the
-job publishes (namespace and dimensions in components/jobs/metrics_contract.py) routed to the team's topics,
-and one least-privilege role that runs the pipeline and its job.
+Per monitored endpoint: a three-step SageMaker Pipeline (select, analyse, publish) whose processing step runs the
+drift job image (pinned by digest), an EventBridge Scheduler schedule that starts it hourly or daily, CloudWatch
+alarms on the metrics the publish step sends (namespace and dimensions in components/jobs/metrics_contract.py)
+routed to the team's topics, a least-privilege role that runs the pipeline and its job, and the two steps' Lambda
+functions with a role each.
 
 Unlike Model Monitor, this works in any account: AWS closed Model Monitor to new customers and names open-source
 monitoring on processing jobs with results in CloudWatch and MLflow as the path ("Amazon SageMaker Model Monitor
 availability change", on the Model Monitor pages, https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor.html,
 read 2026-11-25 for docs/observability.md; the issue quotes the same page).
 
-Network: the job reads only its window's captures (the hour folders data capture writes), so it lists and reads
-S3 itself, then publishes to CloudWatch (and MLflow where the tracking server is in its account). SageMaker's
-EnableNetworkIsolation would cut the container off from all three, so this job runs without it: in the
-environment's VPC (private subnets, its security groups) when there is one, and with a role that can read and
-write only its own prefixes. Volumes are encrypted with the environment key; its reports take the bucket's
-default encryption (the same key).
+Network: the drift job runs with SageMaker's EnableNetworkIsolation. The pipeline has three steps
+(components/monitoring_definition.py): a Lambda function selects the window's capture objects and writes them as
+ProcessingInput manifests; the isolated job reads only those mounted inputs and writes only its ProcessingOutputs
+(report and metrics.json); a second Lambda function publishes metrics.json to CloudWatch and points latest.json
+at the run. Each function has its own role, allowed exactly what its code calls. Volumes, outputs, the functions'
+variables and log groups are encrypted with the environment key.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from components import rendered_pipelines
 from components.artifacts import BASELINE_FILES, DATA_QUALITY, version_baselines_prefix
 from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Network
@@ -34,27 +37,48 @@ from components.config.observability import Monitoring
 from components.iam import image_and_network_statements
 from components.jobs.metrics_contract import (
     DRIFT_METRIC,
+    LATEST_POINTER,
+    METRICS_JSON,
     NAMESPACE,
     QUALITY_METRIC_PREFIX,
     REFERENCE_FILE,
     ROWS_METRIC,
 )
-from components.mlflow import ARTIFACTS_PREFIX as MLFLOW_ARTIFACTS
-from components.mlflow import logging_statement, tracking_server_arn
+from components.monitoring_definition import MANIFESTS, MonitoringSpec
 from components.monitoring_image import drift_job_image_uri, drift_job_repository
-from components.naming import CLOUDWATCH_ALARM, EVENTBRIDGE_RULE, IAM_ROLE, SAGEMAKER_PIPELINE, physical_name
+from components.naming import (
+    CLOUDWATCH_ALARM,
+    EVENTBRIDGE_RULE,
+    IAM_POLICY,
+    IAM_ROLE,
+    SAGEMAKER_PIPELINE,
+    physical_name,
+)
 from components.serving import CAPTURE_PREFIX, RegistryKey
 from components.tagging import CostTags
+from components.triage import ARCHITECTURE, LAMBDA_FUNCTION, RUNTIME
 from components.warnings import warn
 
 REPORTS_PREFIX = "monitoring"
 """Reports go under <capture bucket>/monitoring/<model>/v<version>/<run>/ (and latest.json beside the runs)."""
 PROCESSING_LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
-SUMMARY_DIR = "/opt/ml/processing/output"
-STEP = "Drift"
-# SageMaker Pipelines definition schema version (https://aws-sagemaker-mlops.github.io/sagemaker-model-building-pipeline-definition-JSON-schema/,
-# the "Version" the sagemaker SDK writes).
-DEFINITION_VERSION = "2020-12-01"
+# The select and publish steps' functions (components/functions/monitoring/), packaged with the metrics contract
+# they import (components/jobs/metrics_contract.py imports nothing).
+FUNCTION_SOURCE = Path(__file__).parent / "functions" / "monitoring"
+FUNCTION_PACKAGE = "monitoring"
+CONTRACT_FILES = ("__init__.py", "jobs/__init__.py", "jobs/metrics_contract.py")
+SELECT = "select"
+PUBLISH = "publish"
+HANDLERS = {
+    SELECT: f"{FUNCTION_PACKAGE}.select_window.lambda_handler",
+    PUBLISH: f"{FUNCTION_PACKAGE}.publish_run.lambda_handler",
+}
+FUNCTION_MODULES = {SELECT: "select_window.py", PUBLISH: "publish_run.py"}
+# Listing a day's hour folders of every variant, or one metrics.json: both well inside these bounds.
+FUNCTION_TIMEOUT_SECONDS = {SELECT: 300, PUBLISH: 60}
+FUNCTION_MEMORY_MB = 128
+# Our choice; a valid CloudWatch Logs retention (botocore logs service-2.json, PutRetentionPolicy Days).
+FUNCTION_LOG_RETENTION_DAYS = 30
 
 
 def reference_prefix(model: str, version: int) -> str:
@@ -73,6 +97,47 @@ def report_prefix(model: str, version: int) -> str:
 
 def pipeline_name(environment: str, model: str) -> str:
     return physical_name(SAGEMAKER_PIPELINE, environment, model, "monitoring")
+
+
+def function_name(environment: str, model: str, step: str) -> str:
+    return physical_name(LAMBDA_FUNCTION, environment, model, f"monitor-{step}")
+
+
+def function_arn(region: str, account_id: str, name: str) -> str:
+    return f"arn:aws:lambda:{region}:{account_id}:function:{name}"
+
+
+def function_log_group(name: str) -> str:
+    return f"/aws/lambda/{name}"
+
+
+def monitoring_key_statements(env: LoadedEnvironment) -> tuple[dict[str, object], ...]:
+    """The environment key lets CloudWatch Logs encrypt the monitoring functions' log groups
+    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html, read 2026-11-30); only
+    where a drift job image is pinned, the only case with functions."""
+    if env.monitoring_image_digest is None:
+        return ()
+    groups = f"arn:aws:logs:{env.region}:{env.account_id}:log-group:{function_log_group(env.name)}-*-monitor-*"
+    return (
+        {
+            "Sid": "CloudWatchLogsEncryptMonitoringLogGroups",
+            "Effect": "Allow",
+            "Principal": {"Service": f"logs.{env.region}.amazonaws.com"},
+            "Action": ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+            "Resource": "*",
+            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": groups}},
+        },
+    )
+
+
+def code_archive() -> pulumi.AssetArchive:
+    """The functions' modules (sorted, no caches) under monitoring/, and the metrics contract under components/."""
+    components = Path(__file__).parent
+    assets: dict[str, pulumi.Asset | pulumi.Archive] = {
+        f"{FUNCTION_PACKAGE}/{path.name}": pulumi.FileAsset(str(path)) for path in sorted(FUNCTION_SOURCE.glob("*.py"))
+    }
+    assets |= {f"components/{name}": pulumi.FileAsset(str(components / name)) for name in CONTRACT_FILES}
+    return pulumi.AssetArchive(assets)
 
 
 def drift_alarm_name(environment: str, model: str, feature: str) -> str:
@@ -107,8 +172,6 @@ class EvidentlyMonitorArgs:
     quality_severity: str
     image_digest: str | None
     """The drift job image's digest in this environment's repository; None plans no pipeline (with a warning)."""
-    mlflow_tracking_arn: str | None
-    """The tracking server of this account, when it has one: the job logs its reports to it."""
 
 
 def evidently_monitor_args(
@@ -124,7 +187,6 @@ def evidently_monitor_args(
     from components.foundation import artifact_bucket_name, key_alias_name
 
     registry = env.registry
-    tracking = env.experiment_tracking.enabled and env.hosts_registry
     return EvidentlyMonitorArgs(
         environment=env.name,
         model=model.name,
@@ -144,7 +206,6 @@ def evidently_monitor_args(
         drift_severity=env.alerting.drift,
         quality_severity=env.alerting.model_quality,
         image_digest=env.monitoring_image_digest,
-        mlflow_tracking_arn=tracking_server_arn(env.region, env.account_id, env.name) if tracking else None,
     )
 
 
@@ -187,28 +248,30 @@ class EvidentlyMonitor(PlatformComponent):
         else:
             image = drift_job_image_uri(args.account_id, args.region, args.environment, args.image_digest)
             name_of_pipeline = pipeline_name(args.environment, args.model)
+            functions = [
+                self._function(name, args, SELECT, select_policy),
+                self._function(name, args, PUBLISH, publish_policy),
+            ]
             self.pipeline = aws.sagemaker.Pipeline(
                 f"{name}-pipeline",
                 pipeline_name=name_of_pipeline,
                 pipeline_display_name=name_of_pipeline,
                 pipeline_description=f"Drift and quality of {args.model} v{args.version} ({args.environment})",
                 role_arn=self.role.arn,
-                pipeline_definition=pulumi.Output.all(
-                    self.role.arn, args.kms_key_arn, args.capture_bucket, args.endpoint_name
-                ).apply(
-                    lambda v: json.dumps(
-                        definition(
+                pipeline_definition=pulumi.Output.all(args.kms_key_arn, args.capture_bucket, args.endpoint_name).apply(
+                    lambda v: rendered_pipelines.definition(
+                        monitoring_spec(
                             args,
                             image,
-                            role_arn=str(v[0]),
-                            kms_key_arn=str(v[1]),
-                            capture_bucket=str(v[2]),
-                            endpoint=str(v[3]),
+                            role_arn=role_arn,
+                            kms_key_arn=str(v[0]),
+                            capture_bucket=str(v[1]),
+                            endpoint=str(v[2]),
                         ),
-                        sort_keys=True,
+                        f"{args.model}-monitoring",
                     )
                 ),
-                opts=self.child_opts(depends_on=[role_policy]),
+                opts=self.child_opts(depends_on=[role_policy, *functions]),
             )
             scheduler_role, scheduler_policy = self.service_role(
                 f"{name}-scheduler-role",
@@ -257,6 +320,61 @@ class EvidentlyMonitor(PlatformComponent):
                 "pipelineName": self.pipeline.pipeline_name if self.pipeline else None,
                 "alarmNames": [a.name for a in self.alarms],
             }
+        )
+
+    def _function(self, name: str, args: EvidentlyMonitorArgs, step: str, policy_of: Any) -> aws.lambda_.Function:
+        """One step's Lambda function: its own role (Lambda's trust policy, as components/triage.py's), allowed
+        exactly what the step's code calls; variables and log group encrypted with the environment key."""
+        fn_name = function_name(args.environment, args.model, step)
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-{step}-logs",
+            name=function_log_group(fn_name),
+            retention_in_days=FUNCTION_LOG_RETENTION_DAYS,
+            kms_key_id=args.kms_key_arn,
+            opts=self.child_opts(),
+        )
+        role = aws.iam.Role(
+            f"{name}-{step}-role",
+            name=physical_name(IAM_ROLE, args.environment, args.model, f"monitor-{step}"),
+            description=f"Lambda function {fn_name}: the {step} step of the {args.model} monitoring pipeline",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                },
+                sort_keys=True,
+            ),
+            opts=self.child_opts(),
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-{step}-role-policy",
+            name=physical_name(IAM_POLICY, args.model, f"monitor-{step}"),
+            role=role.id,
+            policy=pulumi.Output.all(args.kms_key_arn, args.capture_bucket, args.endpoint_name).apply(
+                lambda v: json.dumps(policy_of(args, str(v[0]), str(v[1]), str(v[2])), sort_keys=True)
+            ),
+            opts=self.child_opts(),
+        )
+        return aws.lambda_.Function(
+            f"{name}-{step}-function",
+            name=fn_name,
+            description=f"ml-platform {args.environment}: {step} step of the {args.model} monitoring pipeline",
+            runtime=RUNTIME,
+            architectures=[ARCHITECTURE],
+            handler=HANDLERS[step],
+            code=code_archive(),
+            role=role.arn,
+            timeout=FUNCTION_TIMEOUT_SECONDS[step],
+            memory_size=FUNCTION_MEMORY_MB,
+            kms_key_arn=args.kms_key_arn,
+            logging_config={"log_format": "Text", "log_group": log_group.name},
+            opts=self.child_opts(depends_on=[log_group, policy]),
         )
 
     def _silence_alarm(self, name: str, args: EvidentlyMonitorArgs) -> aws.cloudwatch.MetricAlarm:
@@ -339,102 +457,131 @@ class EvidentlyMonitor(PlatformComponent):
         ]
 
 
-def container_arguments(args: EvidentlyMonitorArgs, capture_bucket: str, endpoint: str) -> list[str]:
-    """The drift job's command line (components/jobs/drift_job.py parse_args)."""
-    m = args.monitoring
-    argv = [
-        "--environment", args.environment,
-        "--model", args.model,
-        "--version", str(args.version),
-        "--capture-uri", f"s3://{capture_bucket}/{CAPTURE_PREFIX}/{endpoint}",
-        "--reference-uri", f"s3://{args.reference_bucket}/{reference_prefix(args.model, args.version)}",
-        "--report-uri", f"s3://{capture_bucket}/{report_prefix(args.model, args.version)}",
-        "--window-hours", str(m.interval_hours),
-        "--summary-dir", SUMMARY_DIR,
-    ]  # fmt: skip
-    truth = m.ground_truth
-    if truth is not None:
-        argv += ["--ground-truth-uri", truth.s3_uri, "--labels-delay-hours", str(truth.labels_delay_hours)]
-        attribute = truth.probability_attribute or truth.inference_attribute
-        if attribute:
-            argv += ["--prediction-attribute", attribute]
-        if truth.probability_threshold is not None:
-            argv += ["--probability-threshold", str(truth.probability_threshold)]
-    if args.mlflow_tracking_arn:
-        argv += ["--mlflow-tracking-arn", args.mlflow_tracking_arn]
-    return argv
-
-
-def definition(
+def monitoring_spec(
     args: EvidentlyMonitorArgs, image: str, *, role_arn: str, kms_key_arn: str, capture_bucket: str, endpoint: str
-) -> dict[str, Any]:
-    """The pipeline: one processing step, the CreateProcessingJob request without its name (SageMaker names
-    each execution's job)."""
+) -> MonitoringSpec:
+    """The three-step pipeline's spec (components/monitoring_definition.py builds it with the SDK)."""
     m = args.monitoring
-    executions = f"s3://{capture_bucket}/{report_prefix(args.model, args.version)}executions"
-    network: dict[str, Any] = {"EnableNetworkIsolation": False, "EnableInterContainerTrafficEncryption": True}
-    if args.network:
-        network["VpcConfig"] = {
-            "Subnets": list(args.network.subnet_ids),
-            "SecurityGroupIds": list(args.network.security_group_ids),
-        }
+    truth = m.ground_truth
+    return MonitoringSpec(
+        pipeline_name=pipeline_name(args.environment, args.model),
+        region=args.region,
+        role_arn=role_arn,
+        bucket=capture_bucket,
+        environment=args.environment,
+        model=args.model,
+        version=args.version,
+        image=image,
+        instance_type=m.instance_type,
+        instance_count=m.instance_count,
+        volume_size_gb=m.volume_gb,
+        max_runtime_seconds=m.max_runtime_minutes * 60,
+        kms_key_arn=kms_key_arn,
+        select_function_arn=function_arn(
+            args.region, args.account_id, function_name(args.environment, args.model, SELECT)
+        ),
+        publish_function_arn=function_arn(
+            args.region, args.account_id, function_name(args.environment, args.model, PUBLISH)
+        ),
+        capture_prefix=f"{CAPTURE_PREFIX}/{endpoint}/",
+        report_uri=f"s3://{capture_bucket}/{report_prefix(args.model, args.version)}",
+        reference_uri=f"s3://{args.reference_bucket}/{reference_prefix(args.model, args.version)}",
+        window_hours=m.interval_hours,
+        ground_truth_uri=truth.s3_uri if truth else None,
+        labels_delay_hours=truth.labels_delay_hours if truth else None,
+        prediction_attribute=(truth.probability_attribute or truth.inference_attribute) if truth else None,
+        probability_threshold=truth.probability_threshold if truth else None,
+        subnet_ids=tuple(args.network.subnet_ids) if args.network else (),
+        security_group_ids=tuple(args.network.security_group_ids) if args.network else (),
+    )
+
+
+def _logs_statement(args: EvidentlyMonitorArgs, step: str) -> dict[str, Any]:
+    group = function_log_group(function_name(args.environment, args.model, step))
     return {
-        "Version": DEFINITION_VERSION,
-        "Metadata": {},
-        "Parameters": [],
-        "Steps": [
+        "Sid": "WriteOwnLogs",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": [f"arn:aws:logs:{args.region}:{args.account_id}:log-group:{group}:*"],
+    }
+
+
+def select_policy(args: EvidentlyMonitorArgs, kms_key_arn: str, capture_bucket: str, endpoint: str) -> dict[str, Any]:
+    """The select function (select_window.py): list this endpoint's captures, write this model version's
+    manifests (S3 PutObject with the bucket's default encryption needs GenerateDataKey on its key)."""
+    capture_arn = f"arn:aws:s3:::{capture_bucket}"
+    reports = report_prefix(args.model, args.version)
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
             {
-                "Name": STEP,
-                "Type": "Processing",
-                "Arguments": {
-                    "AppSpecification": {
-                        "ImageUri": image,
-                        "ContainerArguments": container_arguments(args, capture_bucket, endpoint),
-                    },
-                    "ProcessingResources": {
-                        "ClusterConfig": {
-                            "InstanceCount": m.instance_count,
-                            "InstanceType": m.instance_type,
-                            "VolumeSizeInGB": m.volume_gb,
-                            "VolumeKmsKeyId": kms_key_arn,
-                        }
-                    },
-                    # The run's summary (metrics.json), uploaded by SageMaker per execution and encrypted with the
-                    # environment key; the report itself is written by the job under the run's own folder.
-                    "ProcessingOutputConfig": {
-                        "KmsKeyId": kms_key_arn,
-                        "Outputs": [
-                            {
-                                "OutputName": "summary",
-                                "S3Output": {
-                                    "S3Uri": {
-                                        "Std:Join": {
-                                            "On": "/",
-                                            "Values": [
-                                                executions,
-                                                {"Get": "Execution.PipelineExecutionId"},
-                                            ],
-                                        }
-                                    },
-                                    "LocalPath": SUMMARY_DIR,
-                                    "S3UploadMode": "EndOfJob",
-                                },
-                            }
-                        ],
-                    },
-                    "NetworkConfig": network,
-                    "StoppingCondition": {"MaxRuntimeInSeconds": m.max_runtime_minutes * 60},
-                    "RoleArn": role_arn,
-                    "Environment": {"AWS_DEFAULT_REGION": args.region},
-                },
-            }
+                "Sid": "ListOwnCaptures",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": [capture_arn],
+                "Condition": {"StringLike": {"s3:prefix": [f"{CAPTURE_PREFIX}/{endpoint}/*"]}},
+            },
+            {
+                "Sid": "WriteRunManifests",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject"],
+                "Resource": [f"{capture_arn}/{reports}*/{MANIFESTS}/*"],
+            },
+            {
+                "Sid": "EncryptWithEnvironmentKey",
+                "Effect": "Allow",
+                "Action": ["kms:GenerateDataKey"],
+                "Resource": [kms_key_arn],
+            },
+            _logs_statement(args, SELECT),
+        ],
+    }
+
+
+def publish_policy(args: EvidentlyMonitorArgs, kms_key_arn: str, capture_bucket: str, endpoint: str) -> dict[str, Any]:
+    """The publish function (publish_run.py): read a run's metrics.json, publish in our namespace only, write
+    latest.json."""
+    capture_arn = f"arn:aws:s3:::{capture_bucket}"
+    reports = report_prefix(args.model, args.version)
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ReadRunMetrics",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject"],
+                "Resource": [f"{capture_arn}/{reports}*/{METRICS_JSON}"],
+            },
+            {
+                "Sid": "PointLatestAtTheRun",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject"],
+                "Resource": [f"{capture_arn}/{reports}{LATEST_POINTER}"],
+            },
+            {
+                # PutMetricData has no resource types (Service Authorization Reference, CloudWatch, read
+                # 2026-11-30): conditioned on our namespace instead.
+                "Sid": "PublishDriftMetrics",
+                "Effect": "Allow",
+                "Action": ["cloudwatch:PutMetricData"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"cloudwatch:namespace": NAMESPACE}},
+            },
+            {
+                "Sid": "UseEnvironmentKey",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": [kms_key_arn],
+            },
+            _logs_statement(args, PUBLISH),
         ],
     }
 
 
 def monitor_policy(args: EvidentlyMonitorArgs, role_arn: str, kms_key_arn: str, capture_bucket: str) -> dict[str, Any]:
-    """The role of the pipeline and its job: every statement names its resources, except the actions that have
-    no resource types (PutMetricData, conditioned on our namespace; the ECR token; VPC describes)."""
+    """The role of the pipeline and its isolated job: every statement names its resources, except the actions that
+    have no resource types (the ECR token; VPC describes). It lists no captures, publishes no metrics and logs to no
+    MLflow: the select and publish functions do that with their own roles; it invokes only those two."""
     capture_arn = f"arn:aws:s3:::{capture_bucket}"
     reports = report_prefix(args.model, args.version)
     repository = f"arn:aws:ecr:{args.region}:{args.account_id}:repository/{drift_job_repository(args.environment)}"
@@ -463,17 +610,24 @@ def monitor_policy(args: EvidentlyMonitorArgs, role_arn: str, kms_key_arn: str, 
             "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
         },
         {
+            # A LambdaStep's function is invoked with the pipeline's role: AWS's managed policy for Lambda steps,
+            # AmazonSageMakerPipelinesIntegrations, grants lambda:InvokeFunction to "any role used for authoring or
+            # executing a pipeline" (https://docs.aws.amazon.com/sagemaker/latest/dg/security-iam-awsmanpol-pipelines.html,
+            # read 2026-11-30). Only this pipeline's two functions here.
+            "Sid": "InvokeOwnStepFunctions",
+            "Effect": "Allow",
+            "Action": ["lambda:InvokeFunction"],
+            "Resource": [
+                function_arn(args.region, args.account_id, function_name(args.environment, args.model, step))
+                for step in (SELECT, PUBLISH)
+            ],
+        },
+        {
+            # The manifests' objects (SageMaker downloads each key a manifest names: no listing).
             "Sid": "ReadOwnCapture",
             "Effect": "Allow",
             "Action": ["s3:GetObject"],
             "Resource": [f"{capture_arn}/{CAPTURE_PREFIX}/*", f"{capture_arn}/{reports}*"],
-        },
-        {
-            "Sid": "ListOwnCapture",
-            "Effect": "Allow",
-            "Action": ["s3:ListBucket"],
-            "Resource": [capture_arn],
-            "Condition": {"StringLike": {"s3:prefix": [f"{CAPTURE_PREFIX}/*", f"{reports}*"]}},
         },
         {
             "Sid": "WriteOwnReports",
@@ -507,13 +661,6 @@ def monitor_policy(args: EvidentlyMonitorArgs, role_arn: str, kms_key_arn: str, 
             "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
             "Resource": [repository],
         },
-        {
-            "Sid": "PublishDriftMetrics",
-            "Effect": "Allow",
-            "Action": ["cloudwatch:PutMetricData"],
-            "Resource": "*",
-            "Condition": {"StringEquals": {"cloudwatch:namespace": NAMESPACE}},
-        },
     ]
     if args.registry_key is not None:
         # Cross-account SSE-KMS: the reference data is encrypted with the registry environment's key, whose
@@ -537,17 +684,6 @@ def monitor_policy(args: EvidentlyMonitorArgs, role_arn: str, kms_key_arn: str, 
                 "Action": ["s3:ListBucket"],
                 "Resource": [f"arn:aws:s3:::{bucket}"],
                 "Condition": {"StringLike": {"s3:prefix": [objects]}},
-            },
-        ]
-    if args.mlflow_tracking_arn:
-        # The MLflow client uploads artifacts straight to the tracking server's artifact store (same account).
-        statements += [
-            logging_statement(args.mlflow_tracking_arn),
-            {
-                "Sid": "UploadRunArtifacts",
-                "Effect": "Allow",
-                "Action": ["s3:PutObject"],
-                "Resource": [f"arn:aws:s3:::{args.reference_bucket}/{MLFLOW_ARTIFACTS}*"],
             },
         ]
     statements += image_and_network_statements(args.region, args.account_id, args.network)

@@ -12,7 +12,7 @@ from components.config import LoadedEnvironment, Model, Team
 from components.config.finops import shared_cost_center
 from components.config.observability import EVIDENTLY, effective_monitoring
 from components.dashboards import Dashboards, DashboardsArgs
-from components.evidently_monitoring import EvidentlyMonitor, evidently_monitor_args
+from components.evidently_monitoring import EvidentlyMonitor, evidently_monitor_args, monitoring_key_statements
 from components.features import (
     FeatureCatalog,
     FeatureCatalogArgs,
@@ -71,7 +71,7 @@ def foundation_args(env: LoadedEnvironment) -> FoundationArgs:
         # (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html, read 2026-11-25).
         key_service_principals=KEY_SERVICE_PRINCIPALS + (("events.amazonaws.com",) if env.hosts_registry else ()),
         model_reader_account_ids=tuple(env.registry_consumer_account_ids),
-        extra_key_statements=key_statements(env),
+        extra_key_statements=key_statements(env) + monitoring_key_statements(env),
     )
 
 

@@ -31,8 +31,9 @@ from components.pipeline_definition import DefinitionSpec, build_definition
 
 if TYPE_CHECKING:
     from components.job_definitions import JobSpec
+    from components.monitoring_definition import MonitoringSpec
 
-AnySpec = Union[DefinitionSpec, "JobSpec"]
+AnySpec = Union[DefinitionSpec, "JobSpec", "MonitoringSpec"]
 
 RENDERED_DIR = Path(ENVIRONMENTS_DIR) / "pipelines"
 SUFFIX = ".json"
@@ -82,6 +83,10 @@ def _build(spec: AnySpec) -> str:
     """Training definitions from their builder; the batch and feature pipelines' from theirs."""
     if isinstance(spec, DefinitionSpec):
         return build_definition(spec)
+    from components.monitoring_definition import MonitoringSpec, build_monitoring_definition
+
+    if isinstance(spec, MonitoringSpec):
+        return build_monitoring_definition(spec)
     from components.job_definitions import build_job_definition
 
     return build_job_definition(spec)

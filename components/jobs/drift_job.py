@@ -9,13 +9,20 @@ One run:
    pipeline) with Evidently: a distance per feature and the missing values of the window;
 3. with ground truth: joins the labels with the captured predictions by inference id and computes recall,
    precision, accuracy and AUC;
-4. writes the Evidently report (HTML and JSON) and the metrics under `<report prefix>/<run>/`, and
-   `latest.json` naming that run;
-5. publishes the metrics to CloudWatch (components/jobs/metrics_contract.py) and, when a tracking server
-   is named, logs the report to the served version's MLflow run.
+4. writes the Evidently report (HTML and JSON) and metrics.json.
 
-Paths may be `s3://` URIs or local directories (tests run the job on local files). It imports nothing of the
-repository but the metrics contract, so its image holds only these two modules and requirements.txt.
+The scheduled pipeline runs it network-isolated (`--isolated`, `run_isolated`): the select step (a Lambda
+function, components/functions/monitoring/select_window.py) chose the window's objects and SageMaker mounted
+them under /opt/ml/processing/input/ (capture, labelled-capture, reference, ground-truth); the job writes
+report.html, report.json and metrics.json to /opt/ml/processing/output/report, which SageMaker uploads to the
+run's folder; the publish step (publish_run.py) sends metrics.json to CloudWatch and writes latest.json.
+
+By hand, with network (`run`): paths may be `s3://` URIs or local directories laid out as data capture writes
+them; the run selects its window itself, writes `<report prefix>/<run>/` and `latest.json`, publishes the
+metrics when given a CloudWatch client and, when a tracking server is named, logs the report to MLflow.
+
+It imports nothing of the repository but the metrics contract, so its image holds only these two modules and
+requirements.txt.
 """
 
 from __future__ import annotations
@@ -25,29 +32,32 @@ import base64
 import csv
 import io
 import json
-import math
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from components.jobs.metrics_contract import (
-    DRIFT_METRIC,
-    LABELLED_METRIC,
+    CAPTURE_INPUT,
+    GROUND_TRUTH_INPUT,
+    INPUT_DIR,
+    LABELLED_INPUT,
     LATEST_POINTER,
     METRICS_JSON,
-    MISSING_METRIC,
     NAMESPACE,
-    QUALITY_METRIC_PREFIX,
+    OUTPUT_DIR,
     REFERENCE_FILE,
+    REFERENCE_INPUT,
     REPORT_HTML,
     REPORT_JSON,
-    ROWS_METRIC,
+    WINDOW_FILE,
+    window_hours,
 )
+from components.jobs.metrics_contract import metric_data as contract_metric_data
 
 INFERENCE_ID = "_inference_id"
 PREDICTION = "_prediction"
@@ -125,13 +135,6 @@ def join(prefix: str, *parts: str) -> str:
 
 
 # --- the window ---------------------------------------------------------------------------------------
-
-
-def window_hours(now: datetime, window_hours: int, delay_hours: int) -> list[datetime]:
-    """The capture hours a run reads: the `window_hours` whole hours that ended `delay_hours` before the
-    start of the current hour (SageMaker's data capture folders are per hour, UTC)."""
-    end = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=delay_hours)
-    return [end - timedelta(hours=h) for h in range(window_hours, 0, -1)]
 
 
 def capture_objects(store: Store, capture_prefix: str, hours: Sequence[datetime]) -> list[str]:
@@ -301,24 +304,18 @@ def quality(predictions: pd.DataFrame, truth: pd.DataFrame, threshold: float) ->
 
 
 def metric_data(result: Result, *, environment: str, model: str, version: str, now: datetime) -> list[dict[str, Any]]:
-    """The CloudWatch metric data of a run (PutMetricData's MetricDatum shape)."""
-    base = [
-        {"Name": "environment", "Value": environment},
-        {"Name": "model", "Value": model},
-        {"Name": "version", "Value": version},
-    ]
-
-    def datum(name: str, value: float, feature: str | None = None, unit: str = "None") -> dict[str, Any]:
-        dims = base + ([{"Name": "feature", "Value": feature}] if feature else [])
-        return {"MetricName": name, "Dimensions": dims, "Timestamp": now, "Value": float(value), "Unit": unit}
-
-    data = [datum(ROWS_METRIC, result.rows, unit="Count")]
-    data += [datum(DRIFT_METRIC, v, f) for f, v in sorted(result.drift.items()) if math.isfinite(v)]
-    data += [datum(MISSING_METRIC, v, f, "Count") for f, v in sorted(result.missing.items())]
-    if result.quality or result.labelled:
-        data.append(datum(LABELLED_METRIC, result.labelled, unit="Count"))
-    data += [datum(QUALITY_METRIC_PREFIX + k, v) for k, v in sorted(result.quality.items())]
-    return data
+    """The CloudWatch metric data of a run (metrics_contract.metric_data, which the publish step uses too)."""
+    return contract_metric_data(
+        environment=environment,
+        model=model,
+        version=version,
+        timestamp=now,
+        rows=result.rows,
+        drift=result.drift,
+        missing=result.missing,
+        quality=result.quality,
+        labelled=result.labelled,
+    )
 
 
 def publish(cloudwatch: Any, data: list[dict[str, Any]], namespace: str = NAMESPACE) -> None:
@@ -361,8 +358,32 @@ class JobArgs:
     """A local folder that gets a copy of metrics.json (the processing job's output, uploaded by SageMaker)."""
 
 
-def run(args: JobArgs, *, now: datetime, store: Store, cloudwatch: Any) -> Result:
-    """One monitoring run; returns what it published."""
+def _write_report(store: Store, run_uri: str, result: Result, metrics: dict[str, Any], run_id: str) -> None:
+    """metrics.json, and the Evidently report (JSON and HTML) when the window had rows."""
+    store.write(join(run_uri, METRICS_JSON), json.dumps(metrics, sort_keys=True).encode(), "application/json")
+    if result.snapshot is not None:
+        store.write(join(run_uri, REPORT_JSON), result.snapshot.json().encode(), "application/json")
+        html = Path("/tmp") / f"evidently-{run_id}.html"  # noqa: S108 - the job's own scratch space
+        result.snapshot.save_html(str(html))
+        store.write(join(run_uri, REPORT_HTML), html.read_bytes(), "text/html")
+
+
+def _metrics(result: Result, hours: Sequence[datetime], now: datetime) -> dict[str, Any]:
+    """metrics.json: what the publish step turns into CloudWatch metrics (metrics_contract.metric_data)."""
+    return {
+        "rows": result.rows,
+        "drift": result.drift,
+        "missing": result.missing,
+        "quality": result.quality,
+        "labelled": result.labelled,
+        "window": [h.isoformat() for h in hours],
+        "now": now.astimezone(UTC).isoformat(),
+    }
+
+
+def run(args: JobArgs, *, now: datetime, store: Store, cloudwatch: Any = None) -> Result:
+    """One monitoring run that selects its window itself (s3:// URIs or local folders laid out as data capture
+    writes them); publishes to CloudWatch when given a client. The scheduled pipeline runs `run_isolated`."""
     reference = pd.read_csv(io.BytesIO(store.read(join(args.reference_uri, REFERENCE_FILE))))
     features = list(reference.columns)
     hours = window_hours(now, args.window_hours, 0)
@@ -379,26 +400,17 @@ def run(args: JobArgs, *, now: datetime, store: Store, cloudwatch: Any) -> Resul
 
     run_id = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     run_uri = join(args.report_uri, run_id)
-    metrics = {
-        "rows": result.rows,
-        "drift": result.drift,
-        "missing": result.missing,
-        "quality": result.quality,
-        "labelled": result.labelled,
-        "window": [h.isoformat() for h in hours],
-    }
-    store.write(join(run_uri, METRICS_JSON), json.dumps(metrics, sort_keys=True).encode(), "application/json")
+    metrics = _metrics(result, hours, now)
+    _write_report(store, run_uri, result, metrics, run_id)
     if args.summary_dir:
         Path(args.summary_dir).mkdir(parents=True, exist_ok=True)
         (Path(args.summary_dir) / METRICS_JSON).write_text(json.dumps(metrics | {"run": run_uri}, sort_keys=True))
-    if result.snapshot is not None:
-        store.write(join(run_uri, REPORT_JSON), result.snapshot.json().encode(), "application/json")
-        html = Path("/tmp") / f"evidently-{run_id}.html"  # noqa: S108 - the job's own scratch space
-        result.snapshot.save_html(str(html))
-        store.write(join(run_uri, REPORT_HTML), html.read_bytes(), "text/html")
     store.write(join(args.report_uri, LATEST_POINTER), json.dumps({"run": run_uri}).encode(), "application/json")
-    data = metric_data(result, environment=args.environment, model=args.model, version=args.version, now=now)
-    publish(cloudwatch, data)
+    if cloudwatch is not None:
+        publish(
+            cloudwatch,
+            metric_data(result, environment=args.environment, model=args.model, version=args.version, now=now),
+        )
     if args.mlflow_tracking_arn:
         flat = {f"drift_{k}": v for k, v in result.drift.items()}
         flat |= {f"quality_{k}": v for k, v in result.quality.items()}
@@ -409,6 +421,51 @@ def run(args: JobArgs, *, now: datetime, store: Store, cloudwatch: Any) -> Resul
                 (local / name).write_bytes(store.read(join(run_uri, name)))
         experiment = f"{args.environment}-{args.model}-monitoring"
         log_to_mlflow(args.mlflow_tracking_arn, experiment, args.version, local, flat)
+    return result
+
+
+# --- the isolated run (the scheduled pipeline's analyse step) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class IsolatedArgs:
+    """The analyse step: every input mounted by SageMaker under `input_dir`, every output written under
+    `output_dir` (uploaded by SageMaker), no network."""
+
+    input_dir: str = INPUT_DIR
+    output_dir: str = OUTPUT_DIR
+    prediction_attribute: str | None = None
+    probability_threshold: float = 0.5
+
+
+def _files(folder: Path, suffix: str) -> list[str]:
+    """Every file under a mounted input with this suffix, sorted; whatever folders SageMaker made of the
+    manifest's keys (the files are found by name, not by layout)."""
+    return sorted(str(p) for p in folder.rglob(f"*{suffix}") if p.is_file()) if folder.is_dir() else []
+
+
+def run_isolated(args: IsolatedArgs) -> Result:
+    """Analyse exactly what the select step chose: the captures of the window (and of the labelled window),
+    the version's reference data and the ground truth, all local files; write metrics.json and the report to
+    the output folder. The window and the run's time come from the select step's window.json."""
+    store = Store()
+    inputs, output = Path(args.input_dir), Path(args.output_dir)
+    [reference_file] = [f for f in _files(inputs / REFERENCE_INPUT, ".csv") if Path(f).name == REFERENCE_FILE]
+    reference = pd.read_csv(reference_file)
+    features = list(reference.columns)
+    window_files = [f for f in _files(inputs / CAPTURE_INPUT, ".json") if Path(f).name == WINDOW_FILE]
+    window = json.loads(Path(window_files[0]).read_text()) if window_files else {}
+    now = datetime.fromisoformat(window["now"]) if "now" in window else datetime.now(UTC)
+    hours = [datetime.fromisoformat(h) for h in window.get("hours", [])]
+    current = parse_captures(_lines(store, _files(inputs / CAPTURE_INPUT, ".jsonl")), features, None)
+    result = analyse(reference, current)
+    if (inputs / GROUND_TRUTH_INPUT).is_dir():
+        predictions = parse_captures(
+            _lines(store, _files(inputs / LABELLED_INPUT, ".jsonl")), features, args.prediction_attribute
+        )
+        truth = parse_ground_truth(_lines(store, _files(inputs / GROUND_TRUTH_INPUT, "")))
+        result.quality, result.labelled = quality(predictions, truth, args.probability_threshold)
+    _write_report(store, str(output), result, _metrics(result, hours, now), "run")
     return result
 
 
@@ -445,11 +502,32 @@ def parse_args(argv: Sequence[str]) -> JobArgs:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    import boto3
+def parse_isolated_args(argv: Sequence[str]) -> IsolatedArgs:
+    p = argparse.ArgumentParser(prog="drift_job --isolated", description="the analyse step: local inputs only")
+    p.add_argument("--input-dir", default=INPUT_DIR)
+    p.add_argument("--output-dir", default=OUTPUT_DIR)
+    p.add_argument("--prediction-attribute")
+    p.add_argument("--probability-threshold", type=float, default=0.5)
+    a = p.parse_args(argv)
+    return IsolatedArgs(
+        input_dir=a.input_dir,
+        output_dir=a.output_dir,
+        prediction_attribute=a.prediction_attribute,
+        probability_threshold=a.probability_threshold,
+    )
 
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    result = run(args, now=datetime.now(UTC), store=Store(), cloudwatch=boto3.client("cloudwatch"))
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`--isolated [...]`: the scheduled pipeline's network-isolated analyse step (run_isolated); otherwise a
+    run that selects its window and publishes itself (by hand, with network)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--isolated"]:
+        result = run_isolated(parse_isolated_args(argv[1:]))
+    else:
+        import boto3
+
+        args = parse_args(argv)
+        result = run(args, now=datetime.now(UTC), store=Store(), cloudwatch=boto3.client("cloudwatch"))
     print(json.dumps({"rows": result.rows, "drift": result.drift, "quality": result.quality}))
     return 0
 

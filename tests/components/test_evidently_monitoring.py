@@ -96,23 +96,27 @@ def test_evidently_runs_the_pinned_image_hourly_on_the_served_versions_reference
     model = "fraud-scoring"
     pipeline = one_of(evidently, PIPELINE, f"{model}-monitor-pipeline")
     definition = json.loads(pipeline["inputs"]["pipelineDefinition"])
-    (step,) = definition["Steps"]
+    steps = {s["Name"]: s for s in definition["Steps"]}
+    step = steps["Analyse"]
     args = step["Arguments"]
     assert step["Type"] == "Processing"
     assert args["AppSpecification"]["ImageUri"] == (
         f"{SERVING_ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/mlp-prod-drift-job@{DIGEST}"
     )
     argv = args["AppSpecification"]["ContainerArguments"]
-    options = dict(zip(argv[::2], argv[1::2], strict=True))
-    assert options["--window-hours"] == "1"
-    assert options["--labels-delay-hours"] == "720"
+    assert argv[0] == "--isolated"
+    options = dict(zip(argv[1::2], argv[2::2], strict=True))
     assert options["--prediction-attribute"] == "score"
-    assert options["--version"] == "12"
-    assert options["--reference-uri"] == (
+    # The window is the select step's (a Lambda step before the isolated job), the version the publish step's.
+    select = steps["SelectWindow"]["Arguments"]
+    assert select["window_hours"] == "1"
+    assert select["labels_delay_hours"] == "720"
+    assert steps["Publish"]["Arguments"]["version"] == "12"
+    assert select["reference_uri"] == (
         f"s3://mlp-dev-artifacts-{REGISTRY_ACCOUNT}-eu-west-1/pipelines/{model}/baselines/v12/data-quality/"
     )
-    assert options["--capture-uri"].endswith(f"/capture/prod-{model}")
-    assert options["--report-uri"].endswith(f"/monitoring/{model}/v12/")
+    assert select["capture_prefix"] == f"capture/prod-{model}/"
+    assert steps["Publish"]["Arguments"]["latest_uri"].endswith(f"/monitoring/{model}/v12/latest.json")
     cluster = args["ProcessingResources"]["ClusterConfig"]
     assert cluster["InstanceType"] == "ml.m5.large"
     assert cluster["VolumeKmsKeyId"].startswith(f"arn:aws:kms:eu-west-1:{SERVING_ACCOUNT}:key/")
@@ -143,8 +147,9 @@ def test_evidently_role_reads_only_its_data_and_decrypts_the_registry_key_cross_
     assert decrypt["Action"] == ["kms:Decrypt"]
     assert decrypt["Resource"] == [f"arn:aws:kms:eu-west-1:{REGISTRY_ACCOUNT}:key/*"]
     assert decrypt["Condition"]["ForAnyValue:StringEquals"]["kms:ResourceAliases"] == ["alias/ml-platform-dev"]
-    assert statements["PublishDriftMetrics"]["Resource"] == "*"
-    assert statements["PublishDriftMetrics"]["Condition"] == {"StringEquals": {"cloudwatch:namespace": NAMESPACE}}
+    publisher = policy_of(evidently, f"{model}-monitor-publish-role-policy")  # the publish step's function
+    assert publisher["PublishDriftMetrics"]["Resource"] == "*"
+    assert publisher["PublishDriftMetrics"]["Condition"] == {"StringEquals": {"cloudwatch:namespace": NAMESPACE}}
     assert statements["PassOwnRoleToTheJob"]["Resource"] == [
         f"arn:aws:iam::{SERVING_ACCOUNT}:role/prod-{model}-monitor"
     ]
@@ -279,7 +284,8 @@ def test_the_monitoring_pipeline_passes_the_pack_and_keeps_each_runs_summary_enc
     definition = json.loads(
         one_of(evidently, PIPELINE, "fraud-scoring-monitor-pipeline")["inputs"]["pipelineDefinition"]
     )
-    output = definition["Steps"][0]["Arguments"]["ProcessingOutputConfig"]
+    [analyse] = [s for s in definition["Steps"] if s["Type"] == "Processing"]
+    output = analyse["Arguments"]["ProcessingOutputConfig"]
     assert output["KmsKeyId"].startswith(f"arn:aws:kms:eu-west-1:{SERVING_ACCOUNT}:key/")
     [summary] = output["Outputs"]
     assert summary["S3Output"]["S3Uri"]["Std:Join"]["Values"][1] == {"Get": "Execution.PipelineExecutionId"}
