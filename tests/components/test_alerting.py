@@ -8,10 +8,9 @@ from typing import Any
 
 import pytest
 
-from components.loader import load_environment
 from mlp.cli import EXIT_INPUT, main
 from mlp.plan import Plan, build_plan
-from tests.conftest import ENVIRONMENTS, one_of, resources_of
+from tests.conftest import ENVIRONMENTS, fixture_env, one_of, resources_of
 
 TOPIC = "aws:sns/topic:Topic"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
@@ -43,7 +42,7 @@ def subscriptions(plan: Plan) -> dict[str, list[str]]:
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_one_encrypted_topic_per_team_and_severity(plans: dict[str, Plan], env: str) -> None:
-    loaded = load_environment(env)
+    loaded = fixture_env(env)
     topics = {t["inputs"]["name"]: t["inputs"] for t in team_topics(plans[env])}
     assert sorted(topics) == sorted(
         f"{env}-{t.name}-{s.name}" for t in loaded.teams for s in loaded.alerting.severities
@@ -58,7 +57,7 @@ def test_one_encrypted_topic_per_team_and_severity(plans: dict[str, Plan], env: 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_subscribers_are_the_owners_and_the_on_call_where_a_severity_pages(plans: dict[str, Plan], env: str) -> None:
-    loaded = load_environment(env)
+    loaded = fixture_env(env)
     found = subscriptions(plans[env])
     for team in loaded.teams:
         for severity in loaded.alerting.severities:
@@ -72,13 +71,13 @@ def test_prod_pages_the_on_call_and_dev_and_staging_page_nobody(plans: dict[str,
     assert "fraud-ml-pager@payments.example.com" not in prod["prod-fraud-notify"]
     assert "risk-analytics-pager@payments.example.com" in prod["prod-risk-page"]
     for env in ("dev", "staging"):
-        assert [s.name for s in load_environment(env).alerting.severities] == ["notify"]
+        assert [s.name for s in fixture_env(env).alerting.severities] == ["notify"]
         assert all(not t["inputs"]["name"].endswith("-page") for t in team_topics(plans[env]))
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_rollback_alarms_notify_the_owning_teams_slo_topic(plans: dict[str, Plan], env: str) -> None:
-    loaded = load_environment(env)
+    loaded = fixture_env(env)
     plan = plans[env]
     for model in (m for m in loaded.models if m.serving.platform == "sagemaker"):
         component = one_of(plan, "mlplatform:serving:ModelEndpoint", model.name)

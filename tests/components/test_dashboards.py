@@ -12,7 +12,7 @@ from components.config.observability import effective_monitoring
 from components.dashboards import METRIC_WIDGETS, dashboard_body
 from components.loader import load_environment
 from mlp.plan import Plan
-from tests.conftest import ENVIRONMENTS, resources_of
+from tests.conftest import ENVIRONMENTS, fixture_env, resources_of
 
 DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 
@@ -129,7 +129,7 @@ def test_the_schema_rejects_what_the_documentation_forbids() -> None:
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_one_dashboard_per_environment_and_per_team_all_valid(plans: dict[str, Plan], env: str) -> None:
-    loaded = load_environment(env)
+    loaded = fixture_env(env)
     found = bodies(plans[env])
     assert sorted(found) == sorted([f"{env}-ml-platform"] + [f"{env}-{t.name}" for t in loaded.teams])
     validator = jsonschema.Draft202012Validator(BODY_SCHEMA)
@@ -147,7 +147,7 @@ def test_one_dashboard_per_environment_and_per_team_all_valid(plans: dict[str, P
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_a_widget_per_model_and_metric_on_the_environment_and_team_dashboards(plans: dict[str, Plan], env: str) -> None:
-    loaded = load_environment(env)
+    loaded = fixture_env(env)
     found = bodies(plans[env])
     everything = titled(found[f"{env}-ml-platform"])
     for team in loaded.teams:
@@ -213,7 +213,7 @@ def test_budget_status_of_each_team_is_shown(plans: dict[str, Plan]) -> None:
 
 
 def test_the_body_is_a_pure_function_of_the_environment() -> None:
-    env = load_environment("prod")
+    env = fixture_env("prod")
     first = dashboard_body(env, env.teams, env.models)
     assert json.dumps(first, sort_keys=True) == json.dumps(dashboard_body(env, env.teams, env.models), sort_keys=True)
     # No model, no rows: only the budget widgets.

@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 
-from components.loader import load_environment
 from mlp.cli import EXIT_INPUT, main
 from mlp.plan import Plan, build_plan
-from tests.conftest import ENVIRONMENTS, one_of, resources_of
+from tests.conftest import ENVIRONMENTS, fixture_env, one_of, resources_of
 
 BUDGET = "aws:budgets/budget:Budget"
 TOPIC = "aws:sns/topic:Topic"
@@ -27,7 +26,7 @@ def _notifications(budget: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_environment_budget_alerts_at_the_file_thresholds(plans: dict[str, Plan], env: str) -> None:
-    spec = load_environment(env)
+    spec = fixture_env(env)
     plan = plans[env]
     budget = one_of(plan, BUDGET, f"{env}-finops-environment")["inputs"]
     assert budget["limitAmount"] == f"{spec.finops.monthly_budget_usd:.2f}"
@@ -49,7 +48,7 @@ def test_environment_budget_alerts_at_the_file_thresholds(plans: dict[str, Plan]
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_each_team_has_a_budget_filtered_on_its_team_tag(plans: dict[str, Plan], env: str) -> None:
-    spec = load_environment(env)
+    spec = fixture_env(env)
     budgets = {b["name"]: b["inputs"] for b in resources_of(plans[env], BUDGET)}
     assert len(budgets) == 1 + len(spec.teams)
     for team in spec.teams:
@@ -83,7 +82,7 @@ def test_alert_topic_is_encrypted_with_the_environment_key(plans: dict[str, Plan
     plan = plans[env]
     key = one_of(plan, "aws:kms/key:Key")
     topic = one_of(plan, TOPIC, f"{plan['stack']}-finops-alerts")
-    assert topic["inputs"]["kmsMasterKeyId"].startswith(f"arn:aws:kms:eu-west-1:{load_environment(env).account_id}:")
+    assert topic["inputs"]["kmsMasterKeyId"].startswith(f"arn:aws:kms:eu-west-1:{fixture_env(env).account_id}:")
     assert key["urn"] in topic["dependencies"]
     # The key lets the two publishing services use it, and only for data keys and decrypt.
     statements = json.loads(key["inputs"]["policy"])["Statement"]
@@ -95,7 +94,7 @@ def test_alert_topic_is_encrypted_with_the_environment_key(plans: dict[str, Plan
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_only_budgets_and_anomaly_detection_of_this_account_may_publish(plans: dict[str, Plan], env: str) -> None:
-    account = load_environment(env).account_id
+    account = fixture_env(env).account_id
     policy = json.loads(
         one_of(plans[env], "aws:sns/topicPolicy:TopicPolicy", f"{env}-finops-alerts-policy")["inputs"]["policy"]
     )
@@ -110,7 +109,7 @@ def test_only_budgets_and_anomaly_detection_of_this_account_may_publish(plans: d
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_anomaly_monitor_alerts_the_topic_and_the_recipients(plans: dict[str, Plan], env: str) -> None:
-    spec = load_environment(env)
+    spec = fixture_env(env)
     plan = plans[env]
     monitor = one_of(plan, MONITOR)
     assert (monitor["inputs"]["monitorType"], monitor["inputs"]["monitorDimension"]) == ("DIMENSIONAL", "SERVICE")
@@ -171,7 +170,7 @@ def test_serverless_usage_must_name_a_model_of_the_environment(
     )
     assert error == (
         f"error: environments/dev.yaml:{line}: finops.serverless_usage[0].model: model 'no-such-model' does not exist; "
-        "models here: " + ", ".join(m.name for m in load_environment("dev").models)
+        "models here: " + ", ".join(m.name for m in fixture_env("dev").models)
     )
 
 

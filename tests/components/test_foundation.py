@@ -6,14 +6,13 @@ import json
 
 import pytest
 
-from components.loader import load_environment
 from mlp.plan import Plan
-from tests.conftest import ENVIRONMENTS, one_of
+from tests.conftest import ENVIRONMENTS, fixture_env, one_of
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_provider_is_pinned_to_the_environment_account_and_region(plans: dict[str, Plan], env: str) -> None:
-    spec = load_environment(env)
+    spec = fixture_env(env)
     provider = one_of(plans[env], "pulumi:providers:aws")
     assert json.loads(provider["inputs"]["allowedAccountIds"]) == [spec.account_id]
     assert provider["inputs"]["region"] == spec.region
@@ -52,8 +51,8 @@ def test_key_rotates_and_has_an_explicit_policy(plans: dict[str, Plan], env: str
     policy = json.loads(key["inputs"]["policy"])
     # Only the account administers the key; other accounts get no more than decrypt-through-S3 (tested below).
     admins = [s["Principal"]["AWS"] for s in policy["Statement"] if s["Action"] == "kms:*"]
-    assert admins == [f"arn:aws:iam::{load_environment(env).account_id}:root"]
-    account = load_environment(env).account_id
+    assert admins == [f"arn:aws:iam::{fixture_env(env).account_id}:root"]
+    account = fixture_env(env).account_id
     # CloudWatch may use the key only to publish this account's alarms to the encrypted topics.
     [alarms] = [s for s in policy["Statement"] if s.get("Sid") == "CloudWatchAlarmsPublishToEncryptedTopics"]
     assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
@@ -95,7 +94,7 @@ def test_stateful_resources_are_protected_outside_dev(plans: dict[str, Plan], en
 def test_registry_environment_lets_consumer_accounts_read_and_decrypt_model_artifacts_only(
     plans: dict[str, Plan],
 ) -> None:
-    dev = load_environment("dev")
+    dev = fixture_env("dev")
     readers = [f"arn:aws:iam::{a}:root" for a in dev.registry_consumer_account_ids]
     assert len(readers) == 2
     key_policy = json.loads(one_of(plans["dev"], "aws:kms/key:Key")["inputs"]["policy"])["Statement"]

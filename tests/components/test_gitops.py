@@ -12,10 +12,9 @@ from typing import Any
 import pytest
 
 from components.gitops import APPROVAL_EVENT_TYPE, DISPATCH_INPUT_PATHS, dispatch_input_template
-from components.loader import load_environment
 from mlp.cli import EXIT_INPUT, main
 from mlp.plan import Plan
-from tests.conftest import one_of, resources_of
+from tests.conftest import fixture_env, one_of, resources_of
 
 GITOPS_TYPES = (
     "mlplatform:gitops:ApprovalDispatch",
@@ -27,7 +26,7 @@ GITOPS_TYPES = (
 
 
 def test_only_the_registry_environment_turns_approvals_into_dispatches(plans: dict[str, Plan]) -> None:
-    assert load_environment("dev").hosts_registry
+    assert fixture_env("dev").hosts_registry
     [dispatch] = resources_of(plans["dev"], "mlplatform:gitops:ApprovalDispatch")
     for t in GITOPS_TYPES[1:]:
         assert len([r for r in resources_of(plans["dev"], t) if r["parent"] == dispatch["urn"]]) == 1, t
@@ -43,7 +42,7 @@ def test_rule_matches_approvals_of_the_environment_models(plans: dict[str, Plan]
         "detail-type": ["SageMaker Model Package State Change"],
         "detail": {
             "ModelApprovalStatus": ["Approved"],
-            "ModelPackageGroupName": sorted({m.registry_group for m in load_environment("dev").models}),
+            "ModelPackageGroupName": sorted({m.registry_group for m in fixture_env("dev").models}),
         },
     }
     assert rule["tags"]["team"] == "platform"
@@ -55,7 +54,7 @@ def test_connection_sends_the_token_from_secrets_manager_as_a_bearer_header(plan
     api_key = conn["authParameters"]["apiKey"]
     assert api_key["key"] == "Authorization"
     # The mock renders the secret's value as a placeholder naming the secret read from the env file.
-    secret = load_environment("dev").gitops.approval_dispatch
+    secret = fixture_env("dev").gitops.approval_dispatch
     assert secret is not None
     assert api_key["value"] == f"Bearer <value of {secret.github_token_secret}>"
     headers = {h["key"]: h["value"] for h in conn["authParameters"]["invocationHttpParameters"]["headers"]}

@@ -13,10 +13,9 @@ import pytest
 from components.config import LoadedEnvironment, Model
 from components.config.observability import effective_monitoring
 from components.foundation import artifact_bucket_name
-from components.loader import load_environment
 from mlp.cli import EXIT_INPUT, main
 from mlp.plan import Plan, build_plan
-from tests.conftest import ENVIRONMENTS, one_of, resources_of
+from tests.conftest import ENVIRONMENTS, fixture_env, one_of, resources_of
 
 DQ = "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition"
 SCHEDULE = "aws:sagemaker/monitoringSchedule:MonitoringSchedule"
@@ -25,7 +24,7 @@ ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 MONITOR = "mlplatform:monitoring:ModelMonitor"
 
-CASES = [(env, m.name) for env in ENVIRONMENTS for m in load_environment(env).models]
+CASES = [(env, m.name) for env in ENVIRONMENTS for m in fixture_env(env).models]
 
 # The cron forms Model Monitor accepts for hourly and daily runs
 # (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-schedule-expression.html).
@@ -33,7 +32,7 @@ ALLOWED_CRON = re.compile(r"^cron\(0 (\*|([01]?\d|2[0-3])) \? \* \* \*\)$")
 
 
 def spec(env: str, model: str) -> tuple[LoadedEnvironment, Model]:
-    loaded = load_environment(env)
+    loaded = fixture_env(env)
     return loaded, next(m for m in loaded.models if m.name == model)
 
 
@@ -56,7 +55,7 @@ def baseline(env: LoadedEnvironment, m: Model, version: int, kind: str) -> str:
 
 def test_every_capturing_endpoint_is_monitored_and_no_other(plans: dict[str, Plan]) -> None:
     for env in ENVIRONMENTS:
-        loaded = load_environment(env)
+        loaded = fixture_env(env)
         monitored = sorted(r["name"] for r in resources_of(plans[env], MONITOR))
         assert monitored == sorted(f"{m.name}-monitor" for m in loaded.models if m.serving.data_capture)
     # dev captures nothing (cheap); staging and prod monitor both models.

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from components.loader import repo_root
 from mlp.affected import affected_stacks
 from mlp.cli import main
+from tests.conftest import FIXTURE_ROOT
 
 ALL = ["dev", "staging", "prod"]
 
@@ -39,11 +39,11 @@ ALL = ["dev", "staging", "prod"]
     ],
 )
 def test_affected_stacks_of_sample_changes(changed: list[str], expected: list[str]) -> None:
-    assert affected_stacks(changed, repo_root()) == expected
+    assert affected_stacks(changed, FIXTURE_ROOT) == expected
 
 
 def test_a_deleted_environment_file_affects_no_remaining_stack() -> None:
-    assert affected_stacks(["environments/sandbox.yaml"], repo_root()) == []
+    assert affected_stacks(["environments/sandbox.yaml"], FIXTURE_ROOT) == []
 
 
 def test_order_follows_promoted_from_not_the_alphabet(edit_env: Callable[[str, Any], Path]) -> None:
@@ -63,7 +63,7 @@ def test_cli_reads_files_from_stdin_and_prints_json(
     import io
 
     monkeypatch.setattr("sys.stdin", io.StringIO("environments/staging.yaml\nREADME.md\n"))
-    assert main(["affected", "--json"]) == 0
+    assert main(["affected", "--json", "--root", str(FIXTURE_ROOT)]) == 0
     assert capsys.readouterr().out == '["staging"]\n'
 
 
