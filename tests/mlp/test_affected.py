@@ -73,7 +73,8 @@ def test_promotion_loop_is_an_input_error(
     root = edit_env("dev", lambda d: d.__setitem__("promoted_from", "prod"))
     assert main(["affected", "--root", str(root), "uv.lock"]) == 2
     err = capsys.readouterr().err
-    line = len((root / "environments" / "dev.yaml").read_text().splitlines())  # edit_env appended the key
+    lines = (root / "environments" / "dev.yaml").read_text().splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if text.startswith("promoted_from:"))  # edit_env appended it
     assert f"environments/dev.yaml:{line}: promoted_from: promotion order loops (dev -> prod -> staging)" in err
     assert "one environment must be the first stage" in err
 

@@ -368,11 +368,24 @@ def git(repo: Path, *args: str) -> None:
     subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
 
 
-def make_repo(tmp_path: Path) -> Path:
-    """A git repository holding a copy of this project, plus a fixture endpoint in its stack program."""
+@pytest.fixture
+def make_repo(rendered_fixture_root: Path, cache: Path) -> Callable[[Path], Path]:
+    """Makes a git repository holding a copy of this project's code and the fixture environments (with their
+    rendered pipeline definitions), plus a fixture endpoint in its stack program. The definition cache is on
+    (in an empty directory), so the `plan` subprocesses of `--against` read the rendered definitions instead
+    of importing the SDK to build them again, as they do outside the tests."""
+
+    def make(tmp_path: Path) -> Path:
+        return _make_repo(tmp_path, rendered_fixture_root)
+
+    return make
+
+
+def _make_repo(tmp_path: Path, environments_from: Path) -> Path:
     repo = tmp_path / "repo"
-    for part in ("components", "mlp", "stacks", "environments"):
+    for part in ("components", "mlp", "stacks"):
         shutil.copytree(repo_root() / part, repo / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(environments_from / "environments", repo / "environments")
     shutil.copy(repo_root() / "Pulumi.yaml", repo / "Pulumi.yaml")
     program = repo / "stacks" / "__main__.py"
     program.write_text(program.read_text() + FIXTURE_PROGRAM)
@@ -387,7 +400,7 @@ def commit_all(repo: Path, message: str) -> None:
 
 
 def test_against_a_revision_reports_exactly_one_instance_month(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], make_repo: Callable[[Path], Path]
 ) -> None:
     repo = make_repo(tmp_path)
     commit_all(repo, "two instances")
@@ -412,7 +425,7 @@ def test_against_a_revision_reports_exactly_one_instance_month(
 
 
 def test_an_environment_new_in_the_working_tree_costs_everything_it_deploys(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], make_repo: Callable[[Path], Path]
 ) -> None:
     repo = make_repo(tmp_path)
     staging = [repo / "environments" / "staging.yaml", repo / "stacks" / "Pulumi.staging.yaml"]
