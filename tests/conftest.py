@@ -10,10 +10,13 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from ruamel.yaml import YAML
+
+if TYPE_CHECKING:
+    import pulumi
 
 # SDKs that read a region at import time get one; nothing in the tests reaches AWS.
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
@@ -24,7 +27,7 @@ os.environ["MLP_DEFINITION_CACHE"] = "off"
 
 from components.config import LoadedEnvironment
 from components.loader import known_environments, load_environment, repo_root
-from mlp.plan import Plan, build_plan
+from mlp.plan import Plan, build_plan, plan_function
 
 # The environments the tests own: frozen copies of the examples as they were, with the repository's stack
 # configs (stacks/ is a link to them). Read them with `root=FIXTURE_ROOT` / `--root FIXTURE_ROOT`.
@@ -90,6 +93,34 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     build_definition.cache_clear()
     yield directory
     build_definition.cache_clear()
+
+
+# Builds one component (or a few) with the options it is given: they carry the pinned provider.
+Build = Callable[["pulumi.ResourceOptions"], object]
+ComponentPlanner = Callable[..., Plan]
+
+ACCOUNT_ID = "111122223333"
+REGION = "eu-west-1"
+
+
+def plan_one(build: Build, *, stack: str = "dev", account_id: str = ACCOUNT_ID, region: str = REGION) -> Plan:
+    """The plan document of what `build` declares, and nothing else: run under the same mocks and recording
+    monitor as `mlp plan` (transforms applied, so cost tags are visible), behind an explicit AWS provider
+    pinned to `account_id` and `region` as the stack program's is. No environment file is read."""
+    import pulumi
+    import pulumi_aws as aws
+
+    def program() -> None:
+        provider = aws.Provider(f"aws-{stack}", region=region, allowed_account_ids=[account_id])
+        build(pulumi.ResourceOptions(providers=[provider]))
+
+    return plan_function(program, stack)
+
+
+@pytest.fixture
+def plan_component() -> ComponentPlanner:
+    """`plan_one`: plan one component on its own, for unit tests where a whole environment is not the point."""
+    return plan_one
 
 
 EditFn = Callable[[Any], None]
