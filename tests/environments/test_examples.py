@@ -143,6 +143,11 @@ def edited_copy(tmp_path: Path, env: str, edit: Edit) -> Path:
     shutil.copytree(repo_root() / "docs" / "runbooks", root / "docs" / "runbooks")
     path = root / ENVIRONMENTS_DIR / f"{env}.yaml"
     yaml = YAML(typ="rt")
+    # The examples' own layout (quotes kept, sequences indented under their key, long lines kept whole), so
+    # the edit is only what a person would change.
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 4096
     data = yaml.load(path.read_text())
     edit(data)
     with path.open("w") as f:
