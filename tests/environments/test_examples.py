@@ -88,10 +88,18 @@ def bump_versions(data: dict[str, Any]) -> None:
             model["version"] += 1
 
 
+def _unused(name: str, taken: list[str]) -> str:
+    """`name`, or `name-2`, `name-3`, ... when the file already has it (the example may have been edited so)."""
+    n = 1
+    while (candidate := name if n == 1 else f"{name}-{n}") in taken:
+        n += 1
+    return candidate
+
+
 def add_model(data: dict[str, Any]) -> None:
     """A new model beside the first one, set up like it (its team, serving and training settings)."""
     model = copy.deepcopy(_models(data)[0])
-    model["name"] = model["registry_group"] = "card-testing-detector"
+    model["name"] = model["registry_group"] = _unused("card-testing-detector", [m["name"] for m in _models(data)])
     model["version"] = 1
     model["serving"].pop("shadow", None)
     _models(data).append(model)
@@ -100,14 +108,14 @@ def add_model(data: dict[str, Any]) -> None:
 def add_team(data: dict[str, Any]) -> None:
     """A new squad, shaped like the first, with one model of its own."""
     team = copy.deepcopy(data["teams"][0])
-    team["name"] = "disputes"
+    team["name"] = _unused("disputes", [t["name"] for t in data["teams"]])
     team["cost_center"] = "CC-4700"
     team["owners"] = ["disputes-ml@payments.example.com"]
     team.pop("on_call", None)
     data["teams"].append(team)
     model = copy.deepcopy(next(m for m in _models(data) if m["team"] == data["teams"][0]["name"]))
-    model["name"] = model["registry_group"] = "chargeback-predictor"
-    model["team"] = "disputes"
+    model["name"] = model["registry_group"] = _unused("chargeback-predictor", [m["name"] for m in _models(data)])
+    model["team"] = team["name"]
     model["version"] = 1
     model["serving"].pop("shadow", None)
     _models(data).append(model)
@@ -175,7 +183,9 @@ def test_an_example_edited_as_people_do_keeps_its_properties_once_regenerated(
 @pytest.mark.parametrize(("edit", "env"), [(add_model, "dev")], ids=["add_model-dev"])
 def test_an_edit_not_regenerated_is_caught(tmp_path: Path, edit: Edit, env: str) -> None:
     """The same checks fail on an edited copy until its generated files are regenerated: they can fail."""
+    before = {m.name for m in load_environment(env).models}
     root = edited_copy(tmp_path, env, edit)
+    [added] = {m.name for m in load_environment(env, root).models} - before
     problems = property_problems(root, env)
-    assert "stale runbook: card-testing-detector.md" in problems
-    assert "stale pipeline definition: card-testing-detector.json" in problems
+    assert f"stale runbook: {added}.md" in problems
+    assert f"stale pipeline definition: {added}.json" in problems
