@@ -28,6 +28,7 @@ import pulumi_aws as aws
 from components.base import PlatformComponent
 from components.naming import SNS_TOPIC, NameRule, physical_name
 from components.tagging import COST_TAG_KEYS, MODEL_TAG_KEY, CostTags
+from components.warnings import warn
 
 BUDGETS_PRINCIPAL = "budgets.amazonaws.com"
 ANOMALY_PRINCIPAL = "costalerts.amazonaws.com"
@@ -85,6 +86,21 @@ class FinOpsArgs:
     """Anomalies with at least this total impact (USD) are reported."""
     activate_cost_allocation_tags: bool = False
     """Activate ALLOCATION_TAG_KEYS as cost-allocation tags (only possible in the payer account)."""
+    shared_cost_center_note: str = ""
+    """Set when nobody was named to pay for shared resources: the warning that says whose cost center pays."""
+
+
+def budget_warnings(args: FinOpsArgs) -> list[str]:
+    """Budget settings that are valid but inconsistent: team budgets adding up to more than the environment's."""
+    total = sum(t.monthly_budget_usd for t in args.teams)
+    if total <= args.monthly_budget_usd:
+        return []
+    parts = " + ".join(f"{t.team} {t.monthly_budget_usd:g}" for t in args.teams)
+    return [
+        f"team budgets add up to {total:g} USD/month ({parts}), above the environment budget of "
+        f"{args.monthly_budget_usd:g} USD: the environment alert fires before any team's; raise "
+        "finops.monthly_budget_usd or lower the team budgets"
+    ]
 
 
 class CostGuardrails(PlatformComponent):
@@ -104,6 +120,10 @@ class CostGuardrails(PlatformComponent):
     ) -> None:
         super().__init__("mlplatform:finops:CostGuardrails", name, tags, opts)
         env = args.environment
+        for message in budget_warnings(args):
+            warn(name, message)
+        if args.shared_cost_center_note:
+            warn(name, f"shared resources: {args.shared_cost_center_note}")
 
         self.topic = aws.sns.Topic(
             f"{name}-alerts",

@@ -33,6 +33,9 @@ class FoundationArgs:
     """AWS services that publish to topics encrypted with the key (e.g. budgets.amazonaws.com): they get
     kms:GenerateDataKey* and kms:Decrypt on this key, nothing else
     (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html, read 2026-11-25)."""
+    extra_key_statements: tuple[dict[str, object], ...] = ()
+    """Further key-policy statements of capabilities an environment turns on (e.g. alert triage: CloudWatch
+    Logs encrypting its log group, Bedrock writing its audit logs), each conditioned to this account."""
     model_reader_account_ids: tuple[str, ...] = ()
     """Accounts that serve models trained here (the registry's consumers): they may read the trained model
     artifacts (components/artifacts.py) in the bucket and decrypt them through S3, nothing else."""
@@ -148,6 +151,7 @@ class EnvironmentFoundation(PlatformComponent):
                         },
                         *_service_statements(args.key_service_principals),
                         *_model_reader_key_statements(args.model_reader_account_ids, args.region),
+                        *args.extra_key_statements,
                     ],
                 }
             ),

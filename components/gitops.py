@@ -7,8 +7,8 @@ endpoint, POST /repos/{owner}/{repo}/dispatches with {"event_type", "client_payl
 (https://docs.github.com/en/rest/repos/repos#create-a-repository-dispatch-event, read 2026-11-25).
 The promote workflow (.github/workflows/promote.yml) listens for that event type and runs `mlp promote`.
 
-The GitHub token is read from an existing Secrets Manager secret at deploy time and handed to the
-EventBridge connection as a Pulumi secret; EventBridge itself keeps connection credentials in a secret
+The GitHub token is read from an existing Secrets Manager secret at deploy time only (never in a preview)
+and handed to the EventBridge connection as a Pulumi secret; EventBridge itself keeps connection credentials in a secret
 of its own in Secrets Manager (https://docs.aws.amazon.com/eventbridge/latest/userguide/encryption-connections.html,
 read 2026-11-25). The token is never in an environment file or in stack config.
 """
@@ -65,6 +65,22 @@ def dispatch_input_template(source_environment: str) -> str:
     )
 
 
+TOKEN_PROPERTY = "authParameters.apiKey.value"  # noqa: S105 - a property path, not a password
+"""The connection property holding the token (engine property path, as `ignore_changes` takes it)."""
+
+
+def unknown_secret() -> pulumi.Output[str]:
+    """A secret whose value is not known in this run (what the engine shows as a computed value)."""
+
+    async def value() -> str:
+        return ""
+
+    async def flag(answer: bool) -> bool:
+        return answer
+
+    return pulumi.Output(set(), value(), flag(False), flag(True))
+
+
 DISPATCH_INPUT_PATHS = {
     "group": "$.detail.ModelPackageGroupName",
     "version": "$.detail.ModelPackageVersion",
@@ -86,9 +102,18 @@ class ApprovalDispatch(PlatformComponent):
         if not args.model_package_groups:
             raise ValueError("ApprovalDispatch needs at least one model package group to watch")
 
-        token = aws.secretsmanager.get_secret_version_output(
-            secret_id=args.github_token_secret, opts=pulumi.InvokeOutputOptions(parent=self)
-        ).secret_string
+        # A preview never reads the token: previews run pull-request code with a role that may not read
+        # secrets (docs/gitops.md, threat model). The value is unknown there, and the preview keeps the stored
+        # one (ignore_changes only while previewing), so it shows no change it cannot know; `pulumi up` (deploy
+        # role) reads the secret and updates the connection when the token was rotated.
+        previewing = pulumi.runtime.is_dry_run()
+        token = (
+            unknown_secret()
+            if previewing
+            else aws.secretsmanager.get_secret_version_output(
+                secret_id=args.github_token_secret, opts=pulumi.InvokeOutputOptions(parent=self)
+            ).secret_string
+        )
         self.connection = aws.cloudwatch.EventConnection(
             f"{name}-github",
             name=physical_name(EVENTBRIDGE_RULE, "mlp", args.environment, "github-dispatch"),
@@ -106,7 +131,7 @@ class ApprovalDispatch(PlatformComponent):
                     ]
                 },
             },
-            opts=self.child_opts(),
+            opts=self.child_opts(ignore_changes=[TOKEN_PROPERTY] if previewing else None),
         )
         self.destination = aws.cloudwatch.EventApiDestination(
             f"{name}-dispatches",

@@ -19,6 +19,7 @@ from components.config.finops import MAX_ALERT_EMAILS
 from components.config.kubernetes import kubernetes_problems
 from components.config.observability import observability_problems
 from components.config.serving import sagemaker_problems
+from components.config.triage import triage_problems
 from components.errors import InputError, Problem
 from components.fast_yaml import read_plain_yaml
 from components.pipeline_definition import image_problems
@@ -172,14 +173,19 @@ def _finops_problems(env: Environment) -> list[tuple[Loc, str]]:
             )
         )
     model_names = [m.name for m in env.models]
-    for i, usage in enumerate(env.finops.serverless_usage):
-        if usage.model not in model_names:
-            found.append(
-                (
-                    ("finops", "serverless_usage", i, "model"),
-                    f"model {usage.model!r} does not exist; models here: {', '.join(model_names) or 'none'}",
+    referenced: list[tuple[str, list[str]]] = [
+        ("serverless_usage", [u.model for u in env.finops.serverless_usage]),
+        ("endpoint_traffic", [t.model for t in env.finops.endpoint_traffic]),
+    ]
+    for field, models in referenced:
+        for i, model in enumerate(models):
+            if model not in model_names:
+                found.append(
+                    (
+                        ("finops", field, i, "model"),
+                        f"model {model!r} does not exist; models here: {', '.join(model_names) or 'none'}",
+                    )
                 )
-            )
     return found
 
 
@@ -213,6 +219,7 @@ def _reference_problems(env: Environment) -> list[tuple[Loc, str]]:
             )
         )
     found += observability_problems(env)
+    found += triage_problems(env)
     return found
 
 

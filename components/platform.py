@@ -8,17 +8,20 @@ from components.alerting import TeamAlerts, team_alerts_args
 from components.base import PlatformComponent
 from components.baselines import VersionBaselines, VersionBaselinesArgs
 from components.config import LoadedEnvironment, Model, Team
+from components.config.finops import shared_cost_center
 from components.dashboards import Dashboards, DashboardsArgs
 from components.finops import KEY_SERVICE_PRINCIPALS, CostGuardrails, FinOpsArgs, TeamBudget
 from components.foundation import EnvironmentFoundation, FoundationArgs, artifact_bucket_name, provider_for
 from components.gitops import ApprovalDispatch, ApprovalDispatchArgs
 from components.kserve import KServeModel, KServeModelArgs
 from components.kubernetes import TeamNamespace, TeamNamespaceArgs, kubernetes_provider_for
+from components.loader import data_root
 from components.monitoring import ModelMonitor, model_monitor_args
 from components.pipelines import TrainingPipeline, training_pipeline_args
 from components.registry import ModelRegistry, model_registry_args
 from components.serving import ModelEndpoint, model_endpoint_args
 from components.tagging import PLATFORM_TEAM, CostTags
+from components.triage import AlertTriage, alert_triage_args, key_statements
 
 
 def team_tags(env: LoadedEnvironment, team: Team, model: Model | None = None) -> CostTags:
@@ -33,13 +36,13 @@ def team_tags(env: LoadedEnvironment, team: Team, model: Model | None = None) ->
 
 
 def platform_tags(env: LoadedEnvironment) -> CostTags:
-    """Shared resources belong to the `platform` team, charged to the cost center of the first team
-    unless the environment declares a `platform` team of its own."""
-    owner = next((t for t in env.teams if t.name == PLATFORM_TEAM), env.teams[0])
+    """Shared resources belong to the `platform` team, charged to `finops.platform_cost_center` (else a
+    `platform` team's cost center, else the first team's: `mlp cost` and `mlp tags` say which)."""
+    cost_center, _source = shared_cost_center(env.finops, env.teams)
     return CostTags(
         environment=env.name,
         team=PLATFORM_TEAM,
-        cost_center=owner.cost_center,
+        cost_center=cost_center,
         repository=env.repository,
     )
 
@@ -54,6 +57,7 @@ def foundation_args(env: LoadedEnvironment) -> FoundationArgs:
         # (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html, read 2026-11-25).
         key_service_principals=KEY_SERVICE_PRINCIPALS + (("events.amazonaws.com",) if env.hosts_registry else ()),
         model_reader_account_ids=tuple(env.registry_consumer_account_ids),
+        extra_key_statements=key_statements(env),
     )
 
 
@@ -71,7 +75,13 @@ def finops_args(env: LoadedEnvironment, kms_key_arn: pulumi.Input[str]) -> FinOp
         teams=tuple(TeamBudget(t.name, t.monthly_budget_usd, tuple(t.owners)) for t in env.teams),
         anomaly_threshold_usd=env.finops.anomaly_threshold_usd,
         activate_cost_allocation_tags=env.finops.payer_account,
+        shared_cost_center_note=_shared_note(env),
     )
+
+
+def _shared_note(env: LoadedEnvironment) -> str:
+    cost_center, source = shared_cost_center(env.finops, env.teams)
+    return "" if env.finops.platform_cost_center else f"charged to cost center {cost_center} ({source})"
 
 
 class MLPlatform(PlatformComponent):
@@ -241,6 +251,25 @@ class MLPlatform(PlatformComponent):
                     tags,
                     opts=self.child_opts(),
                 )
+
+        # Alert triage: subscribed to every team's alarm topics (docs/triage.md).
+        self.triage: AlertTriage | None = None
+        if env.triage is not None and env.triage.enabled:
+            self.triage = AlertTriage(
+                f"{env.name}-triage",
+                alert_triage_args(
+                    env,
+                    root=data_root(),
+                    kms_key_arn=self.foundation.key.arn,
+                    alarm_topic_arns=[t.arn for a in self.alerts.values() for t in a.topics.values()],
+                    report_buckets={
+                        m: e.capture_bucket.bucket for m, e in self.endpoints.items() if e.capture_bucket is not None
+                    },
+                    deploy_commit=pulumi.Config().get("deployCommit"),
+                ),
+                platform_tags(env),
+                opts=self.child_opts(),
+            )
 
         # Dashboards last: generated from the models above.
         self.dashboards = Dashboards(

@@ -146,6 +146,16 @@ def model_endpoint_args(
     )
 
 
+def endpoint_name(environment: str, model: str) -> str:
+    """A model's endpoint name, kept for life (the triage function reads the endpoint by it)."""
+    return physical_name(SAGEMAKER, environment, model)
+
+
+def capture_bucket_name(environment: str, model: str, account_id: str, region: str) -> str:
+    """The bucket of a model's captured payloads and its monitors' reports."""
+    return physical_name(S3_BUCKET, "mlp", environment, model, "capture", account_id, region)
+
+
 def _role_name(args: ModelEndpointArgs) -> str:
     return physical_name(IAM_ROLE, args.environment, args.model, "endpoint")
 
@@ -174,7 +184,7 @@ class ModelEndpoint(PlatformComponent):
     ) -> None:
         super().__init__("mlplatform:serving:ModelEndpoint", name, tags, opts)
         serving = args.serving
-        self.endpoint_name = physical_name(SAGEMAKER, args.environment, args.model)
+        self.endpoint_name = endpoint_name(args.environment, args.model)
         for message in sagemaker_warnings(serving):
             warn(name, message)
 
@@ -219,9 +229,7 @@ class ModelEndpoint(PlatformComponent):
         bucket = PrivateBucket(
             f"{name}-capture",
             PrivateBucketArgs(
-                bucket_name=physical_name(
-                    S3_BUCKET, "mlp", args.environment, args.model, "capture", args.account_id, args.region
-                ),
+                bucket_name=capture_bucket_name(args.environment, args.model, args.account_id, args.region),
                 kms_key_arn=args.kms_key_arn,
                 protect=args.protect_stateful,
                 versioned=False,

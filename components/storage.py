@@ -30,6 +30,22 @@ class PrivateBucketArgs:
     """Other accounts that may read objects matching `cross_account_read_patterns` (and list the bucket)."""
     cross_account_read_patterns: tuple[str, ...] = ()
     """Key patterns those accounts may read, e.g. `pipelines/*/models/*`."""
+    service_writers: tuple[ServiceWriter, ...] = ()
+    """AWS services that deliver objects into the bucket (e.g. Bedrock's invocation logs)."""
+
+
+@dataclass(frozen=True)
+class ServiceWriter:
+    """An AWS service allowed to put objects under one prefix, only on behalf of one account's resources
+    (aws:SourceAccount and aws:SourceArn guard against the confused deputy)."""
+
+    service: str
+    """Service principal, e.g. bedrock.amazonaws.com."""
+    key_pattern: str
+    """Keys it may write, e.g. `bedrock/*`."""
+    source_account: str
+    source_arn: str
+    """ARN pattern of the resources it writes for, e.g. arn:aws:bedrock:eu-west-1:123456789012:*."""
 
 
 class PrivateBucket(PlatformComponent):
@@ -99,7 +115,9 @@ class PrivateBucket(PlatformComponent):
             f"{name}-tls-only",
             bucket=self.bucket.id,
             policy=self.bucket.arn.apply(
-                lambda arn: bucket_policy(arn, args.cross_account_readers, args.cross_account_read_patterns)
+                lambda arn: bucket_policy(
+                    arn, args.cross_account_readers, args.cross_account_read_patterns, args.service_writers
+                )
             ),
             opts=bucket_opts,
         )
@@ -111,7 +129,12 @@ def tls_only_policy(bucket_arn: str) -> str:
     return bucket_policy(bucket_arn, (), ())
 
 
-def bucket_policy(bucket_arn: str, readers: tuple[str, ...], read_patterns: tuple[str, ...]) -> str:
+def bucket_policy(
+    bucket_arn: str,
+    readers: tuple[str, ...],
+    read_patterns: tuple[str, ...],
+    writers: tuple[ServiceWriter, ...] = (),
+) -> str:
     """TLS only; plus, when given, read access for named accounts to the objects matching read_patterns."""
     statements: list[dict[str, object]] = [
         {
@@ -141,4 +164,18 @@ def bucket_policy(bucket_arn: str, readers: tuple[str, ...], read_patterns: tupl
                 "Resource": bucket_arn,
             },
         ]
+    for writer in writers:
+        statements.append(
+            {
+                "Sid": "ServiceWrites" + "".join(p.capitalize() for p in writer.service.split(".")[0].split("-")),
+                "Effect": "Allow",
+                "Principal": {"Service": writer.service},
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/{writer.key_pattern}",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": writer.source_account},
+                    "ArnLike": {"aws:SourceArn": writer.source_arn},
+                },
+            }
+        )
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)

@@ -56,9 +56,15 @@ def is_taggable(type_token: str) -> bool:
         return False
     module_path, _, class_name = rest.rpartition(":")
     module = module_path.split("/")[0]
-    try:
-        cls = getattr(importlib.import_module(f"pulumi_aws.{module}"), class_name)
-    except (ImportError, AttributeError):
+    # Modules named like a Python keyword get a trailing underscore in the SDK (`lambda` -> `lambda_`).
+    cls = None
+    for name in (module, f"{module}_"):
+        try:
+            cls = getattr(importlib.import_module(f"pulumi_aws.{name}"), class_name)
+            break
+        except (ImportError, AttributeError):
+            continue
+    if cls is None:
         return False
     init = getattr(cls, "_internal_init", None)
     return init is not None and "tags" in inspect.signature(init).parameters

@@ -19,7 +19,22 @@ EXIT_INPUT = 2
 EXIT_INTERNAL = 3
 
 # Subcommand modules under mlp/commands/, in the order `mlp --help` lists them.
-COMMANDS = ("plan", "policy", "cost", "tags", "schema", "affected", "promote", "runbook", "pipelines")
+COMMANDS = (
+    "plan",
+    "policy",
+    "cost",
+    "tags",
+    "schema",
+    "affected",
+    "promote",
+    "runbook",
+    "pipelines",
+    "ci",
+    "bootstrap",
+    "triage",
+    "prices",
+    "finops",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

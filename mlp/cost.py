@@ -10,10 +10,15 @@ The estimate reads resources by their engine (camelCase) inputs as the pulumi-aw
 - `aws:sagemaker/pipeline:Pipeline` pipelineDefinition (JSON): Training steps' ResourceConfig,
   StoppingCondition and EnableManagedSpotTraining; runs per month from the `aws:scheduler/schedule:Schedule`
   that targets the pipeline (scheduleExpression);
+- `aws:sagemaker/monitoringSchedule:MonitoringSchedule` with the job definition it runs (a
+  `DataQualityJobDefinition`, or a Cloud Control `AWS::SageMaker::ModelQualityJobDefinition`): executions per
+  month from its cron expression x instances x runtime, at the processing price (each monitoring execution is a
+  processing job: botocore's sagemaker model, MonitoringExecutionSummary.ProcessingJobArn);
 - `aws:kms/key:Key`: the customer managed keys' monthly fee.
 
 A value that is missing or unpriced makes the line "unknown"; nothing is ever counted as zero for lack of a
-price. Usage-based charges (storage, requests, data transfer, logs) are not estimated.
+price. Every other resource type is listed by type under "not estimated" with the reason
+(mlp/cost_catalog.py), so nothing in the plan is left out silently.
 """
 
 from __future__ import annotations
@@ -25,8 +30,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from mlp.cost_catalog import ESTIMATED, STATUSES, coverage, type_of
 from mlp.plan import Plan
-from mlp.pricing import HOSTING, KMS_KEY, SERVERLESS_COMPUTE, SERVERLESS_DATA, TRAINING, Price, PriceBook
+from mlp.pricing import (
+    HOSTING,
+    HOSTING_DATA,
+    KMS_KEY,
+    PROCESSING,
+    SERVERLESS_COMPUTE,
+    SERVERLESS_DATA,
+    TRAINING,
+    Price,
+    PriceBook,
+)
 
 ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
 ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
@@ -34,6 +50,8 @@ SCALING_TARGET = "aws:appautoscaling/target:Target"
 PIPELINE = "aws:sagemaker/pipeline:Pipeline"
 SCHEDULE = "aws:scheduler/schedule:Schedule"
 KMS_KEY_TYPE = "aws:kms/key:Key"
+MONITORING_SCHEDULE = "aws:sagemaker/monitoringSchedule:MonitoringSchedule"
+PLATFORM_TEAM = "platform"
 
 UNKNOWN = "unknown"
 SHARED = "(shared)"
@@ -51,12 +69,30 @@ class ServerlessTraffic:
 
 
 @dataclass(frozen=True)
+class EndpointTraffic:
+    """Expected traffic of one model's real-time endpoint (from the environment file)."""
+
+    monthly_requests: int
+    mean_request_kb: float
+    mean_response_kb: float
+
+
+@dataclass(frozen=True)
 class Assumptions:
     """What the environment file says about usage the plan cannot know."""
 
     spot_savings_percent: int = 0
     serverless: Mapping[str, ServerlessTraffic] = field(default_factory=dict)
     """Per model name."""
+    endpoint_traffic: Mapping[str, EndpointTraffic] = field(default_factory=dict)
+    """Per model name: the data its real-time endpoint processes."""
+    expected_minutes: Mapping[str, int] = field(default_factory=dict)
+    """Expected runtime of one job, by kind ("training", "processing", "monitoring"); a kind without one is
+    estimated at its job's MaxRuntimeInSeconds (an upper bound)."""
+    shared_cost_center: str = ""
+    """Who pays for shared resources, as the environment file says (finops.platform_cost_center)."""
+    shared_cost_center_source: str = ""
+    """Where that came from, in words (the setting, or the fallback the platform uses without it)."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +144,16 @@ class Total:
 
 
 @dataclass(frozen=True)
+class NotEstimated:
+    """Resources of one type that have no cost line, and why."""
+
+    type: str
+    count: int
+    status: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Estimate:
     stack: str
     region: str
@@ -116,6 +162,10 @@ class Estimate:
     items: tuple[LineItem, ...]
     rollouts: tuple[str, ...]
     assumptions: tuple[str, ...]
+    not_estimated: tuple[NotEstimated, ...] = ()
+    estimated_types: tuple[str, ...] = ()
+    shared: tuple[str, ...] = ()
+    """Who pays for shared resources and where that comes from."""
 
     def total(self, items: Iterable[LineItem] | None = None) -> Total:
         chosen = list(self.items if items is None else items)
@@ -137,20 +187,17 @@ class _Context:
     assumptions: Assumptions
 
 
-def estimate(plan: Plan, prices: PriceBook, assumptions: Assumptions | None = None) -> Estimate:
-    """The monthly estimate of a plan document."""
+def estimate(
+    plan: Plan, prices: PriceBook, assumptions: Assumptions | None = None, region: str | None = None
+) -> Estimate:
+    """The monthly estimate of a plan document (`region`: when the plan has no AWS provider to read it from)."""
     assumptions = assumptions or Assumptions()
-    region = plan_region(plan)
+    region = region or plan_region(plan)
     hours = prices.hours_per_month
     ctx = _Context(region, prices, assumptions)
     resources: list[dict[str, Any]] = plan["resources"]
     items: list[LineItem] = []
     rollouts: list[str] = []
-    notes = [
-        f"{hours:g} hours per month ({prices.hours_source}).",
-        "Prices are on-demand list prices from " + prices.path.name + "; usage-based charges (storage, requests, "
-        "data transfer, logs) are not estimated.",
-    ]
 
     by_type: dict[str, list[dict[str, Any]]] = {}
     for r in resources:
@@ -175,6 +222,9 @@ def estimate(plan: Plan, prices: PriceBook, assumptions: Assumptions | None = No
                 items.append(item)
                 if category == "endpoint" and "serverlessConfig" not in variant:
                     fleet.append(item)
+        traffic = assumptions.endpoint_traffic.get(owner.model)
+        if traffic is not None:
+            items.append(_data_item(ctx, config, owner, traffic))
         # A blue/green rollout provisions a new fleet as large as the current one (at most its maximum).
         fleet_hourly = None if any(i.high is None for i in fleet) else sum(i.high or 0.0 for i in fleet) / hours
         rollout = _rollout_note(endpoint, endpoint_name, fleet_hourly)
@@ -184,16 +234,28 @@ def estimate(plan: Plan, prices: PriceBook, assumptions: Assumptions | None = No
     schedules = by_type.get(SCHEDULE, [])
     for pipeline in by_type.get(PIPELINE, []):
         items.extend(_pipeline_items(ctx, pipeline, schedules))
-    if assumptions.spot_savings_percent:
-        notes.append(
-            f"Training with managed spot is assumed to cost {assumptions.spot_savings_percent}% less than "
-            "on-demand (finops.spot_savings_assumption_percent); the real saving varies."
-        )
-    else:
-        notes.append("Training with managed spot is shown at the on-demand price (no spot saving assumed).")
-    notes.append("Training runs are upper bounds: each run is assumed to use its full MaxRuntimeInSeconds.")
+    for schedule in by_type.get(MONITORING_SCHEDULE, []):
+        items.append(_monitoring_item(ctx, schedule, resources))
+    items.extend(_kms_items(ctx, by_type.get(KMS_KEY_TYPE, [])))
+    estimated_types, not_estimated = _coverage(resources)
+    return Estimate(
+        stack=str(plan.get("stack", "")),
+        region=region,
+        hours_per_month=hours,
+        hours_source=prices.hours_source,
+        items=tuple(sorted(items, key=lambda i: (i.owner.team, i.owner.model, i.resource, i.key))),
+        rollouts=tuple(rollouts),
+        assumptions=_notes(prices, assumptions),
+        not_estimated=not_estimated,
+        estimated_types=estimated_types,
+        shared=_shared(items, assumptions),
+    )
 
-    for key in by_type.get(KMS_KEY_TYPE, []):
+
+def _kms_items(ctx: _Context, keys: list[dict[str, Any]]) -> list[LineItem]:
+    region, prices = ctx.region, ctx.prices
+    items = []
+    for key in keys:
         price = prices.lookup(region, KMS_KEY, "customer-managed-key")
         cost = price.usd_per_unit if price else None
         items.append(
@@ -214,15 +276,60 @@ def estimate(plan: Plan, prices: PriceBook, assumptions: Assumptions | None = No
                 notes=() if price else (f"no price for {KMS_KEY} customer-managed-key in {region}",),
             )
         )
-    return Estimate(
-        stack=str(plan.get("stack", "")),
-        region=region,
-        hours_per_month=hours,
-        hours_source=prices.hours_source,
-        items=tuple(sorted(items, key=lambda i: (i.owner.team, i.owner.model, i.resource, i.key))),
-        rollouts=tuple(rollouts),
-        assumptions=tuple(notes),
+    return items
+
+
+def _notes(prices: PriceBook, assumptions: Assumptions) -> tuple[str, ...]:
+    """The assumptions the estimate rests on, in words."""
+    notes = [
+        f"{prices.hours_per_month:g} hours per month ({prices.hours_source}).",
+        "Prices are on-demand list prices from " + prices.path.name + "; usage-based charges (storage, requests, "
+        "data transfer, logs) are not estimated; data processed by real-time endpoints only for the models in "
+        "finops.endpoint_traffic.",
+    ]
+    for kind in ("training", "processing", "monitoring"):
+        minutes = assumptions.expected_minutes.get(kind)
+        if minutes:
+            notes.append(f"Each {kind} job is assumed to run {minutes} minutes (finops.expected_runtime_minutes).")
+        else:
+            notes.append(f"{kind.capitalize()} jobs are upper bounds: each is assumed to use its MaxRuntimeInSeconds.")
+    if assumptions.spot_savings_percent:
+        notes.append(
+            f"Training with managed spot is assumed to cost {assumptions.spot_savings_percent}% less than "
+            "on-demand (finops.spot_savings_assumption_percent); the real saving varies."
+        )
+    else:
+        notes.append("Training with managed spot is shown at the on-demand price (no spot saving assumed).")
+    return tuple(notes)
+
+
+def _coverage(resources: list[dict[str, Any]]) -> tuple[tuple[str, ...], tuple[NotEstimated, ...]]:
+    """The types the estimate prices, and every other custom resource type with its count and reason."""
+    counts: dict[str, int] = {}
+    for r in resources:
+        if r.get("custom", True) and not str(r.get("type", "")).startswith("pulumi:providers:"):
+            counts[type_of(r)] = counts.get(type_of(r), 0) + 1
+    priced = tuple(sorted(t for t in counts if coverage(t).status == ESTIMATED))
+    rest = tuple(
+        NotEstimated(t, n, coverage(t).status, coverage(t).reason)
+        for t, n in sorted(counts.items())
+        if coverage(t).status != ESTIMATED
     )
+    return priced, rest
+
+
+def _shared(items: list[LineItem], assumptions: Assumptions) -> tuple[str, ...]:
+    """Shared resources (team `platform`) and the cost center they are charged to, said out loud."""
+    centers = sorted({i.owner.cost_center for i in items if i.owner.team == PLATFORM_TEAM})
+    lines = []
+    if assumptions.shared_cost_center:
+        lines.append(
+            f"Shared resources (team {PLATFORM_TEAM}) are charged to cost center {assumptions.shared_cost_center} "
+            f"({assumptions.shared_cost_center_source})."
+        )
+    if centers and centers != [assumptions.shared_cost_center]:
+        lines.append(f"Shared resources in this plan carry cost center {', '.join(centers)} (their cost-center tags).")
+    return tuple(lines)
 
 
 def plan_region(plan: Plan) -> str:
@@ -299,6 +406,23 @@ def _variant_item(
     )
 
 
+def _data_item(ctx: _Context, config: dict[str, Any], owner: Owner, traffic: EndpointTraffic) -> LineItem:
+    """The data a real-time endpoint processes in a month, from the environment file's expected traffic."""
+    gb_in = traffic.monthly_requests * traffic.mean_request_kb / (1024 * 1024)
+    gb_out = traffic.monthly_requests * traffic.mean_response_kb / (1024 * 1024)
+    what = (
+        f"data processed: {traffic.monthly_requests:,} requests x {traffic.mean_request_kb:g} KB in / "
+        f"{traffic.mean_response_kb:g} KB out = {gb_in:,.2f} GB in, {gb_out:,.2f} GB out (finops.endpoint_traffic)"
+    )
+    base = LineItem(f"{config['urn']}/data", config["name"], "data", owner, what, None, None)
+    price_in = ctx.prices.lookup(ctx.region, HOSTING_DATA, "GB-in")
+    price_out = ctx.prices.lookup(ctx.region, HOSTING_DATA, "GB-out")
+    if price_in is None or price_out is None:
+        return replace(base, notes=(f"no price for {HOSTING_DATA} GB-in/GB-out in {ctx.region}",))
+    cost = gb_in * price_in.usd_per_unit + gb_out * price_out.usd_per_unit
+    return replace(base, low=cost, high=cost, prices=(price_in, price_out))
+
+
 def _serverless_item(ctx: _Context, base: LineItem, serverless: Mapping[str, Any]) -> LineItem:
     """`base` carries the identity and owner; the cost comes from the model's expected traffic."""
     region, prices, owner = ctx.region, ctx.prices, base.owner
@@ -352,37 +476,113 @@ def _pipeline_items(ctx: _Context, pipeline: dict[str, Any], schedules: list[dic
     runs = _runs_per_month(pipeline, schedules, hours)
     items = []
     for step in steps:
-        if step.get("Type") != "Training":
+        kind = _STEP_KINDS.get(str(step.get("Type")))
+        if kind is None:
             continue
         args = step.get("Arguments", {})
-        config = args.get("ResourceConfig", {})
+        config = args.get("ResourceConfig", {}) if kind == "training" else args.get("ProcessingResources", {})
+        config = config.get("ClusterConfig", config)
+        if kind != "training" and not config:
+            continue  # declares no instances (not a step SageMaker would run): nothing to price
         instance = _resolve(config.get("InstanceType"), parameters)
         count = _resolve(config.get("InstanceCount"), parameters) or 1
-        runtime = _resolve(args.get("StoppingCondition", {}).get("MaxRuntimeInSeconds"), parameters)
-        spot = bool(_resolve(args.get("EnableManagedSpotTraining"), parameters))
-        key = f"{base_key}/{step.get('Name', 'training')}"
-        what = f"training step {step.get('Name', '')}: {count} x {instance}"
+        max_runtime = _resolve((args.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds"), parameters)
+        spot = kind == "training" and bool(_resolve(args.get("EnableManagedSpotTraining"), parameters))
+        key = f"{base_key}/{step.get('Name', kind)}"
+        what = f"{kind} step {step.get('Name', '')}: {count} x {instance}"
         problems = []
         if runs is None:
             problems.append("runs per month unknown: no schedule with a readable expression targets the pipeline")
         else:
             what += f" x {runs:g} runs/month"
-        if runtime is None:
-            problems.append("no MaxRuntimeInSeconds: run length unknown")
+        seconds, runtime_text = _runtime(ctx, kind, max_runtime)
+        if seconds is None:
+            problems.append(f"run length unknown: no MaxRuntimeInSeconds and no finops.expected_runtime_minutes.{kind}")
         else:
-            what += f" x up to {int(runtime) / 3600:g} h"
+            what += f" x {runtime_text}"
         if spot:
             what += f" (managed spot, {assumptions.spot_savings_percent}% saving assumed)"
-        price = prices.lookup(region, TRAINING, str(instance))
+        price_kind = TRAINING if kind == "training" else PROCESSING
+        price = prices.lookup(region, price_kind, str(instance))
         if price is None:
-            problems.append(f"no price for {TRAINING} {instance} in {region}")
-        if problems or runs is None or runtime is None or price is None:
-            items.append(LineItem(key, pipeline["name"], "training", owner, what, None, None, notes=tuple(problems)))
+            problems.append(f"no price for {price_kind} {instance} in {region}")
+        if problems or runs is None or seconds is None or price is None:
+            items.append(LineItem(key, pipeline["name"], kind, owner, what, None, None, notes=tuple(problems)))
             continue
         factor = 1 - assumptions.spot_savings_percent / 100 if spot else 1.0
-        cost = runs * int(count) * int(runtime) / 3600 * price.usd_per_unit * factor
-        items.append(LineItem(key, pipeline["name"], "training", owner, what, cost, cost, prices=(price,)))
+        cost = runs * int(count) * seconds / 3600 * price.usd_per_unit * factor
+        items.append(LineItem(key, pipeline["name"], kind, owner, what, cost, cost, prices=(price,)))
     return items
+
+
+# Pipeline step types that run instances: a QualityCheck step runs a processing job (the Model Monitor
+# analyzer), like a Processing step.
+_STEP_KINDS = {"Training": "training", "Processing": "processing", "QualityCheck": "processing"}
+
+
+def _runtime(ctx: _Context, kind: str, max_runtime: Any) -> tuple[float | None, str]:
+    """Seconds one job is assumed to run, and how that reads: the environment file's expected runtime, else
+    the job's maximum (an upper bound), else unknown."""
+    minutes = ctx.assumptions.expected_minutes.get(kind)
+    if minutes:
+        return minutes * 60.0, f"{minutes:g} min expected"
+    if max_runtime is not None:
+        return float(max_runtime), f"up to {float(max_runtime) / 3600:g} h"
+    return None, ""
+
+
+def _monitoring_item(ctx: _Context, schedule: dict[str, Any], resources: list[dict[str, Any]]) -> LineItem:
+    """One monitoring schedule: executions per month x instances x runtime x processing price."""
+    config = schedule["inputs"].get("monitoringScheduleConfig") or {}
+    definition_name = str(config.get("monitoringJobDefinitionName", ""))
+    expression = str((config.get("scheduleConfig") or {}).get("scheduleExpression", ""))
+    base = LineItem(schedule["urn"], schedule["name"], "monitoring", Owner.of(schedule), "", None, None)
+    job = _job_definition(definition_name, resources)
+    what = f"{config.get('monitoringType', 'model')} monitoring"
+    if job is None:
+        return replace(base, description=what, notes=(f"job definition {definition_name!r} not in the plan",))
+    instance, count, max_runtime = job
+    runs = runs_per_month(expression, ctx.prices.hours_per_month)
+    seconds, runtime_text = _runtime(ctx, "monitoring", max_runtime)
+    what += f": {count} x {instance}"
+    problems = []
+    if runs is None:
+        problems.append(f"executions per month unknown: cannot count {expression!r}")
+    else:
+        what += f" x {runs:g} runs/month"
+    if seconds is None:
+        problems.append("run length unknown: no MaxRuntimeInSeconds and no finops.expected_runtime_minutes.monitoring")
+    else:
+        what += f" x {runtime_text}"
+    price = ctx.prices.lookup(ctx.region, PROCESSING, instance)
+    if price is None:
+        problems.append(f"no price for {PROCESSING} {instance} in {ctx.region}")
+    if problems or runs is None or seconds is None or price is None:
+        return replace(base, description=what, notes=tuple(problems))
+    cost = runs * count * seconds / 3600 * price.usd_per_unit
+    return replace(base, description=what, low=cost, high=cost, prices=(price,))
+
+
+def _job_definition(name: str, resources: list[dict[str, Any]]) -> tuple[str, int, float | None] | None:
+    """(instance type, instance count, MaxRuntimeInSeconds) of the monitoring job definition called `name`,
+    whether made by the provider (camelCase inputs) or through Cloud Control (a CloudFormation document)."""
+    for r in resources:
+        inputs = r.get("inputs") or {}
+        if type_of(r).startswith("AWS::SageMaker::") and isinstance(inputs.get("desiredState"), str):
+            try:
+                state = json.loads(inputs["desiredState"])
+            except ValueError:
+                continue
+            if state.get("JobDefinitionName") != name:
+                continue
+            cluster = (state.get("JobResources") or {}).get("ClusterConfig") or {}
+            runtime = (state.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
+            return str(cluster.get("InstanceType")), int(cluster.get("InstanceCount") or 1), runtime
+        if inputs.get("name") == name and isinstance(inputs.get("jobResources"), Mapping):
+            cluster = inputs["jobResources"].get("clusterConfig") or {}
+            runtime = (inputs.get("stoppingCondition") or {}).get("maxRuntimeInSeconds")
+            return str(cluster.get("instanceType")), int(cluster.get("instanceCount") or 1), runtime
+    return None
 
 
 def _resolve(value: Any, parameters: Mapping[str, Any]) -> Any:
@@ -427,7 +627,8 @@ def _cron_runs(fields: list[str], hours: float) -> float | None:
     if len(fields) != 6:
         return None
     minutes, hours_field, dom, month, dow, _year = fields
-    at_minutes, at_hours = _count(minutes), _count(hours_field)
+    at_minutes = _count(minutes)
+    at_hours = 24 if hours_field == "*" else _count(hours_field)
     if at_minutes is None or at_hours is None or month not in ("*", "?"):
         return None
     per_day = at_minutes * at_hours
@@ -509,11 +710,21 @@ def render_text(est: Estimate) -> str:
         lines += ["", f"{title}:"]
         lines += [f"  {k:<24}{total_text(t)}" for k, t in est.by(group).items()]
     lines += ["", f"Total: {total_text(est.total())}"]
+    if est.shared:
+        lines += ["", "Shared costs:"] + [f"  {s}" for s in est.shared]
+    if est.not_estimated:
+        lines += ["", "Not estimated (not in the total), by type:"]
+        for status in sorted({n.status for n in est.not_estimated}, key=_STATUS_ORDER.index):
+            lines.append(f"  {status}:")
+            lines += [f"    {n.type} x{n.count}: {n.reason}" for n in est.not_estimated if n.status == status]
     if est.rollouts:
         lines += ["", "Rollouts (temporary, not in the monthly total):"]
         lines += [f"  {r}" for r in est.rollouts]
     lines += ["", "Assumptions:"] + [f"  - {a}" for a in est.assumptions]
     return "\n".join(lines) + "\n"
+
+
+_STATUS_ORDER = list(STATUSES)
 
 
 def to_json(est: Estimate) -> dict[str, Any]:
@@ -541,6 +752,7 @@ def to_json(est: Estimate) -> dict[str, Any]:
                         "unit": p.unit,
                         "source": p.source,
                         "read_on": p.read_on,
+                        "published": p.published,
                     }
                     for p in i.prices
                 ],
@@ -550,6 +762,11 @@ def to_json(est: Estimate) -> dict[str, Any]:
         ],
         **{f"by_{g}": {k: total_json(t) for k, t in est.by(g).items()} for g in GROUPS},
         "total": total_json(est.total()),
+        "shared": list(est.shared),
+        "estimated_types": list(est.estimated_types),
+        "not_estimated": [
+            {"type": n.type, "count": n.count, "status": n.status, "reason": n.reason} for n in est.not_estimated
+        ],
         "rollouts": list(est.rollouts),
         "assumptions": list(est.assumptions),
     }
@@ -624,7 +841,22 @@ def render_delta_text(before: Estimate, after: Estimate, ref: str) -> str:
         lines.append("")
     total = _total_delta(before, after)
     lines.append(f"Total: {total_text(before.total())} -> {total_text(after.total())} ({signed(*total)})")
+    added = not_estimated_changes(before, after)
+    if added:
+        lines += ["", "Not estimated, changed by this revision (not in the totals):"] + [f"  {a}" for a in added]
     return "\n".join(lines) + "\n"
+
+
+def not_estimated_changes(before: Estimate, after: Estimate) -> list[str]:
+    """Resource types without a cost line whose count changes between two estimates, with the reason."""
+    old = {n.type: n.count for n in before.not_estimated}
+    changed = []
+    for n in after.not_estimated:
+        if n.count != old.get(n.type, 0):
+            changed.append(f"{n.type}: {old.get(n.type, 0)} -> {n.count} ({n.status}: {n.reason})")
+    now = {n.type for n in after.not_estimated}
+    changed += [f"{t}: {count} -> 0" for t, count in sorted(old.items()) if t not in now]
+    return changed
 
 
 def render_delta_markdown(before: Estimate, after: Estimate, ref: str) -> str:
@@ -639,6 +871,9 @@ def render_delta_markdown(before: Estimate, after: Estimate, ref: str) -> str:
         f"Prices: on-demand, {after.region}; {after.hours_per_month:g} hours per month. "
         "Unknown means a price or usage figure is missing, never zero.",
     ]
+    added = not_estimated_changes(before, after)
+    if added:
+        lines += ["", "Not estimated, changed by this change (not in the totals):"] + [f"- `{a}`" for a in added]
     if after.rollouts:
         lines += ["", "Rollouts (temporary):"] + [f"- {r}" for r in after.rollouts]
     return "\n".join(lines) + "\n"

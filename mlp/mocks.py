@@ -52,6 +52,10 @@ OUTPUT_RULES: dict[str, OutputRule] = {
         "name": _physical(a),
         "arn": f"arn:aws:iam::{account}:role/{_physical(a)}",
     },
+    # IAM OIDC providers are global: arn:aws:iam::ACCOUNT:oidc-provider/<url without https://>.
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": lambda m, a, region, account: {
+        "arn": f"arn:aws:iam::{account}:oidc-provider/{str(a.inputs.get('url', a.name)).removeprefix('https://')}",
+    },
     "aws:iam/policy:Policy": lambda m, a, region, account: {
         "arn": f"arn:aws:iam::{account}:policy/{_physical(a)}",
     },
@@ -100,6 +104,19 @@ OUTPUT_RULES: dict[str, OutputRule] = {
     },
     "aws:sagemaker/pipeline:Pipeline": lambda m, a, region, account: {
         "arn": _arn("sagemaker", region, account, f"pipeline/{a.inputs.get('pipelineName') or a.name}"),
+    },
+    # Bedrock guardrails (components/triage.py): ids are 12 lower-case alphanumerics (botocore bedrock
+    # GuardrailId pattern), ARNs arn:aws:bedrock:REGION:ACCOUNT:guardrail/ID; a new guardrail is DRAFT and
+    # its first numbered version is "1".
+    "aws:bedrock/guardrail:Guardrail": lambda m, a, region, account: {
+        "guardrailId": (gid := hashlib.sha256(f"{account}/{region}/{a.name}".encode()).hexdigest()[:12]),
+        "guardrailArn": _arn("bedrock", region, account, f"guardrail/{gid}"),
+        "version": "DRAFT",
+        "id": f"{gid},DRAFT",
+    },
+    "aws:bedrock/guardrailVersion:GuardrailVersion": lambda m, a, region, account: {"version": "1"},
+    "aws:lambda/function:Function": lambda m, a, region, account: {
+        "arn": _arn("lambda", region, account, f"function:{_physical(a)}"),
     },
     "aws:scheduler/schedule:Schedule": lambda m, a, region, account: {
         "arn": _arn("scheduler", region, account, f"schedule/{a.inputs.get('groupName') or 'default'}/{_physical(a)}"),

@@ -6,12 +6,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pulumi
 from pulumi.runtime import rpc
 
 from components.loader import load_environment, repo_root
@@ -79,6 +81,8 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if value is None or isinstance(value, (str, int, float, bool)):
         return KNOWN_AFTER_APPLY if value == rpc.UNKNOWN else value
+    if isinstance(value, pulumi.Asset | pulumi.Archive):
+        return _asset(value)
     urn = getattr(value, "urn", None)
     return f"(resource {type(value).__name__})" if urn is not None else KNOWN_AFTER_APPLY
 
@@ -113,3 +117,15 @@ def render_tree(plan: Plan) -> str:
     for type_, count in sorted(Counter(r["type"] for r in resources).items()):
         lines.append(f"  {count:>4}  {type_}")
     return "\n".join(lines) + "\n"
+
+
+def _asset(value: pulumi.Asset | pulumi.Archive) -> Any:
+    """An asset or archive as its content's digest (never a local path, which differs between machines):
+    a code change shows in the plan as a changed digest."""
+    if isinstance(value, pulumi.AssetArchive):
+        return {"archive": {name: _asset(v) for name, v in sorted(value.assets.items())}}
+    if isinstance(value, pulumi.StringAsset):
+        return {"sha256": hashlib.sha256(value.text.encode()).hexdigest()}
+    if isinstance(value, pulumi.FileAsset):
+        return {"sha256": hashlib.sha256(Path(value.path).read_bytes()).hexdigest()}
+    return KNOWN_AFTER_APPLY

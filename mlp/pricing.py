@@ -22,12 +22,20 @@ HOSTING = "sagemaker-hosting"
 """SageMaker real-time inference instance, USD per instance-hour."""
 TRAINING = "sagemaker-training"
 """SageMaker training instance, USD per instance-hour."""
+PROCESSING = "sagemaker-processing"
+"""SageMaker processing instance (processing steps, Model Monitor executions), USD per instance-hour."""
+BATCH_TRANSFORM = "sagemaker-batch-transform"
+"""SageMaker batch transform instance, USD per instance-hour."""
+HOSTING_DATA = "sagemaker-hosting-data"
+"""Data processed by a real-time endpoint, USD per GB (items "GB-in" and "GB-out")."""
 SERVERLESS_COMPUTE = "sagemaker-serverless-compute"
 """SageMaker serverless inference compute, USD per second at a memory size (item: e.g. "2048MB")."""
 SERVERLESS_DATA = "sagemaker-serverless-data"
 """SageMaker serverless inference data processed (in and out), USD per GB (item: "GB")."""
 KMS_KEY = "kms-key"
 """A customer managed KMS key, USD per key-month."""
+STEP_FUNCTIONS_TRANSITIONS = "stepfunctions-standard-transitions"
+"""Step Functions standard-workflow state transitions, USD per 1,000 transitions (item: "1000-transitions")."""
 
 # Usage-type prefixes of SageMaker products in the AWS Price List, e.g. "EU-Host:ml.m5.large" (the part
 # before the colon ends with the component; the part after it is the instance type).
@@ -45,6 +53,9 @@ class Price:
     unit: str
     source: str
     read_on: str
+    published: str = ""
+    """When the source itself was published (a price list file's publicationDate, an invoice's month);
+    empty when the source carries no date."""
 
     @property
     def label(self) -> str:
@@ -109,7 +120,8 @@ def save_prices(book: PriceBook, extra: Iterable[Price]) -> PriceBook:
     kept = [p for p in book.prices if (p.region, p.kind, p.item) not in replaced]
     prices = sorted([*kept, *extra], key=lambda p: (p.kind, p.region, p.item))
     data = json.loads(book.path.read_text(encoding="utf-8"))
-    data["prices"] = [asdict(p) for p in prices]
+    # An empty `published` (a source without a date) is left out, as in the committed file.
+    data["prices"] = [{k: v for k, v in asdict(p).items() if v != "" or k != "published"} for p in prices]
     book.path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return PriceBook(book.path, book.hours_per_month, book.hours_source, tuple(prices))
 

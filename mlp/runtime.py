@@ -167,8 +167,9 @@ def run_program(
     secret_keys: set[str],
     *,
     warnings: list[str] | None = None,
+    project: str = PROJECT,
 ) -> list[Registration]:
-    """Run `program_dir/__main__.py` as stack `stack`, reading environments from `data_root`.
+    """Run `program_dir/__main__.py` as stack `stack` of `project`, reading environments from `data_root`.
 
     Each run gets a fresh context and event loop, so runs never share Pulumi's global state. Warnings the
     program logs are appended to `warnings` when given.
@@ -181,6 +182,7 @@ def run_program(
         secret_keys,
         data_root=data_root,
         warnings=warnings,
+        project=project,
     )
 
 
@@ -192,11 +194,14 @@ def run_function(
     *,
     data_root: Path | None = None,
     warnings: list[str] | None = None,
+    project: str = PROJECT,
 ) -> list[Registration]:
     """Run `program` (any function that declares resources: the stack program, or one component with its
     provider) as stack `stack` under the mocks, the way `run_program` runs the stack program."""
     into = warnings if warnings is not None else []
-    return contextvars.Context().run(_run, program, data_root, stack, config or {}, secret_keys or set(), warnings=into)
+    return contextvars.Context().run(
+        _run, program, data_root, stack, config or {}, secret_keys or set(), warnings=into, project=project
+    )
 
 
 def _run(
@@ -207,6 +212,7 @@ def _run(
     secret_keys: set[str],
     *,
     warnings: list[str],
+    project: str,
 ) -> list[Registration]:
     if data_root is not None:
         DATA_ROOT.set(data_root)
@@ -221,7 +227,7 @@ def _run(
         logger = logging.Logger(f"mlp-plan-{stack}", level=logging.WARNING)
         logger.addHandler(_Collect(warnings))
         pulumi.runtime.set_mocks(
-            monitor.mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor, logger=logger
+            monitor.mocks, project=project, stack=stack, preview=True, monitor=monitor, logger=logger
         )
 
         def program() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from components.tagging import COST_TAG_KEYS, MODEL_TAG_KEY, is_taggable
+from components.tagging import COST_TAG_KEYS, MODEL_TAG_KEY, PLATFORM_TEAM, is_taggable
 from mlp.plan import Plan
 
 REPORTED_KEYS = (*COST_TAG_KEYS, MODEL_TAG_KEY)
@@ -42,11 +42,23 @@ def tag_coverage(plan: Plan) -> list[TagStatus]:
     return found
 
 
-def render_text(stack: str, statuses: list[TagStatus]) -> str:
+def shared_line(shared: tuple[str, str], statuses: list[TagStatus]) -> str:
+    """Who pays for shared resources (team platform), and whether their tags agree."""
+    cost_center, source = shared
+    tagged = sorted({s.tags.get("cost-center", "") for s in statuses if s.tags.get("team") == PLATFORM_TEAM} - {""})
+    line = f"Shared resources (team {PLATFORM_TEAM}) are charged to cost center {cost_center} ({source})"
+    if tagged and tagged != [cost_center]:
+        line += f"; but their tags say {', '.join(tagged)}"
+    return line + "."
+
+
+def render_text(stack: str, statuses: list[TagStatus], shared: tuple[str, str] | None = None) -> str:
     taggable = [s for s in statuses if s.taggable]
     untaggable = [s for s in statuses if not s.taggable]
     failing = [s for s in taggable if s.missing]
     lines = [f"Cost tags of stack {stack}: {len(taggable)} taggable resources, {len(failing)} missing tags", ""]
+    if shared is not None:
+        lines += [shared_line(shared, statuses), ""]
     width = max((len(s.name) for s in statuses), default=10) + 2
 
     def shown(s: TagStatus, key: str) -> str:
@@ -67,8 +79,9 @@ def render_text(stack: str, statuses: list[TagStatus]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_json(stack: str, statuses: list[TagStatus]) -> dict[str, Any]:
+def to_json(stack: str, statuses: list[TagStatus], shared: tuple[str, str] | None = None) -> dict[str, Any]:
     return {
+        **({"shared_cost_center": {"cost_center": shared[0], "source": shared[1]}} if shared else {}),
         "stack": stack,
         "required_tags": list(COST_TAG_KEYS),
         "resources": [

@@ -16,7 +16,7 @@ from components.loader import repo_root
 from mlp.promote import promotion_order
 
 WORKFLOWS = repo_root() / ".github" / "workflows"
-NAMES = ("ci", "preview", "deploy", "promote")
+NAMES = ("ci", "preview", "deploy", "promote", "prices", "finops-advise")
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
 
 
@@ -35,7 +35,7 @@ def actionlint() -> str:
     return found
 
 
-def test_the_four_workflows_exist_and_nothing_else() -> None:
+def test_the_workflows_exist_and_nothing_else() -> None:
     assert sorted(p.stem for p in WORKFLOWS.glob("*.y*ml")) == sorted(NAMES)
 
 
@@ -101,7 +101,7 @@ def aws_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", "")]
 
 
-@pytest.mark.parametrize("name", ["preview", "deploy", "promote"])
+@pytest.mark.parametrize("name", ["preview", "deploy", "promote", "finops-advise"])
 def test_aws_access_is_oidc_with_a_role_per_environment(name: str) -> None:
     wf = load(name)
     text = (WORKFLOWS / f"{name}.yml").read_text()
@@ -110,9 +110,15 @@ def test_aws_access_is_oidc_with_a_role_per_environment(name: str) -> None:
     assert jobs
     for job in jobs:
         assert job["permissions"]["id-token"] == "write"
-        assert "environment" in job, "the role ARN is a variable of the job's GitHub environment"
         (step,) = aws_steps(job)
-        assert step["with"]["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}"
+        if name in ("promote", "finops-advise"):
+            # Roles the bootstrap does not create: their ARN is a variable of the job's GitHub environment.
+            assert "environment" in job, "the role ARN is a variable of the job's GitHub environment"
+            assert step["with"]["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}"
+        else:
+            # The role ARN comes from the environment file and the bootstrap's names (`mlp ci env`).
+            assert step["with"]["role-to-assume"] == "${{ env.AWS_ROLE_ARN }}"
+            assert any("mlp ci env" in str(s.get("run", "")) for s in job["steps"])
 
 
 def test_preview_computes_affected_stacks_and_keeps_one_comment() -> None:
@@ -126,22 +132,16 @@ def test_preview_computes_affected_stacks_and_keeps_one_comment() -> None:
     assert preview["environment"] == "${{ matrix.stack }}-preview"
     assert preview["permissions"] == {"contents": "read", "id-token": "write"}
     assert "${{ matrix.stack }}" in preview["concurrency"]["group"]
+    # The action only installs the CLI; `mlp ci preview` runs it with the stack's policy config.
     (pulumi,) = [s for s in preview["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
-    assert pulumi["with"]["command"] == "preview"
-    assert pulumi["with"]["diff"] is True
-    assert pulumi["with"]["policyPacks"] == "policies"
-    assert pulumi["with"]["comment-on-pr"] is False  # the one combined comment is ours
-    report = next(s["run"] for s in preview["steps"] if s.get("name", "").startswith("Offline report"))
-    for command in (
-        "mlp plan",
-        "mlp policy",
-        'mlp cost "$STACK" --against "origin/${BASE_REF}" --markdown',
-        "mlp tags",
-    ):
-        assert command in report
+    assert set(pulumi["with"]) == {"pulumi-version"}
+    assert any('mlp ci preview "$STACK"' in str(s.get("run", "")) for s in preview["steps"])
+    report = next(s["run"] for s in jobs["report"]["steps"] if s.get("name", "").startswith("Offline report"))
+    assert 'mlp ci report "$STACK" --base-ref "origin/${BASE_REF}"' in report
     comment = jobs["comment"]
-    assert comment["needs"] == ["changes", "preview"]
-    assert comment["permissions"] == {"pull-requests": "write"}
+    assert comment["needs"] == ["changes", "report"]
+    assert jobs["comment-after-preview"]["needs"] == ["changes", "report", "preview"]
+    assert comment["permissions"] == {"contents": "read", "pull-requests": "write"}
     assert comment["concurrency"]["cancel-in-progress"] is False
     script = comment["steps"][-1]["run"]
     assert wf["env"]["COMMENT_MARKER"] == "<!-- mlp-preview -->"
@@ -151,24 +151,22 @@ def test_preview_computes_affected_stacks_and_keeps_one_comment() -> None:
 
 def test_deploy_runs_affected_stacks_in_promotion_order_and_stops_at_the_first_failure() -> None:
     wf = load("deploy")
-    assert wf["on"] == {"push": {"branches": ["main"]}}
+    assert wf["on"]["push"] == {"branches": ["main"]}
+    assert "workflow_dispatch" in wf["on"]  # a deploy can be started by hand
     jobs = wf["jobs"]
     order = promotion_order(repo_root())
     assert order == ["dev", "staging", "prod"]
-    assert [j for j in jobs if j != "changes"] == order
+    assert [j for j in jobs if j != "changes" and not j.startswith("preview-")] == order
     for i, stack in enumerate(order):
         job = jobs[stack]
         assert job["environment"] == stack
-        assert job["needs"] == ["changes", *order[:i]], f"{stack} must wait for every stage before it"
+        assert job["needs"] == ["changes", *order[:i], f"preview-{stack}"], f"{stack} waits for earlier stages"
+        assert jobs[f"preview-{stack}"]["needs"] == ["changes", *order[:i]]
         assert f"contains(fromJSON(needs.changes.outputs.stacks), '{stack}')" in job["if"]
         if i:
             assert "!contains(needs.*.result, 'failure')" in job["if"]
         assert job["concurrency"] == {"group": f"pulumi-{stack}", "cancel-in-progress": False}
-        (pulumi,) = [s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
-        assert pulumi["with"]["command"] == "up"
-        assert pulumi["with"]["stack-name"] == stack
-        assert pulumi["with"]["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
-        assert pulumi["with"]["policyPacks"] == "policies"
+        assert any(f"mlp ci up {stack} " in str(s.get("run", "")) for s in job["steps"])
 
 
 def test_promote_runs_on_manual_dispatch_and_on_registry_approval() -> None:

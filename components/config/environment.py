@@ -14,6 +14,7 @@ from components.config.observability import Alerting, Monitoring
 from components.config.policies import Policies
 from components.config.serving import Serving
 from components.config.training import Training
+from components.config.triage import Triage
 
 
 class Team(Strict):
@@ -99,6 +100,9 @@ class Environment(Strict):
     """GitOps automation (approval-to-pull-request) hosted by this environment."""
     policies: Annotated[Policies, Field(default_factory=Policies)]
     """How strictly the policy pack's rules are enforced here, and the data they need."""
+    triage: Triage | None = None
+    """Alert triage: a function that answers every team alarm with a redacted triage note (docs/triage.md);
+    omit for none."""
 
 
 class RegistryLocation(Strict):

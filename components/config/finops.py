@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Protocol
 
 from pydantic import Field
 
-from components.config.base import Email, Slug, Strict
+from components.config.base import CostCenter, Email, Slug, Strict
 
 MAX_ALERT_EMAILS = 10
 """Email recipients one budget notification or anomaly subscription accepts (sources at FinOps.alert_emails)."""
@@ -27,6 +28,31 @@ class ServerlessUsage(Strict):
     """Mean inference duration per request, in milliseconds."""
     mean_payload_kb: Annotated[float, Field(ge=0)] = 0
     """Mean request plus response size, in KB (data processed by the endpoint)."""
+
+
+class EndpointTraffic(Strict):
+    """Expected traffic of a model's real-time endpoint, for the data it processes (`mlp cost`)."""
+
+    model: Slug
+    """The model (one of the environment's models) whose endpoint serves this traffic."""
+    monthly_requests: Annotated[int, Field(ge=0)]
+    """Expected invocations per month."""
+    mean_request_kb: Annotated[float, Field(ge=0)]
+    """Mean request size, in KB (data in)."""
+    mean_response_kb: Annotated[float, Field(ge=0)]
+    """Mean response size, in KB (data out)."""
+
+
+class ExpectedRuntime(Strict):
+    """Expected minutes one job runs, for `mlp cost` (an assumption the estimate states). A kind left out is
+    estimated at its job's maximum runtime (MaxRuntimeInSeconds), an upper bound."""
+
+    training: Annotated[int, Field(gt=0)] | None = None
+    """One training step of a pipeline run."""
+    processing: Annotated[int, Field(gt=0)] | None = None
+    """One processing or quality-check step of a pipeline run."""
+    monitoring: Annotated[int, Field(gt=0)] | None = None
+    """One Model Monitor execution."""
 
 
 class FinOps(Strict):
@@ -55,3 +81,35 @@ class FinOps(Strict):
     spot. 0 (the default) shows spot training at the on-demand price: the real saving varies by hour."""
     serverless_usage: Annotated[list[ServerlessUsage], Field(default_factory=list)]
     """Expected traffic of serverless endpoints, for the estimate."""
+    endpoint_traffic: Annotated[list[EndpointTraffic], Field(default_factory=list)]
+    """Expected traffic of real-time endpoints, for the data-processed charge in the estimate."""
+    expected_runtime_minutes: ExpectedRuntime = ExpectedRuntime()
+    """Expected runtime of training, processing and monitoring jobs, for the estimate."""
+    platform_cost_center: CostCenter | None = None
+    """The cost center that pays for shared resources (team `platform`: the key, artifact bucket, dashboards,
+    budgets' topic, ...). Without it they are charged to a `platform` team's cost center if the environment
+    declares one, else to the first team's, and `mlp plan`, `mlp cost` and `mlp tags` say so."""
+
+
+PLATFORM_TEAM = "platform"
+"""The team shared resources belong to (components.tagging.PLATFORM_TEAM)."""
+
+
+class _Team(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def cost_center(self) -> str: ...
+
+
+def shared_cost_center(finops: FinOps, teams: Sequence[_Team]) -> tuple[str, str]:
+    """The cost center shared resources are charged to, and where that comes from, in words."""
+    if finops.platform_cost_center:
+        return finops.platform_cost_center, "finops.platform_cost_center"
+    platform = next((t for t in teams if t.name == PLATFORM_TEAM), None)
+    if platform is not None:
+        return platform.cost_center, f"the cost center of team {PLATFORM_TEAM}"
+    first = teams[0]
+    return first.cost_center, (
+        f"not set: the first team's ({first.name}) cost center is used; name the payer in finops.platform_cost_center"
+    )

@@ -18,6 +18,7 @@ from components.loader import load_environment
 from mlp.commands import add_root_option
 from mlp.cost import (
     Assumptions,
+    EndpointTraffic,
     Estimate,
     ServerlessTraffic,
     estimate,
@@ -76,13 +77,32 @@ def plan_for(env: str, root: Path | None, plan_file: Path | None) -> Plan:
 
 
 def assumptions_for(env: str, root: Path | None) -> Assumptions:
+    from components.config.finops import shared_cost_center
+
     spec = load_environment(env, root)
+    runtime = spec.finops.expected_runtime_minutes
+    cost_center, source = shared_cost_center(spec.finops, spec.teams)
     return Assumptions(
         spot_savings_percent=spec.finops.spot_savings_assumption_percent,
         serverless={
             u.model: ServerlessTraffic(u.monthly_requests, u.mean_duration_ms, u.mean_payload_kb)
             for u in spec.finops.serverless_usage
         },
+        endpoint_traffic={
+            t.model: EndpointTraffic(t.monthly_requests, t.mean_request_kb, t.mean_response_kb)
+            for t in spec.finops.endpoint_traffic
+        },
+        expected_minutes={
+            kind: minutes
+            for kind, minutes in (
+                ("training", runtime.training),
+                ("processing", runtime.processing),
+                ("monitoring", runtime.monitoring),
+            )
+            if minutes
+        },
+        shared_cost_center=cost_center,
+        shared_cost_center_source=source,
     )
 
 

@@ -30,11 +30,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    from components.config.finops import shared_cost_center
+    from components.loader import load_environment
+
     plan = plan_for(args.env, args.root, args.plan)
     statuses = tag_coverage(plan)
     stack = str(plan.get("stack", args.env))
+    spec = load_environment(args.env, args.root)
+    shared = shared_cost_center(spec.finops, spec.teams)
     if args.json:
-        sys.stdout.write(json.dumps(to_json(stack, statuses), indent=2, sort_keys=True) + "\n")
+        sys.stdout.write(json.dumps(to_json(stack, statuses, shared), indent=2, sort_keys=True) + "\n")
     else:
-        sys.stdout.write(render_text(stack, statuses))
+        sys.stdout.write(render_text(stack, statuses, shared))
     return EXIT_POLICY if any(s.missing for s in statuses) else EXIT_OK

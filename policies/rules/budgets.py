@@ -10,6 +10,7 @@ read 2026-11-25).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -73,4 +74,67 @@ def budgets_exist(resources: Sequence[Resource], _config: RuleConfig) -> list[St
     return found
 
 
-RULES = (budgets_exist,)
+# Lines whose lower bound holds without the environment file's usage assumptions: instances that run all
+# month (at an autoscaled variant's minimum) and fixed fees. Jobs are left out: without the expected runtimes
+# their lines are upper bounds, and comparing an upper bound with a budget would cry wolf.
+ALWAYS_ON = ("endpoint", "shadow", "fixed")
+_ARN_REGION = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:([a-z]{2}(?:-[a-z]+)+-\d):")
+
+
+def _region(resources: Sequence[Resource]) -> str | None:
+    """The stack's region: its AWS provider's, else the first regional ARN among the inputs."""
+    for r in resources:
+        if r.get("type") == "pulumi:providers:aws" and inputs(r).get("region"):
+            return str(inputs(r)["region"])
+    for r in resources:
+        for value in inputs(r).values():
+            match = _ARN_REGION.match(value) if isinstance(value, str) else None
+            if match:
+                return match.group(1)
+    return None
+
+
+def _limit(budget: Resource) -> float | None:
+    try:
+        return float(str(inputs(budget).get("limitAmount")))
+    except ValueError:
+        return None
+
+
+@stack_rule(
+    "estimate-within-budget",
+    "The always-on monthly cost (endpoint instances at their minimum, fixed fees) fits the environment budget "
+    "and each team's budget.",
+)
+def estimate_within_budget(resources: Sequence[Resource], _config: RuleConfig) -> list[StackFinding]:
+    from mlp.cost import estimate
+    from mlp.pricing import load_prices
+
+    budgets = [(b, _limit(b)) for b in of_type(resources, BUDGET)]
+    if not any(limit for _, limit in budgets):
+        return []
+    plan = {"stack": "", "resources": [dict(r) for r in resources]}
+    items = [i for i in estimate(plan, load_prices(), region=_region(resources)).items if i.category in ALWAYS_ON]
+    found: list[StackFinding] = []
+    for budget, limit in budgets:
+        if not limit:
+            continue
+        teams = budget_teams(budget)
+        chosen = [i for i in items if not teams or i.owner.team in teams]
+        known = sum(i.low for i in chosen if i.low is not None)
+        if known > limit:
+            whose = f"team {', '.join(sorted(teams))}" if teams else "the environment"
+            unknown = sum(1 for i in chosen if i.low is None)
+            found.append(
+                (
+                    budget,
+                    f"the always-on cost of {whose} is at least {known:,.2f} USD/month (endpoint instances at their "
+                    f"minimum and fixed fees{f', {unknown} more lines unpriced' if unknown else ''}), above its "
+                    f"budget of {limit:,.2f} USD: raise the budget in the environment file or serve on fewer or "
+                    "smaller instances (`mlp cost` shows the lines)",
+                )
+            )
+    return found
+
+
+RULES = (budgets_exist, estimate_within_budget)

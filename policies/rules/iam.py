@@ -35,8 +35,10 @@ READ_VERBS = ("Get", "List", "Describe", "Search", "Query", "Scan", "Select", "V
 # (scope them with condition keys instead). PutMetricData: AWS's own examples grant it on "*" and narrow it
 # with cloudwatch:namespace —
 # https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/iam-cw-condition-keys-namespace.html
-# (read 2026-11-25).
-WRITES_AWS_REQUIRES_ON_STAR = frozenset({"cloudwatch:PutMetricData"})
+# (read 2026-11-25). kms:CreateKey names no key, so "*" is its only resource —
+# https://docs.aws.amazon.com/kms/latest/developerguide/cmks-in-iam-policies.html (read 2026-11-30); the
+# bootstrap's deploy role (components/bootstrap.py) needs it for the environment key.
+WRITES_AWS_REQUIRES_ON_STAR = frozenset({"cloudwatch:PutMetricData", "kms:CreateKey"})
 
 
 def policy_documents(r: Resource) -> list[tuple[str, Mapping[str, Any] | None]]:

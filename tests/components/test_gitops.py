@@ -84,8 +84,8 @@ def test_connection_sends_the_token_from_secrets_manager_as_a_bearer_header(disp
     assert conn["authorizationType"] == "API_KEY"
     api_key = conn["authParameters"]["apiKey"]
     assert api_key["key"] == "Authorization"
-    # The mock renders the secret's value as a placeholder naming the secret read from the env file.
-    assert api_key["value"] == f"Bearer <value of {SECRET}>"
+    # A plan is a preview: the token is not read (tests/components/test_gitops_preview.py covers `up`).
+    assert api_key["value"] == "(known after apply)"
     headers = {h["key"]: h["value"] for h in conn["authParameters"]["invocationHttpParameters"]["headers"]}
     assert headers == {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
 

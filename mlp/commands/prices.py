@@ -1,0 +1,76 @@
+"""`mlp prices refresh`: update the committed SageMaker prices from the AWS Price List bulk files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from components.errors import InputError, Problem
+from components.loader import load_environment, repo_root
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "prices",
+        help="refresh the committed prices from the AWS Price List bulk files (public, no credentials)",
+        description="Manage mlp/data/prices.json, the prices `mlp cost` and `mlp finops advise` read.",
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    refresh = actions.add_parser(
+        "refresh",
+        help="stream the SageMaker offer file of each region and write its instance-hour prices",
+        description=(
+            "Stream AmazonSageMaker's regional CSV offer file (/offers/v1.0/aws/AmazonSageMaker/current/<region>/"
+            "index.csv) and write every on-demand hosting, training, processing and batch-transform instance-hour "
+            "price to the price file, each with the file's URL and publication date. Review and commit the result."
+        ),
+    )
+    refresh.add_argument(
+        "--region",
+        action="append",
+        default=None,
+        help="region to refresh (repeatable; default: the regions of environments/*.yaml)",
+    )
+    refresh.add_argument(
+        "--source",
+        default=None,
+        help="read this offer file (a path or a pricing.us-east-1.amazonaws.com URL) instead of the region's "
+        "current file; needs exactly one --region",
+    )
+    refresh.add_argument("--prices", type=Path, default=None, help="price file (default: mlp/data/prices.json)")
+    refresh.add_argument("--root", type=Path, default=None, help="repository holding environments/ (default: this one)")
+    refresh.set_defaults(func=run_refresh)
+
+
+def environment_regions(root: Path | None) -> list[str]:
+    regions = set()
+    for path in sorted((root or repo_root()).joinpath("environments").glob("*.yaml")):
+        regions.add(load_environment(path.stem, root).region)
+    return sorted(regions)
+
+
+def run_refresh(args: argparse.Namespace) -> int:
+    from mlp.price_list import offer_file_url, open_offer_file, read_offer_file
+    from mlp.pricing import load_prices, save_prices
+
+    regions = args.region or environment_regions(args.root)
+    if args.source and len(regions) != 1:
+        raise InputError([Problem("command line", "--source", "--source reads one region's file: give one --region")])
+    book = load_prices(args.prices)
+    total = 0
+    for region in regions:
+        url = offer_file_url(region)
+        source = args.source or url
+        offer = read_offer_file(open_offer_file(source), url, region)
+        # A local copy is attributed to the URL it is a copy of, with its own publication date.
+        book = save_prices(book, offer.prices)
+        total += len(offer.prices)
+        sys.stdout.write(
+            f"{region}: {len(offer.prices)} prices from {url} (published {offer.publication_date}"
+            f"{', read from ' + source if source != url else ''})\n"
+        )
+        for note in offer.skipped:
+            sys.stdout.write(f"! {note}\n")
+    sys.stdout.write(f"wrote {total} prices to {book.path}\n")
+    return 0

@@ -1,0 +1,112 @@
+"""Which resource types the estimate prices, and why every other type is not estimated.
+
+The table is data: a type that is not in it (a new component's Lambda function, ECR repository, MLflow
+tracking server, feature group, ...) is listed under "not estimated" with `NO_PRICE_SOURCE`, so a new
+resource type can never vanish from `mlp cost`. To price a type, add its price to mlp/data/prices.json and
+its estimator to mlp/cost.py, then mark it `ESTIMATED` here.
+
+Resources made through Cloud Control (`aws:cloudcontrol/resource:Resource`) are looked up by the
+CloudFormation type they create (`typeName`, e.g. AWS::SageMaker::ModelQualityJobDefinition).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+ESTIMATED = "estimated"
+USAGE_BASED = "usage-based"
+NO_CHARGE_OF_ITS_OWN = "no bill line of its own"
+CLUSTER = "billed with the cluster"
+NO_PRICE_SOURCE = "no price source"
+
+STATUSES = (ESTIMATED, NO_PRICE_SOURCE, USAGE_BASED, NO_CHARGE_OF_ITS_OWN, CLUSTER)
+"""In the order `mlp cost` lists them: what still needs a price first."""
+
+CLOUD_CONTROL = "aws:cloudcontrol/resource:Resource"
+
+
+@dataclass(frozen=True)
+class Coverage:
+    status: str
+    reason: str
+
+
+_SETTING = Coverage(NO_CHARGE_OF_ITS_OWN, "a setting of another resource")
+_CLUSTER = Coverage(CLUSTER, "runs on the cluster's nodes (Kubecost/OpenCost read its labels)")
+# https://aws.amazon.com/cloudwatch/pricing/ (read 2026-11-30) gives the free tier per account (10 alarm
+# metrics; 3 dashboards of up to 50 metrics) but its paid-tier table did not render for us.
+_CW_FREE_TIER = (
+    "paid tier not sourced; free per account: 10 alarm metrics, 3 dashboards (aws.amazon.com/cloudwatch/pricing)"
+)
+
+CATALOG: Mapping[str, Coverage] = {
+    # Priced by mlp/cost.py.
+    "aws:sagemaker/endpoint:Endpoint": Coverage(ESTIMATED, "its configuration's variants, per instance-hour"),
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": Coverage(ESTIMATED, "with the endpoint using it"),
+    "aws:sagemaker/pipeline:Pipeline": Coverage(ESTIMATED, "training and processing steps x scheduled runs"),
+    "aws:sagemaker/monitoringSchedule:MonitoringSchedule": Coverage(ESTIMATED, "executions x processing hours"),
+    "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": Coverage(
+        ESTIMATED, "priced through the monitoring schedule that runs it"
+    ),
+    "AWS::SageMaker::ModelQualityJobDefinition": Coverage(ESTIMATED, "priced through its monitoring schedule"),
+    "aws:kms/key:Key": Coverage(ESTIMATED, "key-month fee"),
+    # Usage-based: the plan cannot know the usage.
+    "aws:s3/bucket:Bucket": Coverage(USAGE_BASED, "storage, requests and transfer; depends on the data kept"),
+    "aws:sns/topic:Topic": Coverage(USAGE_BASED, "per notification delivered"),
+    "aws:scheduler/schedule:Schedule": Coverage(USAGE_BASED, "per invocation; no sourced price"),
+    "aws:sfn/stateMachine:StateMachine": Coverage(
+        USAGE_BASED, "per state transition (a sourced price exists), but executions follow approvals, not a schedule"
+    ),
+    "aws:cloudwatch/eventRule:EventRule": Coverage(USAGE_BASED, "per event; no sourced price"),
+    "aws:cloudwatch/eventTarget:EventTarget": _SETTING,
+    "aws:cloudwatch/eventApiDestination:EventApiDestination": Coverage(USAGE_BASED, "per call; no sourced price"),
+    "aws:cloudwatch/eventConnection:EventConnection": _SETTING,
+    "aws:sagemaker/model:Model": Coverage(NO_CHARGE_OF_ITS_OWN, "billed as the endpoint instances serving it"),
+    "aws:sagemaker/modelPackageGroup:ModelPackageGroup": Coverage(USAGE_BASED, "its artifacts' S3 storage"),
+    "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy": _SETTING,
+    # Fixed charges without a price we could source.
+    "aws:cloudwatch/metricAlarm:MetricAlarm": Coverage(NO_PRICE_SOURCE, _CW_FREE_TIER),
+    "aws:cloudwatch/dashboard:Dashboard": Coverage(NO_PRICE_SOURCE, _CW_FREE_TIER),
+    "aws:budgets/budget:Budget": Coverage(NO_PRICE_SOURCE, "AWS Budgets price not sourced"),
+    "aws:costexplorer/anomalyMonitor:AnomalyMonitor": Coverage(NO_PRICE_SOURCE, "not sourced"),
+    "aws:costexplorer/anomalySubscription:AnomalySubscription": _SETTING,
+    "aws:costexplorer/costAllocationTag:CostAllocationTag": _SETTING,
+    # Settings of other resources.
+    "aws:iam/role:Role": _SETTING,
+    "aws:iam/rolePolicy:RolePolicy": _SETTING,
+    "aws:iam/policy:Policy": _SETTING,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _SETTING,
+    "aws:kms/alias:Alias": _SETTING,
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": _SETTING,
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": _SETTING,
+    "aws:s3/bucketPolicy:BucketPolicy": _SETTING,
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _SETTING,
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": _SETTING,
+    "aws:s3/bucketVersioning:BucketVersioning": _SETTING,
+    "aws:sns/topicPolicy:TopicPolicy": _SETTING,
+    "aws:sns/topicSubscription:TopicSubscription": Coverage(USAGE_BASED, "per notification delivered"),
+    "aws:appautoscaling/target:Target": Coverage(ESTIMATED, "sets the endpoint variant's min..max instances"),
+    "aws:appautoscaling/policy:Policy": _SETTING,
+    "aws:appautoscaling/scheduledAction:ScheduledAction": _SETTING,
+}
+"""Status and reason per type token (or Cloud Control typeName)."""
+
+DEFAULT = Coverage(NO_PRICE_SOURCE, "no price source for this resource type yet")
+
+
+def type_of(resource: Mapping[str, Any]) -> str:
+    """The type the catalog knows a resource by: its type token, or the CloudFormation type Cloud Control makes."""
+    type_ = str(resource.get("type", ""))
+    if type_ == CLOUD_CONTROL:
+        name = (resource.get("inputs") or {}).get("typeName")
+        if isinstance(name, str) and name:
+            return name
+    return type_
+
+
+def coverage(type_: str) -> Coverage:
+    if type_.startswith("kubernetes:"):
+        return _CLUSTER
+    return CATALOG.get(type_, DEFAULT)
