@@ -8,11 +8,14 @@ import json
 from pathlib import Path
 from typing import Any, cast
 
+import pulumi
 import pytest
 from moto.events.models import EventPattern
 
+from components.registry import ModelRegistry, ModelRegistryArgs
+from components.tagging import CostTags
 from mlp.plan import Plan
-from tests.conftest import ENVIRONMENTS, fixture_env, one_of, resources_of
+from tests.conftest import ENVIRONMENTS, ComponentPlanner, fixture_env, one_of, resources_of
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "eventbridge" / "sagemaker-model-package-state-change.json"
 GROUP = "aws:sagemaker/modelPackageGroup:ModelPackageGroup"
@@ -145,3 +148,42 @@ def test_eventbridge_may_use_the_key_of_the_encrypted_decisions_topic(plans: dic
         for svc in s.get("Principal", {}).get("Service", [])
     }
     assert "events.amazonaws.com" not in staging_services, "only the registry environment has decision topics"
+
+
+@pytest.mark.parametrize("consumers", [(), ("444455556666", "777788889999")])
+def test_one_registry_is_protected_and_shares_only_with_the_consumers_given(
+    plan_component: ComponentPlanner, consumers: tuple[str, ...]
+) -> None:
+    """ModelRegistry on its own: the group is protected whatever the environment protects, and its resource
+    policy exists exactly when other accounts consume it, naming those accounts."""
+
+    def build(opts: pulumi.ResourceOptions) -> None:
+        args = ModelRegistryArgs(
+            environment="qa",
+            group_name="card-testing",
+            region="eu-west-1",
+            account_id="111122223333",
+            consumer_account_ids=consumers,
+            kms_key_arn="arn:aws:kms:eu-west-1:111122223333:key/fixture",
+        )
+        tags = CostTags("qa", "fraud", "CC-4100", "payments-co/ml-platform", model="card-testing")
+        ModelRegistry("qa-card-testing-registry", args, tags, opts=opts)
+
+    plan = plan_component(build, stack="qa")
+    group = one_of(plan, GROUP)
+    assert group["protect"] is True and group["inputs"]["modelPackageGroupName"] == "card-testing"
+    assert group["inputs"]["tags"]["model"] == "card-testing"
+    policies = resources_of(plan, GROUP_POLICY)
+    if not consumers:
+        assert policies == []
+        return
+    [policy] = policies
+    principals = {
+        p for s in json.loads(policy["inputs"]["resourcePolicy"])["Statement"] for p in _principals(s["Principal"])
+    }
+    assert principals == {f"arn:aws:iam::{a}:root" for a in consumers}
+
+
+def _principals(principal: Any) -> list[str]:
+    aws = principal["AWS"]
+    return [aws] if isinstance(aws, str) else list(aws)
