@@ -20,9 +20,10 @@ from components.config.kubernetes import kubernetes_problems
 from components.config.observability import observability_problems
 from components.config.serving import sagemaker_problems
 from components.config.triage import triage_problems
+from components.config.wording import in_words
 from components.errors import InputError, Problem
 from components.fast_yaml import read_plain_yaml
-from components.pipeline_definition import image_problems
+from components.pipeline_definition import image_problems, model_monitor_registries
 
 ENVIRONMENTS_DIR = "environments"
 
@@ -55,6 +56,7 @@ def load_environment(name: str, root: Path | None = None) -> LoadedEnvironment:
     """
     root = root or data_root()
     env = validate_environment(name, root)
+    promotion_order(root)  # the same promotion graph `mlp promote` and `mlp affected` refuse, refused here too
     shown = f"{ENVIRONMENTS_DIR}/{name}.yaml"
     host_name = env.registry_environment or name
     if host_name == name:
@@ -91,6 +93,53 @@ def load_environment(name: str, root: Path | None = None) -> LoadedEnvironment:
     )
 
 
+def promotion_order(root: Path) -> list[str]:
+    """Environments in promotion (and deploy) order: each after the one it is promoted from.
+
+    Environments no chain reaches, or chains that loop, are reported as input errors.
+    """
+    envs = {name: validate_environment(name, root) for name in known_environments(root)}
+
+    def line_of(name: str) -> int | None:
+        shown = f"{ENVIRONMENTS_DIR}/{name}.yaml"
+        return _line(_read_yaml(root / shown, shown), ("promoted_from",))
+
+    problems: list[Problem] = []
+    for name, env in envs.items():
+        if env.promoted_from is not None and env.promoted_from not in envs:
+            problems.append(
+                Problem(
+                    f"{ENVIRONMENTS_DIR}/{name}.yaml",
+                    "promoted_from",
+                    f"environment {env.promoted_from!r} does not exist; known environments: {', '.join(envs)}",
+                    line_of(name),
+                )
+            )
+    if problems:
+        raise InputError(problems)
+    order: list[str] = []
+    frontier = sorted(n for n, e in envs.items() if e.promoted_from is None)
+    while frontier:
+        current = frontier.pop(0)
+        order.append(current)
+        frontier.extend(sorted(n for n, e in envs.items() if e.promoted_from == current))
+    looping = sorted(set(envs) - set(order))
+    if looping:
+        raise InputError(
+            [
+                Problem(
+                    f"{ENVIRONMENTS_DIR}/{name}.yaml",
+                    "promoted_from",
+                    f"promotion order loops ({' -> '.join(looping)}): one environment must be the first stage, "
+                    "with no promoted_from",
+                    line_of(name),
+                )
+                for name in looping
+            ]
+        )
+    return order
+
+
 def validate_environment(name: str, root: Path) -> Environment:
     """Parse and validate one environment file on its own."""
     path = root / ENVIRONMENTS_DIR / f"{name}.yaml"
@@ -100,7 +149,27 @@ def validate_environment(name: str, root: Path) -> Environment:
         raise InputError(
             [Problem(shown, "", f"unknown environment {name!r}: there is no {shown}; known environments: {known}")]
         )
-    return _validated(shown, path.read_text(encoding="utf-8"))
+    return _validated(shown, read_text(path, shown))
+
+
+def read_text(path: Path, shown: str) -> str:
+    """The file's text, or InputError naming the file and the line of the first byte that is not UTF-8."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(
+            [
+                Problem(
+                    shown,
+                    "",
+                    f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); save it as "
+                    "UTF-8 (YAML files are UTF-8)",
+                    line,
+                )
+            ]
+        ) from None
 
 
 @functools.lru_cache(maxsize=64)
@@ -118,16 +187,26 @@ def _validated(shown: str, text: str) -> Environment:
             return _checked(shown, fast)
         except InputError:
             pass  # parsed again with ruamel below, to say on which line
-    return _checked(shown, _read_text(text, shown))
+    return _checked(shown, _read_text(text, shown), text)
 
 
-def _checked(shown: str, data: Any) -> Environment:
+def _checked(shown: str, data: Any, text: str | None = None) -> Environment:
     """The validated environment, or InputError listing every problem (with lines when `data` is the
-    round-trip parser's)."""
+    round-trip parser's, and values as written when `text` is given)."""
     try:
         env = Environment.model_validate(data)
     except ValidationError as exc:
-        raise InputError([_problem(shown, data, err) for err in exc.errors()]) from None
+        lines = text.splitlines() if text is not None else []
+        problems = [_problem(shown, data, err, lines) for err in exc.errors()]
+        # The rules between entries need a valid file, but the names they compare are plain values: report
+        # those too, so one run shows every problem of the file.
+        seen = {p.path for p in problems}
+        problems += [
+            Problem(shown, _dotted(loc), msg, _line(data, loc))
+            for loc, msg in _name_problems(data)
+            if _dotted(loc) not in seen
+        ]
+        raise InputError(problems) from None
     problems = [Problem(shown, _dotted(loc), msg, _line(data, loc)) for loc, msg in _reference_problems(env)]
     if problems:
         raise InputError(problems)
@@ -135,7 +214,7 @@ def _checked(shown: str, data: Any) -> Environment:
 
 
 def _read_yaml(path: Path, shown: str) -> Any:
-    return _read_text(path.read_text(encoding="utf-8"), shown)
+    return _read_text(read_text(path, shown), shown)
 
 
 def _read_text(text: str, shown: str) -> Any:
@@ -189,6 +268,69 @@ def _finops_problems(env: Environment) -> list[tuple[Loc, str]]:
     return found
 
 
+def _duplicate_name(what: str, name: str) -> str:
+    return f"duplicate {what} name {name!r}: each {what} needs a unique name"
+
+
+def _shared_group(group: str, owner: str) -> str:
+    return (
+        f"registry group {group!r} is already model {owner!r}'s: each model needs its own model package group "
+        "(its versions, approvals and registry resources); choose another name"
+    )
+
+
+def _name_problems(data: Any) -> list[tuple[Loc, str]]:
+    """Duplicate team and model names, shared registry groups and unknown teams, read from the file's plain
+    values (for a file that does not validate as a whole)."""
+
+    def entries(key: str) -> list[dict[str, Any]]:
+        value = data.get(key) if isinstance(data, dict) else None
+        return [e if isinstance(e, dict) else {} for e in value] if isinstance(value, list) else []
+
+    teams, models = entries("teams"), entries("models")
+    team_names = [str(t.get("name")) for t in teams]
+    found: list[tuple[Loc, str]] = []
+    for key, what, items in (("teams", "team", teams), ("models", "model", models)):
+        names = [i.get("name") for i in items]
+        for n, name in enumerate(names):
+            if isinstance(name, str) and name in names[:n]:
+                found.append(((key, n, "name"), _duplicate_name(what, name)))
+    groups = [m.get("registry_group") for m in models]
+    for n, group in enumerate(groups):
+        if isinstance(group, str) and group in groups[:n]:
+            owner = str(models[groups.index(group)].get("name"))
+            found.append((("models", n, "registry_group"), _shared_group(group, owner)))
+    for n, model in enumerate(models):
+        team = model.get("team")
+        if isinstance(team, str) and teams and team not in team_names:
+            found.append((("models", n, "team"), f"team {team!r} does not exist; teams here: {', '.join(team_names)}"))
+    return found
+
+
+def _aws_name_problems(env: Environment) -> list[tuple[Loc, str]]:
+    """Names that become AWS names must be unique where AWS requires it: one model package group per model
+    (a group is one model's audit trail, and its name is unique per account and region), one scheduled
+    action per scale-down window of an endpoint."""
+    found: list[tuple[Loc, str]] = []
+    groups: dict[str, str] = {}
+    for i, model in enumerate(env.models):
+        owner = groups.setdefault(model.registry_group, model.name)
+        if owner != model.name:
+            found.append((("models", i, "registry_group"), _shared_group(model.registry_group, owner)))
+        scaling = model.serving.autoscaling
+        windows = [w.name for w in scaling.scale_down_windows] if scaling else []
+        for j, window in enumerate(windows):
+            if window in windows[:j]:
+                found.append(
+                    (
+                        ("models", i, "serving", "autoscaling", "scale_down_windows", j, "name"),
+                        f"window name {window!r} is used twice: each window becomes scheduled actions named after "
+                        "it; give each window a unique name",
+                    )
+                )
+    return found
+
+
 def _reference_problems(env: Environment) -> list[tuple[Loc, str]]:
     """Rules that span several entries, which field types alone cannot express."""
     found: list[tuple[Loc, str]] = _finops_problems(env)
@@ -197,8 +339,9 @@ def _reference_problems(env: Environment) -> list[tuple[Loc, str]]:
         seen: set[str] = set()
         for i, n in enumerate(names):
             if n in seen:
-                found.append(((loc, i, "name"), f"duplicate {what} name {n!r}: each {what} needs a unique name"))
+                found.append(((loc, i, "name"), _duplicate_name(what, n)))
             seen.add(n)
+    found += _aws_name_problems(env)
     for i, model in enumerate(env.models):
         if model.team not in team_names:
             found.append(
@@ -220,47 +363,108 @@ def _reference_problems(env: Environment) -> list[tuple[Loc, str]]:
         )
     found += observability_problems(env)
     found += triage_problems(env)
+    found += _region_image_problems(env)
     return found
 
 
-def _problem(shown: str, data: Any, err: ErrorDetails) -> Problem:
-    loc = err["loc"]
-    message = err["msg"]
+def _region_image_problems(env: Environment) -> list[tuple[Loc, str]]:
+    """The region publishes the images the environment's components run: Model Monitor's analyzer, which the
+    monitors of models that capture data and the training pipelines' baseline step use. Blamed on `region`,
+    which is what to change (or the models' settings that need the image)."""
+    registries = model_monitor_registries()
+    needing = [
+        m.name
+        for m in env.models
+        if m.training is not None or (m.serving.platform == "sagemaker" and m.serving.data_capture is not None)
+    ]
+    if not needing or env.region in registries:
+        return []
+    nearby = [r for r in sorted(registries) if r.split("-")[0] == env.region.split("-")[0]][:4]
+    return [
+        (
+            ("region",),
+            f"Model Monitor publishes no analyzer image in {env.region} (sagemaker SDK image_uri_config/"
+            f"model-monitor.json), and models here need it for the monitors of captured data and the training "
+            f"pipelines' baseline step: {', '.join(needing)}; deploy to a region that has it, e.g. "
+            f"{', '.join(nearby or ['us-east-1', 'eu-west-1'])}, or remove those models' serving.data_capture "
+            "and training",
+        )
+    ]
+
+
+def _problem(shown: str, data: Any, err: ErrorDetails, lines: Sequence[str] = ()) -> Problem:
+    loc = _written_loc(data, err["loc"])
+    line = _line(data, loc)
     if err["type"] == "extra_forbidden":
-        allowed = _allowed_fields(Environment, loc[:-1])
+        allowed = _allowed_fields(Environment, err["loc"][:-1])
         message = f"unknown field {loc[-1]!r}; allowed here: {', '.join(allowed)}"
     elif err["type"] == "missing":
         message = "required field is missing"
-    elif "input" in err and not isinstance(err["input"], (dict, list)):
-        message = f"{message} (got {err['input']!r})"
-    return Problem(shown, _dotted(loc), message, _line(data, loc))
+    else:
+        raw = None
+        if line is not None and 0 < line <= len(lines) and ":" in lines[line - 1]:
+            raw = lines[line - 1].split(":", 1)[1].split("#", 1)[0].strip() or None
+        message = in_words(err, _allowed_fields(Environment, err["loc"]), raw)
+    return Problem(shown, _dotted(loc), message, line)
+
+
+def _written_loc(data: Any, loc: Loc) -> Loc:
+    """The error's location as the file spells it: without the parts pydantic adds for a union, which are not
+    keys of the file (the tag of a discriminated union, `canary` in rollout.canary.percent, or a member's
+    type name)."""
+    shown: list[int | str] = []
+    node: Any = data
+    for part in loc:
+        if isinstance(node, dict) and isinstance(part, str) and part not in node:
+            if "[" in part or part in [str(v) for v in node.values()]:
+                continue
+            node = None
+        else:
+            node = _child(node, part)
+        shown.append(part)
+    return tuple(shown)
+
+
+def _child(node: Any, part: int | str) -> Any:
+    """The mapping's or list's entry at `part`, or None."""
+    if isinstance(node, dict):
+        return node.get(part)
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return None
 
 
 def _allowed_fields(model: type[BaseModel], loc: Loc) -> list[str]:
-    """Field names of the model found by following loc through the schema."""
-    current: Any = model
+    """Field names of the model found by following loc through the schema (through a union's tag too)."""
+    current: list[type[BaseModel]] = [model]
     for part in loc:
         if isinstance(part, int):
             continue
-        field = current.model_fields.get(part)
-        if field is None:
+        holder = next((m for m in current if part in m.model_fields), None)
+        if holder is not None:
+            current = _models_in(holder.model_fields[part].annotation)
+        else:  # a union's tag or member name: keep the member it names
+            current = [m for m in current if part in _literals(m) or part == m.__name__][:1]
+        if not current:
             return []
-        current = _model_in(field.annotation)
-        if current is None:
-            return []
-    return sorted(current.model_fields)
+    return sorted(current[0].model_fields) if len(current) == 1 else []
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    """The pydantic model inside an annotation such as `X`, `X | None` or `list[X]`."""
+def _literals(model: type[BaseModel]) -> set[str]:
+    return {str(a) for f in model.model_fields.values() for a in getattr(f.annotation, "__args__", ()) or ()}
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """Every pydantic model inside an annotation such as `X`, `X | None`, `list[X]` or a union of models."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
+        return [annotation]
+    found: list[type[BaseModel]] = []
     for arg in getattr(annotation, "__args__", ()) or getattr(annotation, "__metadata__", ()):
-        found = _model_in(arg)
-        if found is not None:
-            return found
+        found += [m for m in _models_in(arg) if m not in found]
     origin = getattr(annotation, "__origin__", None)
-    return _model_in(origin) if origin is not None and origin is not annotation else None
+    if not found and origin is not None and origin is not annotation:
+        found = _models_in(origin)
+    return found
 
 
 def _dotted(loc: Loc) -> str:

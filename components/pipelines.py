@@ -149,6 +149,9 @@ class TrainingPipeline(PlatformComponent):
                 schedule_expression=args.schedule,
                 schedule_expression_timezone=args.schedule_timezone,
                 flexible_time_window={"mode": "OFF"},
+                # The environment key encrypts the schedule's data (CreateSchedule KmsKeyArn, botocore
+                # scheduler service-2.json; default: an AWS-owned key).
+                kms_key_arn=args.kms_key_arn,
                 # Templated target: EventBridge Scheduler calls StartPipelineExecution on this ARN, with the
                 # parameters' defaults from the definition.
                 target={"arn": self.pipeline.arn, "role_arn": scheduler_role.arn},

@@ -11,6 +11,8 @@ import pulumi_aws as aws
 from components.base import PlatformComponent
 from components.tagging import CostTags
 
+ABORT_INCOMPLETE_UPLOADS_DAYS = 1
+
 
 @dataclass(frozen=True)
 class PrivateBucketArgs:
@@ -96,6 +98,13 @@ class PrivateBucket(PlatformComponent):
             ],
             opts=bucket_opts,
         )
+        # Every bucket aborts incomplete multipart uploads: their parts are billed as storage until then and
+        # never show up as objects (S3 LifecycleRule.AbortIncompleteMultipartUpload, botocore s3 service-2.json;
+        # https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpu-abort-incomplete-mpu-lifecycle-config.html,
+        # read 2026-11-30). One day is ample for the uploads our jobs make (our choice).
+        abort: aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgsDict = {
+            "days_after_initiation": ABORT_INCOMPLETE_UPLOADS_DAYS
+        }
         if args.expire_after_days is not None:
             aws.s3.BucketLifecycleConfiguration(
                 f"{name}-expiry",
@@ -106,7 +115,21 @@ class PrivateBucket(PlatformComponent):
                         "status": "Enabled",
                         "filter": {"prefix": ""},
                         "expiration": {"days": args.expire_after_days},
-                        "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
+                        "abort_incomplete_multipart_upload": abort,
+                    }
+                ],
+                opts=bucket_opts,
+            )
+        else:
+            aws.s3.BucketLifecycleConfiguration(
+                f"{name}-uploads",
+                bucket=self.bucket.id,
+                rules=[
+                    {
+                        "id": "abort-incomplete-uploads",
+                        "status": "Enabled",
+                        "filter": {"prefix": ""},
+                        "abort_incomplete_multipart_upload": abort,
                     }
                 ],
                 opts=bucket_opts,

@@ -227,6 +227,11 @@ def offline_report(stack: str, base_ref: str, runner: Runner = run_mlp, root: Pa
     parts.append(f"### Cost delta against `{base_ref}`\n\n{cost.output.rstrip()}\n\n")
     if cost.code != 0:
         parts.append(f"_mlp cost failed (exit {cost.code})_\n\n")
+    # Beside the cost delta: what each resource does (created, updated in place with its fields, replaced).
+    changes = runner(["plan", stack, "--against", base_ref, "--markdown", *where], None)
+    parts.append(f"{changes.output.rstrip()}\n\n")
+    if changes.code != 0:
+        parts.append(f"_mlp plan --against failed (exit {changes.code})_\n\n")
     for command in ("policy", "tags", "plan"):
         result = runner([command, stack, *where], None)
         parts.append(section(stack, f"mlp {command}", result.code, result.output))

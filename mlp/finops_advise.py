@@ -52,6 +52,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import io
+import os
 import re
 import shlex
 import subprocess
@@ -637,7 +638,11 @@ def open_pull_request(report: Report, *, base: str = "main", push: bool = False,
         title = f"finops({report.environment}): {len(changes)} saving(s) proposed from CloudWatch"
         _git(root, "commit", "--quiet", "-m", f"{title}\n\n{pr_body(report)}")
         if push:
-            _git(root, "push", "--quiet", "-u", "origin", branch)
+            # The token reaches git only for this push (as in mlp promote): never stored in .git/config.
+            from mlp.promotion_branch import CREDENTIAL_HELPER
+
+            auth = ["-c", "credential.helper=", "-c", f"credential.helper={CREDENTIAL_HELPER}"]
+            _git(root, *(auth if os.environ.get("GITHUB_TOKEN") else []), "push", "--quiet", "-u", "origin", branch)
     except AdviceRefusedError as exc:
         sys.stderr.write(f"refused: {exc}\n")
         return 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -17,8 +18,10 @@ import pulumi
 from pulumi.runtime import rpc
 
 from components.loader import load_environment, repo_root
+from mlp.plan_diff import DELETE, SYMBOLS, Change, short, shown_fields
+from mlp.policy import check_config
 from mlp.runtime import PROJECT, Registration, run_function, run_program
-from mlp.stack_config import load_stack_config
+from mlp.stack_config import environment_of, load_stack_config
 
 KNOWN_AFTER_APPLY = "(known after apply)"
 
@@ -34,8 +37,9 @@ def build_plan(stack: str, root: Path | None = None) -> Plan:
     Raises components.errors.InputError for bad input, before anything runs.
     """
     root = root or repo_root()
-    load_environment(stack, root)  # fail fast with file/line errors; the program loads it again
     config, secret_keys = load_stack_config(root, stack)
+    # Fail fast with file/line errors, before anything is planned or printed; the program loads it again.
+    check_config(load_environment(environment_of(root, stack, config), root), root)
     warnings: list[str] = []
     registrations = run_program(repo_root() / "stacks", root, stack, config, secret_keys, warnings=warnings)
     return plan_document(stack, registrations, warnings)
@@ -87,9 +91,28 @@ def _plain(value: Any) -> Any:
     return f"(resource {type(value).__name__})" if urn is not None else KNOWN_AFTER_APPLY
 
 
-def render_tree(plan: Plan) -> str:
-    """Component -> children tree with type and logical name, then a count by type."""
-    resources = plan["resources"]
+DEFAULT_WIDTH = 100
+"""Columns of the tree when the terminal's width is unknown (output piped to a file or a CI log)."""
+
+
+def terminal_width() -> int:
+    return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+
+
+def render_tree(plan: Plan, changes: list[Change] | None = None, width: int | None = None) -> str:
+    """Component -> children tree with type and logical name, then a count by type, in `width` columns (the
+    terminal's). With `changes` (a plan compared against another revision), each row carries pulumi preview's
+    mark (+ create, ~ update in place, +- replace, - delete), changed fields follow their resource, and
+    deleted resources appear where they were."""
+    width = width or terminal_width()
+    by_urn = {c.urn: c for c in changes or []}
+    resources = list(plan["resources"])
+    if changes is not None:
+        deleted = [c for c in changes if c.action == DELETE]
+        resources += [
+            {"urn": c.urn, "type": c.type, "name": c.name, "parent": c.parent, "custom": True, "protect": False}
+            for c in deleted
+        ]
     children: dict[str | None, list[dict[str, Any]]] = {}
     urns = {r["urn"] for r in resources}
     for r in resources:
@@ -98,24 +121,40 @@ def render_tree(plan: Plan) -> str:
     for group in children.values():
         group.sort(key=lambda r: (r["custom"], r["type"], r["name"]))
 
-    rows: list[tuple[str, str]] = [("pulumi:pulumi:Stack", f"{plan['project']}-{plan['stack']}")]
+    rows: list[tuple[str, str, str, str]] = [(" ", "", "pulumi:pulumi:Stack", f"{plan['project']}-{plan['stack']}")]
+    details: dict[int, list[str]] = {}
 
     def walk(parent: str | None, prefix: str) -> None:
         group = children.get(parent, [])
         for i, r in enumerate(group):
             last = i == len(group) - 1
             flag = "  [protected]" if r["protect"] else ""
-            rows.append((prefix + ("└─ " if last else "├─ ") + r["type"], r["name"] + flag))
+            change = by_urn.get(r["urn"])
+            mark = SYMBOLS[change.action] if change else (" " if changes is not None else "+")
+            rows.append((mark, prefix + ("└─ " if last else "├─ "), r["type"], r["name"] + flag))
+            if change and change.fields:
+                indent = 5 + len(prefix) + 3
+                fields, more = shown_fields(change)
+                details[len(rows) - 1] = [
+                    _field_line(f.path + (" (replaces)" if f.replaces else ""), f.before, f.after, width - indent)
+                    for f in fields
+                ] + ([f"… and {more} more changed fields (--json lists them all)"] if more else [])
             walk(r["urn"], prefix + ("   " if last else "│  "))
 
     walk(None, "")
-    width = max(len(t) for t, _ in rows) + 2
-    lines = [f"Plan for stack {plan['stack']} (project {plan['project']}): {len(resources)} resources", ""]
-    lines.append(f"     {'Type':<{width}}Name")
-    lines += [f" {' ' if i == 0 else '+'}   {t:<{width}}{n}" for i, (t, n) in enumerate(rows)]
+    # The type column is as wide as the widest type, but leaves the names (up to 40 columns) their room.
+    longest_name = max(len(n) for _, _, _, n in rows)
+    column = max(min(max(len(p) + len(t) for _, p, t, _ in rows) + 2, width - 5 - min(longest_name, 40)), 20)
+    lines = [f"Plan for stack {plan['stack']} (project {plan['project']}): {len(plan['resources'])} resources", ""]
+    lines.append(_fit(f"     {'Type':<{column}}Name", width))
+    for i, (mark, prefix, type_, name) in enumerate(rows):
+        shown = _fit(prefix + type_, column - 2)
+        lines.append(_fit(f" {mark:<2}  {shown:<{column}}{name}", width))
+        indent = " " * (5 + len(prefix) + 3)
+        lines += [_fit(indent + text, width) for text in details.get(i, [])]
     lines += ["", "Resources by type:"]
-    for type_, count in sorted(Counter(r["type"] for r in resources).items()):
-        lines.append(f"  {count:>4}  {type_}")
+    for type_, count in sorted(Counter(r["type"] for r in plan["resources"]).items()):
+        lines.append(_fit(f"  {count:>4}  {type_}", width))
     return "\n".join(lines) + "\n"
 
 
@@ -129,3 +168,14 @@ def _asset(value: pulumi.Asset | pulumi.Archive) -> Any:
     if isinstance(value, pulumi.FileAsset):
         return {"sha256": hashlib.sha256(Path(value.path).read_bytes()).hexdigest()}
     return KNOWN_AFTER_APPLY
+
+
+def _field_line(path: str, before: Any, after: Any, room: int) -> str:
+    """`path: before => after`, the two values sharing what room the path leaves (at least 12 columns each)."""
+    each = max((room - len(path) - 6) // 2, 12)
+    return f"{path}: {short(before, each)} => {short(after, each)}"
+
+
+def _fit(text: str, width: int) -> str:
+    """`text` cut to `width` columns, with an ellipsis where it was cut."""
+    return text if len(text) <= width else text[: max(width - 1, 1)] + "…"

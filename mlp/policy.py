@@ -6,17 +6,20 @@ environment's `policies` section sets (read through the same pack config `pulumi
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from components.config import LoadedEnvironment
 from components.errors import InputError, Problem
 from components.loader import ENVIRONMENTS_DIR, _line, _read_yaml, data_root
-from mlp.plan import Plan
 from policies.config import PackConfig, level_of, pack_config, properties_of
 from policies.registry import RULES, RULES_BY_NAME
+
+if TYPE_CHECKING:  # mlp.plan checks the rule names before planning (check_config), so it imports this module
+    from mlp.plan import Plan
 
 MANDATORY = "mandatory"
 ADVISORY = "advisory"
@@ -50,12 +53,17 @@ def check_config(env: LoadedEnvironment, root: Path | None = None) -> None:
             Problem(
                 shown,
                 f"policies.rules.{name}",
-                f"unknown rule {name!r}; rules: {', '.join(RULES_BY_NAME)}",
+                f"unknown rule {name!r}; {_did_you_mean(name)}rules: {', '.join(RULES_BY_NAME)}",
                 _line(data, ("policies", "rules", name)),
             )
             for name in unknown
         ]
     )
+
+
+def _did_you_mean(name: str) -> str:
+    close = difflib.get_close_matches(name, list(RULES_BY_NAME), n=1)
+    return f"did you mean {close[0]!r}? " if close else ""
 
 
 def check_resources(stack: str, resources: list[Mapping[str, Any]], config: PackConfig) -> list[Violation]:

@@ -9,8 +9,12 @@ each refusing with its reason:
    target does not already serve it or a newer one (rolling back is a revert of the promotion commit);
 3. optionally (`--alarm-prefix`), none of the environment below's rollback alarms is in ALARM.
 
-Then it edits `environments/<env>.yaml` in place (one line), commits on `promote/<model>-<env>-v<N>`,
-and opens the pull request (GitHub REST API when a token is set, else prints the `gh` command).
+Then it edits `environments/<env>.yaml` (one line; a shadow running that version becomes the champion),
+validates the edited tree, regenerates what the edit makes stale (runbooks), commits on
+`promote/<model>-<env>-v<N>` beside the person's checkout, and opens the pull request (GitHub REST API
+when a token is set, else prints the `gh` command): mlp/promotion_branch.py, which also makes re-runs
+converge. Which stage an approval goes to (`next_stage`) and which promotions a deploy makes due
+(`pending_promotions`) are the lifecycle of docs/gitops.md.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from __future__ import annotations
 import difflib
 import io
 import json
+import re
 import shlex
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,21 +33,86 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from components.config import Environment, LoadedEnvironment, Model
-from components.errors import InputError, Problem
+from components.errors import InputError
 from components.loader import (
     ENVIRONMENTS_DIR,
-    _line,
-    _read_yaml,
     known_environments,
     load_environment,
     validate_environment,
 )
+from components.loader import promotion_order as loader_promotion_order
 
 PR_MARKER = "<!-- mlp-promote -->"
 
 
 class PromotionRefusedError(Exception):
     """A gate failed; the message says which and what to do."""
+
+
+class PromotionFaultError(Exception):
+    """Something outside the repository (the registry, the git remote, GitHub) failed after its retries;
+    the message says what failed. The command adds what was already done and what to do."""
+
+
+# Registry calls are retried here, not by botocore (its clients are made with one attempt), so one policy,
+# with delays tests can make instant, decides. Error codes AWS uses for throttling: botocore's own list
+# (botocore/retries/standard.py, ThrottledRetryableChecker, in the locked botocore; read 2026-11-30).
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    }
+)
+REGISTRY_DELAYS = (1.0, 2.0, 4.0, 8.0)
+sleep = time.sleep
+"""How the retries wait; tests replace it with a recorder so no test really sleeps."""
+
+
+def _transient(exc: Exception) -> str | None:
+    """Why a registry call may succeed when repeated (throttled, 5xx, unreachable), or None."""
+    from botocore.exceptions import ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+
+    if isinstance(exc, ClientError):
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        if code in THROTTLING_CODES:
+            return f"throttled ({code})"
+        if status >= 500:
+            return f"HTTP {status} ({code})"
+        return None
+    if isinstance(exc, (BotoConnectionError, HTTPClientError)):
+        return f"unreachable ({exc})"
+    return None
+
+
+def registry_call(call: Any, what: str, service: str = "the model registry", **kwargs: Any) -> Any:
+    """`call(**kwargs)`, repeated after REGISTRY_DELAYS while the service is throttled or unreachable."""
+    for delay in (*REGISTRY_DELAYS, None):
+        try:
+            return call(**kwargs)
+        except Exception as exc:
+            reason = _transient(exc)
+            if reason is None:
+                raise
+            if delay is None:
+                raise PromotionFaultError(
+                    f"{service} did not answer {what}: {reason}, {len(REGISTRY_DELAYS) + 1} attempts"
+                ) from None
+            sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 @dataclass(frozen=True)
@@ -111,50 +182,8 @@ class Promotion:
 
 
 def promotion_order(root: Path) -> list[str]:
-    """Environments in promotion (and deploy) order: each after the one it is promoted from.
-
-    Environments no chain reaches, or chains that loop, are reported as input errors.
-    """
-    envs = {name: validate_environment(name, root) for name in known_environments(root)}
-
-    def line_of(name: str) -> int | None:
-        shown = f"{ENVIRONMENTS_DIR}/{name}.yaml"
-        return _line(_read_yaml(root / shown, shown), ("promoted_from",))
-
-    problems: list[Problem] = []
-    for name, env in envs.items():
-        if env.promoted_from is not None and env.promoted_from not in envs:
-            problems.append(
-                Problem(
-                    f"{ENVIRONMENTS_DIR}/{name}.yaml",
-                    "promoted_from",
-                    f"environment {env.promoted_from!r} does not exist; known environments: {', '.join(envs)}",
-                    line_of(name),
-                )
-            )
-    if problems:
-        raise InputError(problems)
-    order: list[str] = []
-    frontier = sorted(n for n, e in envs.items() if e.promoted_from is None)
-    while frontier:
-        current = frontier.pop(0)
-        order.append(current)
-        frontier.extend(sorted(n for n, e in envs.items() if e.promoted_from == current))
-    looping = sorted(set(envs) - set(order))
-    if looping:
-        raise InputError(
-            [
-                Problem(
-                    f"{ENVIRONMENTS_DIR}/{name}.yaml",
-                    "promoted_from",
-                    f"promotion order loops ({' -> '.join(looping)}): one environment must be the first stage, "
-                    "with no promoted_from",
-                    line_of(name),
-                )
-                for name in looping
-            ]
-        )
-    return order
+    """Environments in promotion (and deploy) order; the loader's check, which `mlp plan` applies too."""
+    return loader_promotion_order(root)
 
 
 def next_environments(root: Path, source: str) -> list[str]:
@@ -182,7 +211,7 @@ def registry_versions(sagemaker: Any, group: str) -> dict[int, RegistryVersion]:
         kwargs: dict[str, Any] = {"ModelPackageGroupName": group, "MaxResults": 100}
         if token:
             kwargs["NextToken"] = token
-        page = sagemaker.list_model_packages(**kwargs)
+        page = registry_call(sagemaker.list_model_packages, f"list_model_packages on {group!r}", **kwargs)
         for summary in page.get("ModelPackageSummaryList", []):
             number = summary.get("ModelPackageVersion")
             if number is None:
@@ -201,7 +230,9 @@ def check_version(sagemaker: Any, group: str, version: int | None, registry_env:
     """Gate 1: the version exists and is Approved. Without a version: the newest Approved one."""
     try:
         versions = registry_versions(sagemaker, group)
-    except Exception as exc:  # noqa: BLE001 - any registry failure refuses the promotion with its reason
+    except PromotionFaultError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any other registry failure refuses the promotion with its reason
         raise PromotionRefusedError(
             f"cannot read model package group {group!r} in the {registry_env} registry: {exc}"
         ) from None
@@ -226,7 +257,14 @@ def check_version(sagemaker: Any, group: str, version: int | None, registry_env:
                 f"version {version} of {group!r} is {chosen.approval_status}, not Approved: approve it in the "
                 f"{registry_env} registry (ModelApprovalStatus=Approved) before promoting it"
             )
-    described = sagemaker.describe_model_package(ModelPackageName=chosen.arn)
+    try:
+        described = registry_call(
+            sagemaker.describe_model_package, f"describe_model_package on {chosen.arn}", ModelPackageName=chosen.arn
+        )
+    except PromotionFaultError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - e.g. AccessDenied: refuse with the registry's reason
+        raise PromotionRefusedError(f"cannot describe {chosen.arn} in the {registry_env} registry: {exc}") from None
     return RegistryVersion(chosen.version, chosen.arn, chosen.approval_status, described.get("ModelMetrics") or {})
 
 
@@ -257,7 +295,12 @@ def check_alarms(cloudwatch: Any, source: str, prefix: str) -> str:
         kwargs: dict[str, Any] = {"AlarmNamePrefix": prefix, "StateValue": "ALARM"}
         if token:
             kwargs["NextToken"] = token
-        page = cloudwatch.describe_alarms(**kwargs)
+        try:
+            page = registry_call(cloudwatch.describe_alarms, f"describe_alarms in {source}", "CloudWatch", **kwargs)
+        except PromotionFaultError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - e.g. AccessDenied: the gate cannot pass unread
+            raise PromotionRefusedError(f"cannot read the rollback alarms of {source}: {exc}") from None
         # StateValue is filtered again here: the API applies it, but moto ignores it next to a prefix.
         alarms = page.get("MetricAlarms", []) + page.get("CompositeAlarms", [])
         firing += [a["AlarmName"] for a in alarms if a.get("StateValue") == "ALARM"]
@@ -325,19 +368,34 @@ def _read_metric_values(s3: Any, uri: str) -> list[tuple[str, Any]] | None:
 
 def set_model_version(path: Path, model_name: str, version: int) -> str:
     """Rewrite `models[<model>].version` in the file through a ruamel round trip (comments, key order,
-    quotes and flow style kept) and return the new text. Refuses if anything but that line would change."""
-    original = path.read_text(encoding="utf-8")
+    quotes and flow style kept) and return the new text.
+
+    When the model's shadow runs exactly this version, the edit a person would make is made: the
+    challenger becomes the champion and `serving.shadow` goes (a shadow equal to the served version is an
+    input error). Refuses if anything else would change."""
+    text = edited_model_version(path.read_text(encoding="utf-8"), path.name, model_name, version)
+    path.write_text(text, encoding="utf-8")
+    return text
+
+
+def edited_model_version(original: str, shown: str, model_name: str, version: int) -> str:
+    """The text of an environment file with `models[<model>].version` set (see set_model_version)."""
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 4096
     yaml.indent(mapping=2, sequence=4, offset=2)
     data = yaml.load(original)
+    shadow_line: tuple[int, int] | None = None
     for model in data.get("models") or []:
         if model.get("name") == model_name:
             model["version"] = version
+            serving = model.get("serving")
+            shadow = serving.get("shadow") if isinstance(serving, dict) else None
+            if isinstance(shadow, dict) and shadow.get("version") == version:
+                shadow_line = serving.lc.key("shadow")
             break
     else:
-        raise PromotionRefusedError(f"model {model_name!r} is not in {path.name}")
+        raise PromotionRefusedError(f"model {model_name!r} is not in {shown}")
     buffer = io.StringIO()
     yaml.dump(data, buffer)
     updated = buffer.getvalue()
@@ -346,13 +404,23 @@ def set_model_version(path: Path, model_name: str, version: int) -> str:
         for line in difflib.unified_diff(original.splitlines(), updated.splitlines(), lineterm="", n=0)
         if line[:1] in "+-" and not line.startswith(("+++", "---"))
     ]
-    if len(changed) != 2:
+    if len(changed) != 2 or not re.fullmatch(rf"\+\s*version: {version}(\s+#.*)?", changed[1]):
         raise PromotionRefusedError(
-            f"editing {path.name} would change {len(changed)} lines, not one: the file's layout is not what the "
+            f"editing {shown} would change {len(changed)} lines, not one: the file's layout is not what the "
             "round trip writes back; edit the version by hand"
         )
-    path.write_text(updated, encoding="utf-8")
-    return updated
+    if shadow_line is None:
+        return updated
+    # The shadow goes as a block of lines (its key and everything indented under it), so comments around
+    # it stay where they are; the version line above it kept its place, so the line numbers hold.
+    lines = updated.splitlines(keepends=True)
+    start, column = shadow_line
+    end = start + 1
+    while end < len(lines) and (not lines[end].strip() or len(lines[end]) - len(lines[end].lstrip()) > column):
+        end += 1
+    while end > start + 1 and not lines[end - 1].strip():
+        end -= 1
+    return "".join(lines[:start] + lines[end:])
 
 
 # --- git and the pull request ------------------------------------------------------------------------------
@@ -363,19 +431,6 @@ def git(root: Path, *args: str) -> str:
     if result.returncode != 0:
         raise PromotionRefusedError(f"git {' '.join(args)} failed: {result.stderr.strip() or result.stdout.strip()}")
     return result.stdout
-
-
-def commit_promotion(root: Path, promotion: Promotion) -> None:
-    """Edit the environment file and commit it on the promotion branch (created from the current HEAD)."""
-    rel = f"{ENVIRONMENTS_DIR}/{promotion.target}.yaml"
-    if git(root, "status", "--porcelain", "--", rel).strip():
-        raise PromotionRefusedError(f"{rel} has uncommitted changes: commit or stash them first")
-    if git(root, "branch", "--list", promotion.branch).strip():
-        raise PromotionRefusedError(f"branch {promotion.branch} already exists: this promotion is already under way")
-    git(root, "switch", "--quiet", "-c", promotion.branch)
-    set_model_version(root / rel, promotion.model, promotion.to_version)
-    git(root, "add", "--", rel)
-    git(root, "commit", "--quiet", "-m", promotion.commit_message())
 
 
 def gh_command(promotion: Promotion, base: str, body_file: Path) -> str:
@@ -447,3 +502,76 @@ def plan_promotion(
         gates=gates,
         metrics_markdown=metrics_markdown(found.metrics, s3),
     )
+
+
+# --- the edited tree: validated, and what it makes stale regenerated ---------------------------------------
+
+
+def prepare_tree(tree: Path, target: str) -> list[str]:
+    """Validate the edited tree with the loader `mlp plan` uses, then regenerate the committed files the
+    version change makes stale; returns their paths (relative to the tree) for the commit.
+
+    Runbooks name the served version, so they are regenerated (when the repository commits them).
+    Pipeline renderings hold only the training spec, which a promotion does not touch, so they stay."""
+    try:
+        for name in known_environments(tree):
+            load_environment(name, tree)
+        promotion_order(tree)
+    except InputError as exc:
+        raise PromotionRefusedError(
+            f"the promoted {ENVIRONMENTS_DIR}/{target}.yaml would not load, so nothing was committed: "
+            + "; ".join(str(p) for p in exc.problems)
+        ) from None
+    from mlp.generated import write_files
+    from mlp.plan import build_plan
+    from mlp.runbook import RUNBOOK_SUFFIX, RUNBOOKS_DIR, render_runbooks, runbook_dir
+
+    directory = runbook_dir(tree, target)
+    if not directory.is_dir():
+        return []
+    wanted = render_runbooks(load_environment(target, tree), build_plan(target, tree))
+    return [str(RUNBOOKS_DIR / target / name) for name in write_files(directory, wanted, RUNBOOK_SUFFIX)]
+
+
+# --- which promotions are due ------------------------------------------------------------------------------
+
+
+def served_in(root: Path, env_name: str, model: str) -> Model | None:
+    """The model (by name or registry group) in an environment, or None when it is not served there."""
+    env = validate_environment(env_name, root)
+    return next((m for m in env.models if model in (m.name, m.registry_group)), None)
+
+
+def next_stage(root: Path, model: str, version: int) -> str | None:
+    """The lowest stage of the promotion order that serves `model` at a version older than `version`:
+    where an approval of `version` goes next (None when every stage serving it serves it or newer).
+
+    Stages are walked in order and the walk stops at a stage without the model: adding a model to an
+    environment is a person's change, not a promotion. A stage whose stage below serves another version
+    than `version` is not waiting for it (a late approval of a version a newer one has overtaken)."""
+    below: int | None = None
+    for env_name in promotion_order(root):
+        served = served_in(root, env_name, model)
+        if served is None:
+            return None
+        if served.version < version:
+            return env_name if below in (None, version) else None
+        below = served.version
+    return None
+
+
+def pending_promotions(root: Path) -> list[tuple[str, str, int]]:
+    """(model, target, version) for every stage serving a model older than the stage below it does: what
+    the lifecycle promotes after a deploy. The first stage is moved by registry approvals instead."""
+    due: list[tuple[str, str, int]] = []
+    order = promotion_order(root)
+    models = sorted({m.name for env_name in order for m in validate_environment(env_name, root).models})
+    for model in models:
+        for env_name in order:
+            source = validate_environment(env_name, root).promoted_from
+            if source is None:
+                continue
+            below, here = served_in(root, source, model), served_in(root, env_name, model)
+            if below is not None and here is not None and below.version > here.version:
+                due.append((model, env_name, below.version))
+    return due

@@ -181,10 +181,10 @@ def test_promote_runs_on_manual_dispatch_and_on_registry_approval() -> None:
     (job,) = wf["jobs"].values()
     assert job["permissions"] == {"contents": "write", "pull-requests": "write", "id-token": "write"}
     run = job["steps"][-1]["run"]
-    assert 'uv run mlp promote "${args[@]}"' in run and "--push" in run and "--after" in run
+    assert 'uv run mlp promote "${args[@]}" --push' in run and "--next" in run and "--pending" in run
     env = job["steps"][-1]["env"]
     # Untrusted event fields reach the shell only through environment variables, never inline.
-    assert env["AFTER"] == "${{ github.event.client_payload.source_environment }}"
+    assert env["VERSION"] == "${{ inputs.version || github.event.client_payload.version }}"
     assert "${{" not in run
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from components.config.base import Slug, Strict
+from components.config.expressions import CronExpression, TimeZone
 from components.config.kubernetes import KServeSettings
 from components.config.sagemaker_api import instance_types
 
@@ -144,11 +145,11 @@ class ScaleDownWindow(Strict):
 
     name: Slug
     """Name of the window, e.g. nights."""
-    start: Annotated[str, Field(pattern=r"^cron\(\S+( \S+){5}\)$")]
+    start: CronExpression
     """When the window starts: an Application Auto Scaling cron expression, e.g. cron(0 20 ? * MON-FRI *)."""
-    end: Annotated[str, Field(pattern=r"^cron\(\S+( \S+){5}\)$")]
+    end: CronExpression
     """When it ends and the normal bounds come back."""
-    timezone: Annotated[str, Field(pattern=r"^[A-Za-z_]+(/[A-Za-z_+-]+)*$")] = "UTC"
+    timezone: TimeZone = "UTC"
     """IANA time zone of the cron expressions, e.g. Europe/Dublin."""
     min_capacity: Annotated[int, Field(ge=1, le=100)] = 1
     """Minimum instances during the window."""

@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 
 from components.config.base import Strict
+from components.config.expressions import ScheduleExpression, TimeZone
 from components.config.sagemaker_api import instance_types
 
 # SageMaker instance type names, e.g. ml.m5.xlarge, ml.g5.2xlarge.
@@ -26,13 +27,6 @@ EcrImage = Annotated[
 # A key prefix inside the environment's artifact bucket, e.g. "code/fraud-scoring/".
 S3Prefix = Annotated[str, Field(pattern=r"^[a-zA-Z0-9][a-zA-Z0-9!_.*'()/-]*/$")]
 
-# EventBridge Scheduler expressions: cron(minutes hours day-of-month month day-of-week year) or
-# rate(value unit). https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html
-# (read 2026-11-25).
-ScheduleExpression = Annotated[
-    str,
-    Field(pattern=r"^(cron\(\S+ \S+ \S+ \S+ \S+ \S+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$"),
-]
 
 # CreateTrainingJob StoppingCondition: MaxRuntimeInSeconds is at most 28 days (2419200 s); with managed
 # spot training MaxWaitTimeInSeconds must be at least MaxRuntimeInSeconds.
@@ -88,7 +82,7 @@ class Training(Strict):
     """Hyperparameters passed to the training container as strings."""
     schedule: ScheduleExpression | None = None
     """Retraining schedule (EventBridge Scheduler cron/rate expression); omit for on-demand runs only."""
-    schedule_timezone: Annotated[str, Field(pattern=r"^[A-Za-z_]+(/[A-Za-z_+-]+)*$")] = "UTC"
+    schedule_timezone: TimeZone = "UTC"
     """IANA time zone the cron expression is read in."""
 
     @field_validator("instance_type")

@@ -15,6 +15,7 @@ from typing import Any
 
 from components.errors import InputError, Problem
 from components.loader import load_environment
+from mlp.aws_access import aws_access
 from mlp.commands import add_root_option
 from mlp.cost import (
     Assumptions,
@@ -69,7 +70,7 @@ def plan_for(env: str, root: Path | None, plan_file: Path | None) -> Plan:
         return build_plan(env, root)
     try:
         plan: Plan = json.loads(plan_file.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: not JSON, or not UTF-8
         raise InputError([Problem(str(plan_file), "", f"cannot read the plan document: {exc}")]) from None
     if not isinstance(plan, dict) or not isinstance(plan.get("resources"), list):
         raise InputError([Problem(str(plan_file), "resources", "not a plan document: it needs a resources list")])
@@ -126,10 +127,12 @@ def run(args: argparse.Namespace) -> int:
 
     plan = plan_for(args.env, args.root, args.plan)
     if args.refresh_prices:
-        return refresh_prices(plan, prices)
+        with aws_access("mlp cost --refresh-prices", "pricing:GetProducts"):
+            return refresh_prices(plan, prices)
     est = estimate(plan, prices, assumptions)
     if args.actual:
-        return report_actual(est, args.month, args.json)
+        with aws_access("mlp cost --actual", "ce:GetCostAndUsage"):
+            return report_actual(est, args.month, args.json)
     if args.json:
         sys.stdout.write(json.dumps(to_json(est), indent=2, sort_keys=True) + "\n")
     else:

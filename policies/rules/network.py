@@ -27,7 +27,12 @@ VPC_PATHS = {"Training": ("VpcConfig",), "Processing": ("NetworkConfig", "VpcCon
 def model_network_isolation(r: Resource, _config: RuleConfig) -> list[str]:
     if r.get("type") != MODEL or inputs(r).get("enableNetworkIsolation") is True:
         return []
-    return ["network isolation is off: set enable_network_isolation=True"]
+    return [
+        (
+            "network isolation is off: a serverless endpoint cannot be network-isolated, so in the environment file "
+            "serve the model on instances (remove its serving.serverless), or relax the rule under policies.rules"
+        )
+    ]
 
 
 @resource_rule(

@@ -62,7 +62,11 @@ def endpoint_gradual_rollout(resources: Sequence[Resource], _config: RuleConfig)
         ]
         if not names:
             found.append(
-                (endpoint, "no rollback alarm: add autoRollbackConfiguration.alarms with an alarm of this stack")
+                (
+                    endpoint,
+                    "no rollback alarm: add serving.slos (p99_latency_ms, max_5xx_errors_per_minute) to the model "
+                    "in the environment file; its alarms roll a bad deployment back",
+                )
             )
             continue
         for name in names:
@@ -92,9 +96,9 @@ def endpoint_data_capture(r: Resource, _config: RuleConfig) -> list[str]:
         return []
     capture = inputs(r).get("dataCaptureConfig")
     if not isinstance(capture, Mapping):
-        return ["no data capture: set data_capture_config with enable_capture=True"]
+        return ["no data capture: add serving.data_capture (sampling_percent) to the model in the environment file"]
     if capture.get("enableCapture") is not True:
-        return ["data capture is not enabled: set data_capture_config.enable_capture=True"]
+        return ["data capture is not enabled: add serving.data_capture to the model in the environment file"]
     return []
 
 

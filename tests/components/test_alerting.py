@@ -172,6 +172,6 @@ def test_an_undefined_slo_severity_is_refused(
     lines = (root / "environments" / "prod.yaml").read_text().splitlines()
     line = next(i + 1 for i, text in enumerate(lines) if text.startswith("alerting:"))
     assert captured.err.strip() == (
-        f"error: environments/prod.yaml:{line}: alerting: Value error, slo severity 'pager' is not defined; "
+        f"error: environments/prod.yaml:{line}: alerting: slo severity 'pager' is not defined; "
         "severities here: page, notify"
     )

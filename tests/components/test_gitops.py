@@ -181,4 +181,6 @@ def test_token_secret_must_be_a_secret_name_or_arn(
     root = edit_env("dev", plain_token)
     assert main(["plan", "dev", "--root", str(root)]) == EXIT_INPUT
     err = capsys.readouterr().err
-    assert "gitops.approval_dispatch.github_token_secret: String should match pattern" in err
+    assert (
+        "gitops.approval_dispatch.github_token_secret: 'ghp token in the file!' does not fit: a Secrets Manager" in err
+    )

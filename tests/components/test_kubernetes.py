@@ -453,12 +453,12 @@ def test_kubernetes_model_needs_kserve_settings_and_a_team_namespace(
         (
             lambda d: _merchant_risk(d)["serving"]["kserve"].update(model_format="sklearn-ish"),
             "models[2].serving.kserve.model_format",
-            "Input should be 'sklearn', 'xgboost',",
+            "'sklearn-ish' is not allowed; 'sklearn', 'xgboost',",
         ),
         (
             lambda d: d["teams"][1]["namespace"]["limits"].update(memory="lots"),
             "teams[1].namespace.limits.memory",
-            "String should match pattern",
+            "'lots' does not fit: a Kubernetes quantity is a number with an optional unit",
         ),
         (
             lambda d: d["teams"][1]["namespace"].update(requests={"cpu": "64", "memory": "24Gi"}),

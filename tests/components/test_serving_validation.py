@@ -213,9 +213,9 @@ def test_canary_above_half_the_fleet(check: Check) -> None:
     check(
         "prod",
         big,
-        "models[0].serving.rollout.canary.percent",
+        "models[0].serving.rollout.percent",
         "rollout:",
-        "less than or equal to 50",
+        "less than or equal to 50% of the variant's total instance count",
         after="fraud-scoring",
     )
 
@@ -242,7 +242,7 @@ def test_bake_time_above_an_hour(check: Check) -> None:
     check(
         "prod",
         long,
-        "models[0].serving.rollout.canary.bake_minutes",
+        "models[0].serving.rollout.bake_minutes",
         "rollout:",
         "less than or equal to 60",
         after="fraud-scoring",
@@ -360,7 +360,7 @@ def test_extra_alarm_with_an_unknown_statistic(check: Check) -> None:
         median,
         "models[0].serving.slos.extra_alarms[1].statistic",
         "statistic: Median",
-        "String should match pattern",
+        "'Median' does not fit: a statistic is Average, Sum, Minimum, Maximum, SampleCount or a percentile",
     )
 
 
@@ -456,7 +456,7 @@ def test_window_with_a_malformed_cron(check: Check) -> None:
         crontab,
         "models[0].serving.autoscaling.scale_down_windows[0].start",
         "start: 0 20 * * 1-5",
-        "String should match pattern",
+        "is not a cron expression",
     )
 
 

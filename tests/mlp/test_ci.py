@@ -120,7 +120,8 @@ def test_offline_report_keeps_going_when_one_command_fails() -> None:
 
     runner = Fails()
     text = ci.offline_report("prod", "origin/main", runner=runner)
-    assert [c[0] for c in runner.calls] == ["cost", "policy", "tags", "plan"]
+    assert [c[0] for c in runner.calls] == ["cost", "plan", "policy", "tags", "plan"]
+    assert ["plan", "prod", "--against", "origin/main", "--markdown"] in runner.calls
     assert "mlp policy `prod`: FAILED (exit 1)" in text
     assert "mlp plan `prod`: succeeded" in text and "output of plan" in text
 

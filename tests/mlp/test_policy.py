@@ -144,7 +144,7 @@ def test_an_unknown_rule_name_is_bad_input_with_its_line(capsys: pytest.CaptureF
     )
     assert err.startswith(
         f"error: environments/staging.yaml:{line}: policies.rules.training-in-vcp: unknown rule 'training-in-vcp'; "
-        "rules: cost-tags, "
+        "did you mean 'training-in-vpc'? rules: cost-tags, "
     )
     assert main(["plan", "staging", "--root", str(root)]) == EXIT_INPUT
 

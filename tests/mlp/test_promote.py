@@ -167,7 +167,7 @@ def test_a_rollback_alarm_in_alarm_refuses(repo: Path, aws: dict[str, Any], caps
     cw.set_alarm_state(AlarmName="dev-fraud-scoring-invocation-5xx", StateValue="OK", StateReason="test")
     assert promote(repo, "fraud-scoring", "--to", "staging", "--alarm-prefix", "dev-fraud-scoring") == 0
     assert "- no rollback alarm of dev (prefix 'dev-fraud-scoring') is in ALARM" in git(
-        repo, "log", "-1", "--format=%B"
+        repo, "log", "-1", "--format=%B", "promote/fraud-scoring-staging-v14"
     )
 
 
@@ -203,16 +203,24 @@ def test_a_passing_promotion_commits_one_line_on_its_branch_and_prints_the_gh_co
     assert promote(repo, "fraud-scoring", "--to", "staging") == 0
     out = capsys.readouterr().out
     branch = "promote/fraud-scoring-staging-v14"
-    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD").strip() == branch
-    assert git(repo, "rev-list", "--count", "main..HEAD").strip() == "1"
-    assert git(repo, "diff", "--name-only", "main", "HEAD").split() == ["environments/staging.yaml"]
+    # The commit is made beside the checkout, which stays on main.
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
+    assert git(repo, "rev-list", "--count", f"main..{branch}").strip() == "1"
+    assert git(repo, "diff", "--name-only", "main", branch).split() == ["environments/staging.yaml"]
     diff = [
         line
-        for line in git(repo, "diff", "--unified=0", "main", "HEAD").splitlines()
+        for line in git(repo, "diff", "--unified=0", "main", branch).splitlines()
         if line[:1] in "+-" and not line.startswith(("+++", "---"))
     ]
-    assert diff == ["-    version: 13", "+    version: 14"]
-    message = git(repo, "log", "-1", "--format=%B")
+    # Staging's shadow runs 14: the challenger becomes the champion and the shadow goes.
+    assert diff[:2] == ["-    version: 13", "+    version: 14"]
+    assert diff[2:] == [
+        "-      shadow:",
+        "-        version: 14",
+        "-        mirror_percent: 50",
+        "-        instance_count: 1",
+    ]
+    message = git(repo, "log", "-1", "--format=%B", branch)
     assert message.startswith("Promote fraud-scoring to staging: v13 -> v14\n")
     assert "Model: fraud-scoring (model package group fraud-scoring)" in message
     assert "Version: 13 -> 14 (arn:aws:sagemaker:eu-west-1:123456789012:model-package/fraud-scoring/14)" in message
@@ -254,6 +262,13 @@ class Recorder(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.end_headers()
         self.wfile.write(payload.encode())
+
+    def do_GET(self) -> None:
+        # `mlp promote` first looks for an open pull request of the branch: there is none yet.
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b"[]")
 
     def log_message(self, format: str, *args: Any) -> None:
         return
@@ -316,7 +331,7 @@ def test_approval_dispatch_promotes_to_the_stage_after_the_registry(
 ) -> None:
     # What promote.yml runs for a `model-approved` dispatch from dev: the registry group and `--after dev`.
     assert promote(repo, "fraud-scoring", "--after", "dev", "--version", "14") == 0
-    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD").strip() == "promote/fraud-scoring-staging-v14"
+    assert git(repo, "branch", "--list", "promote/*").split() == ["promote/fraud-scoring-staging-v14"]
 
 
 def test_an_existing_promotion_branch_refuses(
@@ -337,13 +352,23 @@ def test_nothing_after_the_last_stage_refuses(
     assert "refused: no environment is promoted from 'prod'" in capsys.readouterr().err
 
 
-def test_a_github_error_is_reported_and_the_commit_kept(
+def test_a_pull_request_that_already_exists_counts_as_opened(
     repo: Path,
     aws: dict[str, Any],
     github: list[dict[str, Any]],
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    url = "https://github.com/payments-co/ml-platform/pull/41"
+    answers = iter([[], [{"number": 41, "html_url": url}]])
+
+    def list_pulls(self: Recorder) -> None:
+        payload = json.dumps(next(answers)).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(payload)
+
     def reject(self: Recorder) -> None:
         self.rfile.read(int(self.headers["Content-Length"]))
         payload = json.dumps({"message": "Validation Failed: A pull request already exists"}).encode()
@@ -352,11 +377,8 @@ def test_a_github_error_is_reported_and_the_commit_kept(
         self.end_headers()
         self.wfile.write(payload)
 
+    monkeypatch.setattr(Recorder, "do_GET", list_pulls, raising=False)
     monkeypatch.setattr(Recorder, "do_POST", reject)
-    assert promote(repo, "fraud-scoring", "--to", "staging") == 3
-    err = capsys.readouterr().err
-    assert (
-        "error: the branch is committed but the pull request was not opened: POST /repos/payments-co/ml-platform/pulls "
-        "failed with HTTP 422: Validation Failed: A pull request already exists" in err
-    )
-    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD").strip() == "promote/fraud-scoring-staging-v14"
+    assert promote(repo, "fraud-scoring", "--to", "staging") == 0
+    assert f"the pull request is already open: {url}" in capsys.readouterr().out
+    assert git(repo, "branch", "--list", "promote/*").split() == ["promote/fraud-scoring-staging-v14"]

@@ -17,7 +17,9 @@ def test_a_compliant_stack_passes(rule: object) -> None:
 def test_a_model_without_network_isolation_is_reported(value: object) -> None:
     broken = changed(model(), "enableNetworkIsolation", value=value)
     assert messages(model_network_isolation, [broken]) == [
-        "prod-fraud-scoring-model: network isolation is off: set enable_network_isolation=True"
+        "prod-fraud-scoring-model: network isolation is off: a serverless endpoint cannot be network-isolated, so "
+        "in the environment file serve the model on instances (remove its serving.serverless), or relax the rule "
+        "under policies.rules"
     ]
 
 

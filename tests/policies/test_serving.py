@@ -39,13 +39,15 @@ def test_a_rolling_or_missing_deployment_config_is_reported() -> None:
     assert messages(endpoint_gradual_rollout, [alarm(), bare]) == [
         "prod-fraud-scoring: traffic shifting is none: use a canary or linear blue/green rollout "
         "(serving.rollout in the environment file)",
-        "prod-fraud-scoring: no rollback alarm: add autoRollbackConfiguration.alarms with an alarm of this stack",
+        "prod-fraud-scoring: no rollback alarm: add serving.slos (p99_latency_ms, max_5xx_errors_per_minute) to "
+        "the model in the environment file; its alarms roll a bad deployment back",
     ]
 
 
 def test_a_rollout_without_rollback_alarms_is_reported() -> None:
     assert messages(endpoint_gradual_rollout, [alarm(), endpoint(alarms=())]) == [
-        "prod-fraud-scoring: no rollback alarm: add autoRollbackConfiguration.alarms with an alarm of this stack"
+        "prod-fraud-scoring: no rollback alarm: add serving.slos (p99_latency_ms, max_5xx_errors_per_minute) to "
+        "the model in the environment file; its alarms roll a bad deployment back"
     ]
 
 
@@ -72,7 +74,8 @@ def test_no_endpoints_means_nothing_to_check() -> None:
 
 def test_an_endpoint_config_without_data_capture_is_reported() -> None:
     assert messages(endpoint_data_capture, [changed(endpoint_config(), "dataCaptureConfig", delete=True)]) == [
-        "prod-fraud-scoring-config: no data capture: set data_capture_config with enable_capture=True"
+        "prod-fraud-scoring-config: no data capture: add serving.data_capture (sampling_percent) to the model in "
+        "the environment file"
     ]
 
 
@@ -80,7 +83,8 @@ def test_an_endpoint_config_without_data_capture_is_reported() -> None:
 def test_disabled_data_capture_is_reported(value: object) -> None:
     broken = changed(endpoint_config(), "dataCaptureConfig", "enableCapture", value=value)
     assert messages(endpoint_data_capture, [broken]) == [
-        "prod-fraud-scoring-config: data capture is not enabled: set data_capture_config.enable_capture=True"
+        "prod-fraud-scoring-config: data capture is not enabled: add serving.data_capture to the model in the "
+        "environment file"
     ]
 
 
