@@ -60,6 +60,7 @@ DEPLOY_ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
             "DeleteModelQualityJobDefinition",
             "CreateMonitoringSchedule", "DescribeMonitoringSchedule", "UpdateMonitoringSchedule",
             "DeleteMonitoringSchedule",
+            "CreateFeatureGroup", "DescribeFeatureGroup", "UpdateFeatureGroup", "DeleteFeatureGroup",
             "AddTags", "ListTags", "DeleteTags",
         ),
     ),
@@ -137,6 +138,53 @@ DEPLOY_ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
             "DeleteAnomalySubscription", "TagResource", "UntagResource", "ListTagsForResource",
         ),
     ),
+    # Alert triage (components/triage.py): the guardrail, Bedrock's invocation logging, the function, its
+    # log group and its rate-limit table.
+    "bedrock": (
+        "bedrock",
+        (
+            "CreateGuardrail", "GetGuardrail", "UpdateGuardrail", "DeleteGuardrail", "CreateGuardrailVersion",
+            "ListGuardrails", "TagResource", "UntagResource", "ListTagsForResource",
+        ),
+    ),
+    "bedrockmodel": (
+        "bedrock",
+        (
+            "PutModelInvocationLoggingConfiguration", "GetModelInvocationLoggingConfiguration",
+            "DeleteModelInvocationLoggingConfiguration",
+        ),
+    ),
+    "lambda": (
+        "lambda",
+        (
+            "CreateFunction", "GetFunction", "GetFunctionConfiguration", "UpdateFunctionCode",
+            "UpdateFunctionConfiguration", "DeleteFunction", "ListVersionsByFunction", "GetFunctionCodeSigningConfig",
+            "AddPermission", "RemovePermission", "GetPolicy", "TagResource", "UntagResource", "ListTags",
+        ),
+    ),
+    "logs": (
+        "logs",
+        (
+            "CreateLogGroup", "DescribeLogGroups", "DeleteLogGroup", "PutRetentionPolicy", "DeleteRetentionPolicy",
+            "AssociateKmsKey", "DisassociateKmsKey", "TagResource", "UntagResource", "ListTagsForResource",
+        ),
+    ),
+    "dynamodb": (
+        "dynamodb",
+        (
+            "CreateTable", "DescribeTable", "UpdateTable", "DeleteTable", "DescribeTimeToLive", "UpdateTimeToLive",
+            "DescribeContinuousBackups", "UpdateContinuousBackups", "TagResource", "UntagResource",
+            "ListTagsOfResource",
+        ),
+    ),
+    # Feature groups' offline stores (components/features.py): the Glue database their tables live in.
+    "glue": (
+        "glue",
+        (
+            "CreateDatabase", "GetDatabase", "UpdateDatabase", "DeleteDatabase", "TagResource", "UntagResource",
+            "GetTags",
+        ),
+    ),
     # aws:cloudcontrol/resource:Resource (model-quality job definitions): Cloud Control's IAM prefix is
     # cloudformation; it then calls the SageMaker actions above with the caller's credentials.
     "cloudcontrol": (
@@ -144,6 +192,12 @@ DEPLOY_ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("CreateResource", "GetResource", "UpdateResource", "DeleteResource", "GetResourceRequestStatus"),
     ),
 }  # fmt: skip
+
+
+# Modules whose resource is a setting of the account and region, not an object with an ARN: Bedrock's model
+# invocation logging (`PUT /logging/modelinvocations`, no resource in the request: botocore bedrock
+# service-2.json, read 2026-11-30), so IAM can only authorise it on "*" (policies/rules/iam.py).
+ACCOUNT_SETTINGS = frozenset({"bedrockmodel"})
 
 
 def deploy_resources(iam_prefix: str, account_id: str, region: str, environment: str) -> list[str]:
@@ -222,7 +276,9 @@ def role_policy(
                     "Sid": f"Platform{module.capitalize()}",
                     "Effect": "Allow",
                     "Action": [f"{prefix}:{a}" for a in actions],
-                    "Resource": deploy_resources(prefix, account_id, region, environment),
+                    "Resource": ["*"]
+                    if module in ACCOUNT_SETTINGS
+                    else deploy_resources(prefix, account_id, region, environment),
                 }
             )
         # CreateKey names no key, so AWS authorises it on "*" only (see policies/rules/iam.py).

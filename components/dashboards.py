@@ -26,8 +26,10 @@ import pulumi_aws as aws
 from components.artifacts import DATA_QUALITY, MODEL_QUALITY
 from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Team
+from components.config.features import FeatureGroup
 from components.config.observability import effective_monitoring
 from components.config.serving import BUILTIN_ALARMS
+from components.features import PARITY_METRIC, PARITY_NAMESPACE, feature_group_name
 from components.monitoring import (
     DATA_METRICS_NAMESPACE,
     DRIFT_METRIC_PREFIX,
@@ -37,7 +39,7 @@ from components.monitoring import (
     quality_alarm_name,
     schedule_name,
 )
-from components.naming import CLOUDWATCH_ALARM, NameRule, physical_name
+from components.naming import CLOUDWATCH_ALARM, SAGEMAKER_PIPELINE, NameRule, physical_name
 from components.serving import VARIANT
 from components.tagging import CostTags
 
@@ -120,8 +122,15 @@ def model_widgets(env: LoadedEnvironment, model: Model) -> list[dict[str, Any]]:
         width=GRID_WIDTH,
         height=2,
     )
+    batch = [_pipeline_runs(env, f"{model.name}: batch inference runs", model.name, "batch")] if serving.batch else []
+    if serving.platform == "batch":
+        return [header, *batch]
     if serving.platform != "sagemaker":
-        return [header, _text(f"{model.name} is served on Kubernetes: its metrics are on the cluster's dashboards.")]
+        return [
+            header,
+            _text(f"{model.name} is served on Kubernetes: its metrics are on the cluster's dashboards."),
+            *batch,
+        ]
     endpoint = endpoint_name(env.name, model.name)
     dims = ["EndpointName", endpoint, "VariantName", VARIANT]
     region = env.region
@@ -199,6 +208,7 @@ def model_widgets(env: LoadedEnvironment, model: Model) -> list[dict[str, Any]]:
                 period=monitoring.period_seconds,
             )
         )
+    widgets += batch
     alarms = slo_alarm_names(env.name, model) + monitor_alarm_names(env.name, model)
     if alarms:
         widgets.append(
@@ -212,6 +222,44 @@ def model_widgets(env: LoadedEnvironment, model: Model) -> list[dict[str, Any]]:
                 },
             }
         )
+    return widgets
+
+
+# SageMaker Pipelines publish execution counts per PipelineName (components/scheduled_pipelines.py).
+PIPELINE_NAMESPACE = "AWS/Sagemaker/ModelBuildingPipeline"
+
+
+def _pipeline_runs(env: LoadedEnvironment, title: str, owner: str, purpose: str) -> dict[str, Any]:
+    """Succeeded and failed executions of one of the batch or feature pipelines, per hour."""
+    name = physical_name(SAGEMAKER_PIPELINE, env.name, owner, purpose)
+    return _metric(
+        title,
+        env.region,
+        [
+            [PIPELINE_NAMESPACE, "ExecutionSucceeded", "PipelineName", name],
+            [PIPELINE_NAMESPACE, "ExecutionFailed", "PipelineName", name],
+        ],
+        period=3600,
+    )
+
+
+def feature_group_widgets(env: LoadedEnvironment, group: FeatureGroup) -> list[dict[str, Any]]:
+    """A feature group's parity (share of mismatching values, with the alarm threshold) and its pipelines' runs."""
+    widgets: list[dict[str, Any]] = []
+    if group.parity:
+        widgets.append(
+            _metric(
+                f"features {group.name}: online/offline mismatch %",
+                env.region,
+                [[PARITY_NAMESPACE, PARITY_METRIC, "FeatureGroup", feature_group_name(env.name, group.name)]],
+                stat="Maximum",
+                period=86400,
+                lines=[("alarm", group.parity.max_mismatch_percent)],
+            )
+        )
+        widgets.append(_pipeline_runs(env, f"features {group.name}: parity runs", group.name, "feature-parity"))
+    if group.ingestion:
+        widgets.append(_pipeline_runs(env, f"features {group.name}: ingestion runs", group.name, "ingestion"))
     return widgets
 
 
@@ -233,6 +281,8 @@ def dashboard_body(
     `page` (a dashboard split into pages, see `dashboard_pages`) is said in a first text widget."""
     widgets = [_text(page, width=GRID_WIDTH, height=1)] if page else []
     widgets += [budget_widget(env, team) for team in teams]
+    names = {t.name for t in teams}
+    widgets += [w for g in env.feature_groups if g.team in names for w in feature_group_widgets(env, g)]
     for model in models:
         widgets += model_widgets(env, model)
     x = y = row_height = 0
@@ -252,12 +302,14 @@ def dashboard_pages(env: LoadedEnvironment, teams: Sequence[Team], models: Seque
     """The models, in file order, split into as few dashboards as CloudWatch's widget limit allows (one
     while they fit; each page keeps the budgets and one widget naming the page)."""
     pages: list[list[Model]] = [[]]
-    used = 1 + len(teams)
+    names = {t.name for t in teams}
+    fixed = 1 + len(teams) + sum(len(feature_group_widgets(env, g)) for g in env.feature_groups if g.team in names)
+    used = fixed
     for model in models:
         widgets = len(model_widgets(env, model))
         if pages[-1] and used + widgets > MAX_WIDGETS:
             pages.append([])
-            used = 1 + len(teams)
+            used = fixed
         pages[-1].append(model)
         used += widgets
     return pages

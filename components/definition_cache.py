@@ -18,6 +18,7 @@ import dataclasses
 import functools
 import hashlib
 import importlib.metadata
+import inspect
 import json
 import os
 import tempfile
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from components.pipeline_definition import DefinitionSpec
+    from components.rendered_pipelines import AnySpec
 
 CACHE_ENV = "MLP_DEFINITION_CACHE"
 # Distributions whose code the build runs; their installed versions are part of the key.
@@ -46,15 +47,19 @@ def definition_cache_dir() -> Path | None:
     return Path(base) / "ml-platform" / "pipeline-definitions"
 
 
-def definition_key(spec: DefinitionSpec) -> str:
+def definition_key(spec: AnySpec) -> str:
     """sha256 of what the definition is built from (`definition_material`)."""
     return hashlib.sha256(json.dumps(definition_material(spec), sort_keys=True).encode()).hexdigest()
 
 
-def definition_material(spec: DefinitionSpec) -> dict[str, Any]:
+def definition_material(spec: AnySpec) -> dict[str, Any]:
     """Everything a definition is a function of, as JSON values: the spec's values, the versions of the SDK
     distributions and the digest of the builder's source."""
-    return {"spec": dataclasses.asdict(spec), "sdk": _sdk_versions(), "builder": _builder_digest()}
+    # Other pipelines' specs build themselves (components/job_definitions.py): their module is part of the
+    # builder too. The training definitions' digest stays what it was.
+    own = Path(inspect.getfile(type(spec)))
+    builder = _builder_digest() if own in BUILDER_SOURCES else _digest_with(_builder_digest(), own)
+    return {"spec": dataclasses.asdict(spec), "sdk": _sdk_versions(), "builder": builder}
 
 
 @functools.cache
@@ -68,6 +73,12 @@ def _builder_digest() -> str:
     for source in BUILDER_SOURCES:
         digest.update(source.read_bytes())
     return digest.hexdigest()
+
+
+@functools.cache
+def _digest_with(builder: str, source: Path) -> str:
+    """The builder's digest extended with the module of another pipeline's spec (components/job_definitions.py)."""
+    return hashlib.sha256(builder.encode() + source.read_bytes()).hexdigest()
 
 
 def read_cached(path: Path) -> str | None:

@@ -15,6 +15,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 from components.config import Environment, LoadedEnvironment, RegistryLocation
+from components.config.batch import batch_problems
+from components.config.features import feature_problems
 from components.config.finops import MAX_ALERT_EMAILS
 from components.config.kubernetes import kubernetes_problems
 from components.config.observability import observability_problems
@@ -364,6 +366,8 @@ def _reference_problems(env: Environment) -> list[tuple[Loc, str]]:
     found += observability_problems(env)
     found += triage_problems(env)
     found += _region_image_problems(env)
+    found += feature_problems(env)
+    found += batch_problems(env)
     return found
 
 

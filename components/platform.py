@@ -7,9 +7,19 @@ import pulumi
 from components.alerting import TeamAlerts, team_alerts_args
 from components.base import PlatformComponent
 from components.baselines import VersionBaselines, VersionBaselinesArgs
+from components.batch import BatchInference, batch_inference_args
 from components.config import LoadedEnvironment, Model, Team
 from components.config.finops import shared_cost_center
 from components.dashboards import Dashboards, DashboardsArgs
+from components.features import (
+    FeatureCatalog,
+    FeatureCatalogArgs,
+    ModelFeatureAccess,
+    TeamFeatureAccess,
+    TeamFeatureAccessArgs,
+    TeamFeatureGroup,
+    team_feature_group_args,
+)
 from components.finops import KEY_SERVICE_PRINCIPALS, CostGuardrails, FinOpsArgs, TeamBudget
 from components.foundation import EnvironmentFoundation, FoundationArgs, artifact_bucket_name, provider_for
 from components.gitops import ApprovalDispatch, ApprovalDispatchArgs
@@ -271,12 +281,97 @@ class MLPlatform(PlatformComponent):
                 opts=self.child_opts(),
             )
 
+        self._features_and_batch(env, teams)
+
         # Dashboards last: generated from the models above.
         self.dashboards = Dashboards(
             f"{env.name}-dashboards", DashboardsArgs(env), platform_tags(env), opts=self.child_opts()
         )
 
         self.register_outputs({"kmsKeyArn": self.foundation.key.arn, "artifactBucket": self.foundation.bucket.bucket})
+
+    def _features_and_batch(self, env: LoadedEnvironment, teams: dict[str, Team]) -> None:
+        """Feature groups with their pipelines and the teams' feature roles; batch inference per model."""
+        bucket, key = self.foundation.bucket, self.foundation.key
+        self.feature_groups: dict[str, TeamFeatureGroup] = {}
+        if env.feature_groups:
+            catalog = FeatureCatalog(
+                f"{env.name}-features",
+                FeatureCatalogArgs(env.name, bucket_name=bucket.bucket, kms_key_arn=key.arn),
+                platform_tags(env),
+                opts=self.child_opts(),
+            )
+            for group in env.feature_groups:
+                alerts = self.alerts[group.team]
+                parity_severity = (group.parity.severity if group.parity else None) or env.alerting.drift
+                self.feature_groups[group.name] = TeamFeatureGroup(
+                    f"{env.name}-{group.name}-features",
+                    team_feature_group_args(
+                        env,
+                        group,
+                        bucket_name=bucket.bucket,
+                        bucket_arn=bucket.arn,
+                        kms_key_arn=key.arn,
+                        database=catalog.database.name,
+                        failure_topic_arn=alerts.topic_arn(env.alerting.drift),
+                        parity_topic_arn=alerts.topic_arn(parity_severity) if group.parity else None,
+                        depends_on=(catalog,),
+                    ),
+                    team_tags(env, teams[group.team]),
+                    opts=self.child_opts(),
+                )
+            for team in env.teams:
+                mine = [g for g in env.feature_groups if g.team == team.name]
+                if mine:
+                    TeamFeatureAccess(
+                        f"{env.name}-{team.name}-feature-access",
+                        TeamFeatureAccessArgs(
+                            environment=env.name,
+                            account_id=env.account_id,
+                            region=env.region,
+                            team=team.name,
+                            groups=tuple(g.name for g in mine),
+                            offline_groups=tuple(g.name for g in mine if g.offline.enabled),
+                            bucket_arn=bucket.arn,
+                            kms_key_arn=key.arn,
+                        ),
+                        team_tags(env, team),
+                        opts=self.child_opts(),
+                    )
+        offline = {g.name for g in env.feature_groups if g.offline.enabled}
+        for model in env.models:
+            reads = tuple(g for g in model.features if g in offline)
+            if reads and model.name in self.pipelines:
+                ModelFeatureAccess(
+                    f"{env.name}-{model.name}-features",
+                    environment=env.name,
+                    model=model.name,
+                    groups=reads,
+                    training_role=self.pipelines[model.name].role,
+                    bucket_arn=bucket.arn,
+                    tags=team_tags(env, teams[model.team], model),
+                    opts=self.child_opts(),
+                )
+        self.batches: dict[str, BatchInference] = {}
+        for model in env.models:
+            batch = model.serving.batch
+            if batch is None:
+                continue
+            severity = batch.severity or env.alerting.slo
+            self.batches[model.name] = BatchInference(
+                f"{env.name}-{model.name}-batch",
+                batch_inference_args(
+                    env,
+                    model,
+                    batch,
+                    bucket_name=bucket.bucket,
+                    bucket_arn=bucket.arn,
+                    kms_key_arn=key.arn,
+                    alarm_topic_arn=self.alerts[model.team].topic_arn(severity),
+                ),
+                team_tags(env, teams[model.team], model),
+                opts=self.child_opts(),
+            )
 
 
 def build_platform(env: LoadedEnvironment) -> MLPlatform:

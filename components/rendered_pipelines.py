@@ -23,11 +23,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 from components.definition_cache import definition_cache_dir, definition_material
 from components.loader import ENVIRONMENTS_DIR, data_root
 from components.pipeline_definition import DefinitionSpec, build_definition
+
+if TYPE_CHECKING:
+    from components.job_definitions import JobSpec
+
+AnySpec = Union[DefinitionSpec, "JobSpec"]
 
 RENDERED_DIR = Path(ENVIRONMENTS_DIR) / "pipelines"
 SUFFIX = ".json"
@@ -38,7 +43,7 @@ class Request:
     """A definition a plan asked for."""
 
     model: str
-    spec: DefinitionSpec
+    spec: AnySpec
     committed: bool
     """Served from the committed rendering (False: built, because it was missing or out of date)."""
 
@@ -52,25 +57,34 @@ def rendered_dir(root: Path, environment: str) -> Path:
     return root / RENDERED_DIR / environment
 
 
-def definition(spec: DefinitionSpec, model: str) -> str:
+def definition(spec: AnySpec, model: str) -> str:
     """The pipeline definition of `model` for `spec`, in build_definition's canonical form: the committed
     rendering when it was rendered from exactly this spec, SDK and builder, else `build_definition(spec)`."""
     path = rendered_dir(data_root(), spec.environment) / f"{model}{SUFFIX}"
     committed = _committed(path, spec) if definition_cache_dir() is not None else None
     _requests[path] = Request(model, spec, committed is not None)
-    return committed if committed is not None else build_definition(spec)
+    return committed if committed is not None else _build(spec)
 
 
-def rendering(spec: DefinitionSpec, model: str) -> str:
+def rendering(spec: AnySpec, model: str) -> str:
     """The committed file's text: what the definition was built from, and the definition (built, indented and
     with sorted keys, so that a change reads as a diff)."""
     document = {
         "generated_by": f"uv run mlp pipelines {spec.environment} (do not edit: a test rebuilds and compares)",
         "model": model,
         "built_from": definition_material(spec),
-        "definition": json.loads(build_definition(spec)),
+        "definition": json.loads(_build(spec)),
     }
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _build(spec: AnySpec) -> str:
+    """Training definitions from their builder; the batch and feature pipelines' from theirs."""
+    if isinstance(spec, DefinitionSpec):
+        return build_definition(spec)
+    from components.job_definitions import build_job_definition
+
+    return build_job_definition(spec)
 
 
 def requests_in(directory: Path) -> dict[Path, Request]:
@@ -92,7 +106,7 @@ def outdated(directory: Path) -> list[Path]:
     return sorted(path for path, request in requests_in(directory).items() if not request.committed)
 
 
-def _committed(path: Path, spec: DefinitionSpec) -> str | None:
+def _committed(path: Path, spec: AnySpec) -> str | None:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -11,10 +11,14 @@ from typing import Any
 
 from components.alerting import topic_name
 from components.artifacts import version_baselines_prefix
+from components.batch import batch_input_prefix, batch_output_prefix
 from components.config import LoadedEnvironment, Model
 from components.config.serving import AllAtOnce, Canary, Linear, Rolling
 from components.dashboards import ENVIRONMENT_SCOPE, dashboard_of
+from components.features import feature_group_name, parity_alarm_name
 from components.monitoring import REPORTS_PREFIX
+from components.naming import SAGEMAKER_PIPELINE, physical_name
+from components.scheduled_pipelines import failure_alarm_name
 from mlp.plan import Plan
 
 RUNBOOKS_DIR = Path("docs") / "runbooks"
@@ -160,6 +164,7 @@ def render_runbook(env: LoadedEnvironment, plan: Plan, model: Model) -> str:
         out += [*_alarm_rows(monitor_alarms)] if monitor_alarms else ["No alarms on the monitors' metrics."]
     else:
         out.append("Not monitored: the endpoint captures no data.")
+    out += batch_section(env, model) + features_section(env, model)
     topics = ", ".join(f"`{topic_name(env.name, team.name, s.name)}`" for s in env.alerting.severities)
     out += [
         "",
@@ -202,10 +207,122 @@ def render_runbook(env: LoadedEnvironment, plan: Plan, model: Model) -> str:
     return "\n".join(out) + "\n"
 
 
+def batch_section(env: LoadedEnvironment, model: Model) -> list[str]:
+    """How the model is scored in batch, and how to run, stop and watch it."""
+    batch = model.serving.batch
+    if batch is None:
+        return []
+    pipeline = physical_name(SAGEMAKER_PIPELINE, env.name, model.name, "batch")
+    severity = batch.severity or env.alerting.slo
+    when = f"`{batch.schedule}` ({batch.schedule_timezone})" if batch.schedule else "on demand only"
+    return [
+        "",
+        "## Batch inference",
+        "",
+        f"- Pipeline `{pipeline}`, runs {when}: a transform of version **{model.version}**"
+        + (
+            " (the endpoint's pinned version: promoting the version promotes both)"
+            if model.serving.platform == "sagemaker"
+            else ""
+        ),
+        f"- {batch.instance_count} x {batch.instance_type}, split `{batch.split_type}`, `{batch.batch_strategy}`, "
+        f"at most {batch.max_payload_mb} MB per request",
+        f"- Reads `{batch_input_prefix(model.name, batch)}`, writes `{batch_output_prefix(model.name, batch)}"
+        "<execution id>/` in the artifact bucket (encrypted with the environment key)",
+        f"- A failed run fires `{failure_alarm_name(env.name, model.name, 'batch')}` on the team's `{severity}` topic",
+        "",
+        "Run it now, or over another input prefix:",
+        "",
+        "```sh",
+        f"aws sagemaker start-pipeline-execution --region {env.region} --pipeline-name {pipeline} \\",
+        f"  --pipeline-parameters Name=InputData,Value=s3://<artifact bucket>/{batch_input_prefix(model.name, batch)}",
+        f"aws sagemaker list-pipeline-executions --region {env.region} --pipeline-name {pipeline} --max-results 5",
+        f"aws sagemaker stop-pipeline-execution --region {env.region} --pipeline-execution-arn <arn from the list>",
+        "```",
+    ]
+
+
+def features_section(env: LoadedEnvironment, model: Model) -> list[str]:
+    """The feature groups the model reads, their ingestion, parity alarm and backfill."""
+    if not model.features:
+        return []
+    groups = {g.name: g for g in env.feature_groups}
+    out = [
+        "",
+        "## Features",
+        "",
+        "| feature group | owner | online TTL | ingestion | parity alarm |",
+        "|---|---|---|---|---|",
+    ]
+    for name in model.features:
+        g = groups[name]
+        ttl = (
+            f"{g.online.ttl.value} {g.online.ttl.unit}"
+            if g.online.ttl
+            else ("none" if g.online.enabled else "no online store")
+        )
+        ingestion = (
+            f"`{g.ingestion.schedule}`"
+            if g.ingestion and g.ingestion.schedule
+            else ("on demand" if g.ingestion else "none")
+        )
+        parity = (
+            f"`{parity_alarm_name(env.name, g.name)}` above {g.parity.max_mismatch_percent}%" if g.parity else "none"
+        )
+        out.append(f"| `{feature_group_name(env.name, g.name)}` | {g.team} | {ttl} | {ingestion} | {parity} |")
+    backfill = next((g for g in (groups[n] for n in model.features) if g.ingestion), None)
+    if backfill:
+        pipeline = physical_name(SAGEMAKER_PIPELINE, env.name, backfill.name, "ingestion")
+        out += [
+            "",
+            "When the parity alarm fires, compare the run's report (`features/<group>/reports/feature-parity/`) with "
+            "the ingestion runs; re-ingest the affected days with a backfill, e.g.:",
+            "",
+            "```sh",
+            f"aws sagemaker start-pipeline-execution --region {env.region} --pipeline-name {pipeline} \\",
+            "  --pipeline-parameters Name=StartDate,Value=2026-11-01 Name=EndDate,Value=2026-11-07",
+            "```",
+        ]
+    return out
+
+
+def render_batch_runbook(env: LoadedEnvironment, model: Model) -> str:
+    """The runbook of a model served only in batch."""
+    team = next(t for t in env.teams if t.name == model.team)
+    out = [
+        f"# Runbook: {model.name} in {env.name}",
+        "",
+        f"<!-- Generated by `mlp runbook {env.name}` from environments/{env.name}.yaml and its plan. "
+        "Do not edit: change the environment file and regenerate. -->",
+        "",
+        "## Owners",
+        "",
+        f"- Team **{team.name}** (cost center {team.cost_center})",
+        f"- Owners: {', '.join(team.owners)}",
+        "",
+        "## What is served",
+        "",
+        f"- Batch only (no endpoint): version **{model.version}** of model package group `{model.registry_group}`: "
+        f"`{env.registry.model_package_arn(model.registry_group, model.version)}`",
+        *batch_section(env, model),
+        *features_section(env, model),
+        "",
+        "## Roll back by pull request",
+        "",
+        f"Set `version` of `{model.name}` in `environments/{env.name}.yaml` back to the previous version (or "
+        "`git revert` the promotion) and merge: the next run transforms with that version.",
+    ]
+    return "\n".join(out) + "\n"
+
+
 def render_runbooks(env: LoadedEnvironment, plan: Plan) -> dict[str, str]:
-    """File name -> Markdown, for every model served on SageMaker in the environment."""
-    return {
+    """File name -> Markdown, for every model served on SageMaker (online, or only in batch)."""
+    books = {
         f"{m.name}{RUNBOOK_SUFFIX}": render_runbook(env, plan, m)
         for m in env.models
         if m.serving.platform == "sagemaker"
     }
+    books.update(
+        {f"{m.name}{RUNBOOK_SUFFIX}": render_batch_runbook(env, m) for m in env.models if m.serving.platform == "batch"}
+    )
+    return books

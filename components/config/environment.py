@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import Field
 
 from components.config.base import AccountId, CostCenter, Email, Region, Slug, Strict
+from components.config.features import FeatureGroup
 from components.config.finops import FinOps
 from components.config.gitops import GitOps
 from components.config.kubernetes import KubernetesCluster, NamespaceSizing
@@ -64,6 +65,8 @@ class Model(Strict):
     monitoring: Monitoring | None = None
     """Model Monitor on the endpoint's captured data (needs serving.data_capture); a daily data-quality
     monitor without alarms when the model captures data and this is omitted."""
+    features: Annotated[list[Slug], Field(default_factory=list)]
+    """Feature groups (names under `feature_groups`) the model reads: its execution roles may read them."""
 
 
 class Environment(Strict):
@@ -94,6 +97,8 @@ class Environment(Strict):
     """Teams with resources in this environment."""
     models: Annotated[list[Model], Field(default_factory=list)]
     """Models served and trained in this environment."""
+    feature_groups: Annotated[list[FeatureGroup], Field(default_factory=list)]
+    """SageMaker Feature Store groups of the teams, with their ingestion and parity checks."""
     alerting: Alerting = Alerting()
     """Severities, and which severity each kind of alarm has (routing to each team's topics)."""
     gitops: GitOps = GitOps()

@@ -36,3 +36,20 @@ def _shapes() -> dict[str, Any]:
     raw = gzip.decompress(packed.read_bytes()) if packed.exists() else (latest / "service-2.json").read_bytes()
     shapes: dict[str, Any] = json.loads(raw)["shapes"]
     return shapes
+
+
+def enum_values(shape: str) -> tuple[str, ...]:
+    """The values of one of SageMaker's string enums (e.g. `FeatureType`, `SplitType`), in API order."""
+    values: list[str] = _shapes()[shape]["enum"]
+    return tuple(values)
+
+
+def shape_rule(shape: str) -> dict[str, Any]:
+    """A shape's constraints (`min`, `max`, `pattern`, `enum`), without its documentation."""
+    return {k: v for k, v in _shapes()[shape].items() if k in ("min", "max", "pattern", "enum")}
+
+
+def member_documentation(structure: str, member: str) -> str:
+    """The API documentation of one member of a request structure (where AWS states a rule the shapes cannot)."""
+    doc: str = _shapes()[structure]["members"][member].get("documentation", "")
+    return doc

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from components.config.base import Slug, Strict
+from components.config.batch import Batch
 from components.config.expressions import CronExpression, TimeZone
 from components.config.kubernetes import KServeSettings
 from components.config.sagemaker_api import instance_types
@@ -177,8 +178,9 @@ class Autoscaling(Strict):
 class Serving(Strict):
     """Serving settings of one model. Code defaults are the cheap, safe choice; env files override."""
 
-    platform: Literal["sagemaker", "kubernetes"] = "sagemaker"
-    """Where the model is served: a SageMaker real-time endpoint or a KServe InferenceService on EKS."""
+    platform: Literal["sagemaker", "kubernetes", "batch"] = "sagemaker"
+    """Where the model is served: a SageMaker real-time endpoint, a KServe InferenceService on EKS, or only
+    in batch (`batch` then required, no endpoint)."""
     instance_type: str = "ml.m5.large"
     """SageMaker hosting instance type of the production variant."""
     instance_count: Annotated[int, Field(ge=1, le=100)] = 1
@@ -206,6 +208,8 @@ class Serving(Strict):
     when omitted. The execution role may pull from this repository only."""
     kserve: KServeSettings | None = None
     """KServe settings; required when `platform` is kubernetes."""
+    batch: Batch | None = None
+    """Batch transform of the same pinned version on a schedule; required when `platform` is batch."""
 
 
 # --- Cross-field rules of SageMaker serving ----------------------------------------------------------

@@ -25,6 +25,8 @@ ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 PIPELINE = "aws:sagemaker/pipeline:Pipeline"
 TOPIC = "aws:sns/topic:Topic"
 KMS_KEY = "aws:kms/key:Key"
+FEATURE_GROUP = "aws:sagemaker/featureGroup:FeatureGroup"
+SCHEDULE = "aws:scheduler/schedule:Schedule"
 
 # "The alias/aws/ prefix is reserved for AWS managed key[s]": those are not customer-managed, so their policy
 # and rotation are not ours to control.
@@ -125,6 +127,47 @@ def topic_encrypted(r: Resource, _config: RuleConfig) -> list[str]:
     return ["kmsMasterKeyId is not a customer-managed key: set kms_master_key_id to the environment key"]
 
 
+@resource_rule(
+    "feature-group-encrypted",
+    "Feature Store groups encrypt their online store and their offline store with a customer-managed KMS key.",
+)
+def feature_group_encrypted(r: Resource, _config: RuleConfig) -> list[str]:
+    # OnlineStoreConfig.SecurityConfig.KmsKeyId and OfflineStoreConfig.S3StorageConfig.KmsKeyId
+    # (CreateFeatureGroup, botocore sagemaker service-2.json, read 2026-11-30).
+    if r.get("type") != FEATURE_GROUP:
+        return []
+    found = []
+    online = inputs(r).get("onlineStoreConfig")
+    if (
+        isinstance(online, Mapping)
+        and online.get("enableOnlineStore")
+        and not customer_key(dig(online, "securityConfig", "kmsKeyId"))
+    ):
+        found.append(
+            "the online store has no customer-managed key: set online_store_config.security_config.kms_key_id "
+            "to the environment key"
+        )
+    offline = inputs(r).get("offlineStoreConfig")
+    if isinstance(offline, Mapping) and not customer_key(dig(offline, "s3StorageConfig", "kmsKeyId")):
+        found.append(
+            "the offline store has no customer-managed key: set offline_store_config.s3_storage_config.kms_key_id "
+            "to the environment key"
+        )
+    return found
+
+
+@resource_rule(
+    "schedule-encrypted",
+    "EventBridge Scheduler schedules encrypt their data (the target's input) with a customer-managed KMS key.",
+)
+def schedule_encrypted(r: Resource, _config: RuleConfig) -> list[str]:
+    # CreateSchedule's KmsKeyArn; without it Scheduler uses an AWS-owned key (botocore scheduler
+    # service-2.json, read 2026-11-30).
+    if r.get("type") != SCHEDULE or customer_key(inputs(r).get("kmsKeyArn")):
+        return []
+    return ["kmsKeyArn is not a customer-managed key: set kms_key_arn to the environment key"]
+
+
 # "Automatic key rotation is supported only on symmetric encryption KMS keys" (not asymmetric or HMAC keys).
 # https://docs.aws.amazon.com/kms/latest/APIReference/API_EnableKeyRotation.html (read 2026-11-25)
 SYMMETRIC = "SYMMETRIC_DEFAULT"
@@ -140,4 +183,12 @@ def kms_key_rotation(r: Resource, _config: RuleConfig) -> list[str]:
     return ["key rotation is off: set enable_key_rotation=True"]
 
 
-RULES = (endpoint_config_encrypted, bucket_encrypted, pipeline_encrypted, topic_encrypted, kms_key_rotation)
+RULES = (
+    endpoint_config_encrypted,
+    bucket_encrypted,
+    pipeline_encrypted,
+    topic_encrypted,
+    kms_key_rotation,
+    feature_group_encrypted,
+    schedule_encrypted,
+)

@@ -38,7 +38,16 @@ READ_VERBS = ("Get", "List", "Describe", "Search", "Query", "Scan", "Select", "V
 # (read 2026-11-25). kms:CreateKey names no key, so "*" is its only resource —
 # https://docs.aws.amazon.com/kms/latest/developerguide/cmks-in-iam-policies.html (read 2026-11-30); the
 # bootstrap's deploy role (components/bootstrap.py) needs it for the environment key.
-WRITES_AWS_REQUIRES_ON_STAR = frozenset({"cloudwatch:PutMetricData", "kms:CreateKey"})
+WRITES_AWS_REQUIRES_ON_STAR = frozenset(
+    {
+        "cloudwatch:PutMetricData",
+        "kms:CreateKey",
+        # Account-and-region settings with no resource in the request (PUT/DELETE /logging/modelinvocations,
+        # botocore bedrock service-2.json, read 2026-11-30).
+        "bedrock:PutModelInvocationLoggingConfiguration",
+        "bedrock:DeleteModelInvocationLoggingConfiguration",
+    }
+)
 
 
 def policy_documents(r: Resource) -> list[tuple[str, Mapping[str, Any] | None]]:

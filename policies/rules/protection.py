@@ -1,4 +1,4 @@
-"""Reliability: stateful resources — model registries and data buckets — are protected from deletion.
+"""Reliability: stateful resources — model registries, data buckets, feature groups — are protected from deletion.
 
 Where protection is required is configuration: this rule's enforcement level in the environment's `policies`
 section (disabled where `protect_stateful_resources` is false and data is disposable).
@@ -11,6 +11,8 @@ from policies.rules.base import Resource, RuleConfig, resource_rule
 STATEFUL = {
     "aws:sagemaker/modelPackageGroup:ModelPackageGroup": "model registry",
     "aws:s3/bucket:Bucket": "data bucket",
+    # The online store holds the only copy of the current feature values.
+    "aws:sagemaker/featureGroup:FeatureGroup": "feature group",
 }
 
 

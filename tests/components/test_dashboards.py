@@ -219,8 +219,9 @@ def test_the_body_is_a_pure_function_of_the_environment() -> None:
     env = fixture_env("prod")
     first = dashboard_body(env, env.teams, env.models)
     assert json.dumps(first, sort_keys=True) == json.dumps(dashboard_body(env, env.teams, env.models), sort_keys=True)
-    # No model, no rows: only the budget widgets.
-    assert [w["type"] for w in dashboard_body(env, env.teams, [])["widgets"]] == ["text", "text"]
+    # No model (and no feature group), no rows: only the budget widgets.
+    bare = env.model_copy(update={"feature_groups": []})
+    assert [w["type"] for w in dashboard_body(bare, env.teams, [])["widgets"]] == ["text", "text"]
 
 
 def test_an_environment_beyond_one_dashboard_is_split_into_pages(

@@ -48,8 +48,13 @@ def _model(env: LoadedEnvironment, name: str) -> tuple[Model, Training]:
     return model, model.training
 
 
+def _training(plan: Plan, type_: str) -> list[dict[str, Any]]:
+    """Resources of a type inside training pipelines (batch and feature pipelines are tested elsewhere)."""
+    return [r for r in resources_of(plan, type_) if "mlplatform:pipelines:TrainingPipeline" in r["urn"]]
+
+
 def _pipeline(plan: Plan, model: str) -> dict[str, Any]:
-    found = [r for r in resources_of(plan, PIPELINE) if r["inputs"]["tags"]["model"] == model]
+    found = [r for r in _training(plan, PIPELINE) if r["inputs"]["tags"]["model"] == model]
     assert len(found) == 1
     return found[0]
 
@@ -82,7 +87,7 @@ def test_every_model_with_training_settings_gets_a_pipeline(plans: dict[str, Pla
     for env in ENVIRONMENTS:
         expected = sorted(m.name for m in fixture_env(env).models if m.training)
         assert expected, "the example environments train every example model"
-        assert sorted(r["inputs"]["tags"]["model"] for r in resources_of(plans[env], PIPELINE)) == expected
+        assert sorted(r["inputs"]["tags"]["model"] for r in _training(plans[env], PIPELINE)) == expected
 
 
 @pytest.mark.parametrize(("env", "model"), ENV_MODELS)
@@ -492,7 +497,7 @@ def test_execution_role_is_least_privilege(plans: dict[str, Plan], env: str, mod
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_schedules_follow_the_environment_file(plans: dict[str, Plan], env: str) -> None:
     spec = fixture_env(env)
-    schedules = resources_of(plans[env], "aws:scheduler/schedule:Schedule")
+    schedules = _training(plans[env], "aws:scheduler/schedule:Schedule")
     expected = {m.name: m.training.schedule for m in spec.models if m.training and m.training.schedule}
     assert len(schedules) == len(expected)
     for model, expression in expected.items():

@@ -37,7 +37,8 @@ def test_committed_renderings_are_what_the_sdk_builds(example_plans: dict[str, P
     by the SDK now (the tests build with the SDK), with nothing left over; and each committed definition is the
     planned one."""
     wanted = wanted_renderings(env, repo_root())
-    assert sorted(wanted) == sorted(f"{model}{SUFFIX}" for model in _trained(env))
+    # Training pipelines, and the batch and feature pipelines (tests/components/test_features.py).
+    assert {f"{model}{SUFFIX}" for model in _trained(env)} <= set(wanted)
     stale = stale_files(rendered_dir(repo_root(), env), wanted, SUFFIX)
     assert stale == [], f"{RENDERED_DIR / env} is out of date ({', '.join(stale)}): run `uv run mlp pipelines {env}`"
     for model in _trained(env):

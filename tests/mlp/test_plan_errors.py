@@ -43,7 +43,7 @@ def test_unknown_key_lists_allowed_fields(edit_env: Callable[..., Path], capsys:
 
     assert "environments/dev.yaml:" in error
     assert "models[0].serving.instance_typ: unknown field 'instance_typ'" in error
-    assert "allowed here: autoscaling, data_capture, deployment_timeout_minutes, image_repository, " in error
+    assert "allowed here: autoscaling, batch, data_capture, deployment_timeout_minutes, image_repository, " in error
     assert "instance_count, instance_type, kserve, platform, rollout, serverless, shadow, slos" in error
 
 

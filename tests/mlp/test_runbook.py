@@ -17,10 +17,10 @@ from mlp.runbook import RUNBOOK_SUFFIX, render_runbooks, runbook_dir
 from tests.conftest import ENVIRONMENTS, fixture_env, one_of, resources_of
 
 
-def test_every_sagemaker_served_model_gets_one_runbook(plans: dict[str, Plan]) -> None:
+def test_every_model_served_on_sagemaker_or_in_batch_gets_one_runbook(plans: dict[str, Plan]) -> None:
     for env in ENVIRONMENTS:
         wanted = render_runbooks(fixture_env(env), plans[env])
-        served = [m for m in fixture_env(env).models if m.serving.platform == "sagemaker"]
+        served = [m for m in fixture_env(env).models if m.serving.platform in ("sagemaker", "batch")]
         assert sorted(wanted) == sorted(f"{m.name}.md" for m in served)
 
 

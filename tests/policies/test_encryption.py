@@ -11,6 +11,7 @@ from policies.rules.encryption import (
     endpoint_config_encrypted,
     kms_key_rotation,
     pipeline_encrypted,
+    schedule_encrypted,
     topic_encrypted,
 )
 from tests.policies.fixtures import (
@@ -24,6 +25,7 @@ from tests.policies.fixtures import (
     messages,
     pipeline,
     processing_step,
+    resource,
     topic,
     training_step,
 )
@@ -167,3 +169,20 @@ def test_asymmetric_keys_cannot_rotate_and_are_exempt() -> None:
 def test_pipeline_definition_json_is_what_the_rule_reads() -> None:
     definition = json.loads(pipeline()["inputs"]["pipelineDefinition"])
     assert [s["Type"] for s in definition["Steps"]] == ["Processing", "Training"]
+
+
+def schedule() -> dict[str, object]:
+    return resource(
+        "aws:scheduler/schedule:Schedule",
+        "prod-fraud-scoring-training-schedule",
+        {"name": "prod-fraud-scoring-training", "scheduleExpression": "cron(0 3 ? * MON *)", "kmsKeyArn": KEY_ARN},
+    )
+
+
+def test_a_schedule_without_the_environment_key_is_reported() -> None:
+    assert messages(schedule_encrypted, [schedule()]) == []
+    assert messages(schedule_encrypted, [changed(schedule(), "kmsKeyArn", delete=True)]) == [
+        "prod-fraud-scoring-training-schedule: kmsKeyArn is not a customer-managed key: set kms_key_arn to the "
+        "environment key"
+    ]
+    assert len(messages(schedule_encrypted, [changed(schedule(), "kmsKeyArn", value="alias/aws/scheduler")])) == 1
