@@ -34,8 +34,11 @@ MODEL_QUALITY = "model-quality"
 # Customer metadata key, on each version a pipeline registers, naming the pipeline execution whose
 # baselines folder holds the version's baselines.
 EXECUTION_METADATA_KEY = "execution"
-# The files a Model Monitor baselining job writes and a monitoring job reads.
-BASELINE_FILES = ("statistics.json", "constraints.json")
+# The files of a version's data-quality folder: what a Model Monitor baselining job writes and the model-monitor
+# engine reads, and the reference data (the prepared features, CSV with a header) the training pipeline's
+# preparation step writes and the evidently engine's drift job compares with
+# (components/jobs/metrics_contract.REFERENCE_FILE).
+BASELINE_FILES = ("statistics.json", "constraints.json", "reference.csv")
 
 
 def execution_baselines_prefix(model: str, execution_id: str) -> str:

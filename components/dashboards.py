@@ -27,9 +27,12 @@ from components.artifacts import DATA_QUALITY, MODEL_QUALITY
 from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Team
 from components.config.features import FeatureGroup
-from components.config.observability import effective_monitoring
+from components.config.observability import EVIDENTLY, effective_monitoring
 from components.config.serving import BUILTIN_ALARMS
+from components.evidently_monitoring import report_prefix
 from components.features import PARITY_METRIC, PARITY_NAMESPACE, feature_group_name
+from components.jobs.metrics_contract import DRIFT_METRIC, LATEST_POINTER, MISSING_METRIC, QUALITY_METRIC_PREFIX
+from components.jobs.metrics_contract import NAMESPACE as EVIDENTLY_NAMESPACE
 from components.monitoring import (
     DATA_METRICS_NAMESPACE,
     DRIFT_METRIC_PREFIX,
@@ -40,7 +43,7 @@ from components.monitoring import (
     schedule_name,
 )
 from components.naming import CLOUDWATCH_ALARM, SAGEMAKER_PIPELINE, NameRule, physical_name
-from components.serving import VARIANT
+from components.serving import VARIANT, capture_bucket_name
 from components.tagging import CostTags
 
 # PutDashboard DashboardName: up to 255 alphanumerics, "-" and "_" (botocore cloudwatch service-2.json).
@@ -88,6 +91,60 @@ def _metric(
     if lines:
         properties["annotations"] = {"horizontal": [{"label": label, "value": value} for label, value in lines]}
     return {"type": "metric", "width": 8, "height": 6, "properties": properties}
+
+
+def _evidently_widgets(
+    env: LoadedEnvironment, model: Model, title: str, region: str, period: int
+) -> list[dict[str, Any]]:
+    """The drift job's metrics (every feature through SEARCH: no list to maintain) and where its latest report is."""
+    dims = f'environment="{env.name}" model="{model.name}" version="{model.version}"'
+    schema = f"{{{EVIDENTLY_NAMESPACE},environment,model,version,feature}}"
+    metrics: list[list[Any]] = [
+        [
+            {
+                "expression": f"SEARCH('{schema} MetricName=\"{DRIFT_METRIC}\" {dims}', 'Maximum', {period})",
+                "label": f"{endpoint_name(env.name, model.name)} drift",
+                "id": "drift",
+            }
+        ],
+        [
+            {
+                "expression": f"SEARCH('{schema} MetricName=\"{MISSING_METRIC}\" {dims}', 'Maximum', {period})",
+                "label": f"{endpoint_name(env.name, model.name)} missing values",
+                "id": "missing",
+            }
+        ],
+    ]
+    monitoring = effective_monitoring(model)
+    if monitoring is not None and monitoring.ground_truth:
+        metrics += [
+            [
+                EVIDENTLY_NAMESPACE,
+                QUALITY_METRIC_PREFIX + a.metric,
+                "environment",
+                env.name,
+                "model",
+                model.name,
+                "version",
+                str(model.version),
+            ]
+            for a in monitoring.ground_truth.alarms
+        ]
+    bucket = capture_bucket_name(env.name, model.name, env.account_id, env.region)
+    latest = f"s3://{bucket}/{report_prefix(model.name, model.version)}{LATEST_POINTER}"
+    return [
+        _metric(
+            f"{title}: {METRIC_WIDGETS['violations']} ({monitoring.schedule if monitoring else ''})",
+            region,
+            metrics,
+            stat="Maximum",
+            period=period,
+        ),
+        _text(
+            f"### {title}: latest drift report\n`{latest}` names the newest run; each run holds `report.html`, "
+            f"`report.json` and `metrics.json` (Evidently, {EVIDENTLY} engine)."
+        ),
+    ]
 
 
 def _text(markdown: str, width: int = 8, height: int = 6) -> dict[str, Any]:
@@ -186,6 +243,8 @@ def model_widgets(env: LoadedEnvironment, model: Model) -> list[dict[str, Any]]:
         widgets.append(
             _text(f"### {title}: {METRIC_WIDGETS['violations']}\nNot monitored: the endpoint captures no data.")
         )
+    elif monitoring.engine == EVIDENTLY:
+        widgets += _evidently_widgets(env, model, title, region, monitoring.period_seconds)
     else:
         schedule = schedule_name(env.name, model.name, DATA_QUALITY)
         search = (

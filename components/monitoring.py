@@ -1,4 +1,6 @@
-"""SageMaker Model Monitor for one endpoint: data quality always, model quality where ground truth is named.
+"""The `model-monitor` engine: SageMaker Model Monitor for one endpoint (data quality always, model quality where
+ground truth is named), for accounts that still have Model Monitor; components/evidently_monitoring.py is the
+default engine.
 
 The monitors compare the endpoint's captured requests with the baseline of the model-package version
 being served. The training pipeline writes that baseline to a fixed place derived from the model and
@@ -25,14 +27,15 @@ from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Network
 from components.config.observability import (
     HOURLY_MODEL_QUALITY_MAX_RUNTIME_MINUTES,
+    MODEL_MONITOR,
     Monitoring,
     effective_monitoring,
 )
-from components.foundation import artifact_bucket_name
+from components.foundation import artifact_bucket_name, key_alias_name
 from components.iam import image_and_network_statements
 from components.naming import CLOUDWATCH_ALARM, IAM_ROLE, SAGEMAKER, physical_name
 from components.pipeline_definition import MODEL_MONITOR_REPOSITORY, model_monitor_image_uri, model_monitor_registries
-from components.serving import CAPTURE_PREFIX
+from components.serving import CAPTURE_PREFIX, RegistryKey
 from components.tagging import CostTags
 
 # --- The baseline contract with the training pipeline -------------------------------------------------
@@ -132,6 +135,9 @@ class ModelMonitorArgs:
     """Severity of drift alarms that name none (`alerting.drift`)."""
     quality_severity: str
     """Severity of model-quality alarms that name none (`alerting.model_quality`)."""
+    registry_key: RegistryKey | None = None
+    """The baseline bucket's key when that bucket is in another account: cross-account SSE-KMS needs the grant
+    in the key policy (components/foundation.py allows the consumer accounts) and in this role's policy."""
 
 
 def model_monitor_args(
@@ -145,7 +151,7 @@ def model_monitor_args(
 ) -> ModelMonitorArgs | None:
     """The monitor of a model's endpoint, or None when the endpoint captures no data."""
     monitoring = effective_monitoring(model)
-    if monitoring is None:
+    if monitoring is None or monitoring.engine != MODEL_MONITOR:
         return None
     registry = env.registry
     return ModelMonitorArgs(
@@ -164,6 +170,9 @@ def model_monitor_args(
         topic_arns=topic_arns,
         drift_severity=env.alerting.drift,
         quality_severity=env.alerting.model_quality,
+        registry_key=None
+        if registry.account_id == env.account_id
+        else RegistryKey(registry.account_id, registry.region, key_alias_name(registry.environment)),
     )
 
 
@@ -557,6 +566,10 @@ def monitor_policy(args: ModelMonitorArgs, image_uri: str, kms_key_arn: str, cap
             "Condition": {"StringEquals": {"cloudwatch:namespace": [DATA_METRICS_NAMESPACE, MODEL_METRICS_NAMESPACE]}},
         },
     ]
+    if args.registry_key is not None:
+        # Staging and prod read the served version's baseline from the registry environment's bucket, encrypted
+        # with that environment's key: without this statement every data-quality run failed there.
+        statements.append(args.registry_key.decrypt_statement())
     truth = args.monitoring.ground_truth
     if truth is not None:
         bucket, _, key = truth.s3_uri.removeprefix("s3://").partition("/")

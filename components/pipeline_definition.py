@@ -58,6 +58,7 @@ PARAM_INPUT_DATA = "InputData"
 EVALUATION_REPORT = "evaluation.json"
 PREPROCESS_SCRIPT = "preprocess.py"
 EVALUATE_SCRIPT = "evaluate.py"
+REFERENCE_OUTPUT = "reference"
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,8 @@ class DefinitionSpec:
     """Name or ARN of the model package group (an ARN when the registry is in another account)."""
     environment: str
     """Recorded on each registered version as customer metadata (`trained-in`)."""
+    mlflow_tracking_arn: str | None = None
+    """The environment's MLflow tracking server: the evaluation step logs its run there (None: no tracking)."""
 
 
 # The SDK configuration used for every build: explicit, so no config file on the machine changes the
@@ -308,6 +311,7 @@ def _build(spec: DefinitionSpec) -> str:
     from sagemaker.core.network import NetworkConfig
     from sagemaker.core.processing import ProcessingInput, ProcessingOutput, ScriptProcessor
     from sagemaker.core.shapes import ProcessingS3Input, ProcessingS3Output
+    from sagemaker.core.shapes.shapes import MlflowConfig
     from sagemaker.core.training.configs import (
         CheckpointConfig,
         Compute,
@@ -375,12 +379,30 @@ def _build(spec: DefinitionSpec) -> str:
             ),
         )
 
+    # The reference data the evidently engine's drift job compares captures with: preprocess.py writes the
+    # prepared features (CSV with a header, no label) as reference.csv into this output, which lands in the
+    # execution's data-quality folder next to the baseline and is copied to the version's with it.
+    reference_output = ProcessingOutput(
+        output_name=REFERENCE_OUTPUT,
+        s3_output=ProcessingS3Output(
+            s3_uri=Join(
+                on="/",
+                values=[
+                    f"s3://{spec.bucket}/{spec.baselines_prefix}".rstrip("/"),
+                    ExecutionVariables.PIPELINE_EXECUTION_ID,
+                    DATA_QUALITY,
+                ],
+            ),
+            local_path=f"/opt/ml/processing/{REFERENCE_OUTPUT}",
+            s3_upload_mode="EndOfJob",
+        ),
+    )
     prepare = ProcessingStep(
         name=PREPARE_STEP,
         step_args=processor().run(
             code=spec.code_uri + PREPROCESS_SCRIPT,
             inputs=[s3_input("raw", input_data)],
-            outputs=[s3_output("train"), s3_output("validation"), s3_output("test")],
+            outputs=[s3_output("train"), s3_output("validation"), s3_output("test"), reference_output],
         ),
     )
 
@@ -536,6 +558,16 @@ def _build(spec: DefinitionSpec) -> str:
         steps=[prepare, baseline, train, evaluate, check],
         sagemaker_session=session,
         pipeline_experiment_config=None,
+        # SageMaker Pipelines' MLflow integration: the service logs each execution (parameters, step metrics)
+        # to the tracking server as a run of this experiment; the jobs themselves stay network-isolated. The
+        # registered version carries the execution id (customer metadata `execution`), which links it to the
+        # run. (CreatePipeline's definition key MlflowConfig: MlflowResourceArn, MlflowExperimentName —
+        # botocore sagemaker service model, shape MlflowConfig.)
+        mlflow_config=(
+            MlflowConfig(mlflow_resource_arn=spec.mlflow_tracking_arn, mlflow_experiment_name=spec.pipeline_name)
+            if spec.mlflow_tracking_arn
+            else None
+        ),
     )
     definition: str = pipeline.definition()
     return definition

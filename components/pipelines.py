@@ -19,6 +19,8 @@ from components import rendered_pipelines
 from components.artifacts import baselines_prefix, pipeline_prefix
 from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Training
+from components.mlflow import ARTIFACTS_PREFIX as MLFLOW_ARTIFACTS
+from components.mlflow import logging_statement, tracking_server_arn
 from components.naming import EVENTBRIDGE_RULE, IAM_POLICY, IAM_ROLE, SAGEMAKER_PIPELINE, physical_name
 from components.pipeline_definition import DefinitionSpec, builtin_image_uri, model_monitor_image_uri
 from components.tagging import CostTags
@@ -76,6 +78,8 @@ class TrainingPipelineArgs:
     schedule: str | None
     """EventBridge Scheduler expression; None creates no schedule."""
     schedule_timezone: str = "UTC"
+    mlflow_tracking_arn: str | None = None
+    """The environment's MLflow tracking server (where the registries live): evaluation logs its run there."""
 
     @property
     def output_prefix(self) -> str:
@@ -192,6 +196,7 @@ def definition_spec(
         metric_minimum=args.metric_minimum,
         model_package_group=args.model_package_group,
         environment=args.environment,
+        mlflow_tracking_arn=args.mlflow_tracking_arn,
     )
 
 
@@ -350,6 +355,17 @@ def execution_policy(args: TrainingPipelineArgs, role_arn: str, bucket_arn: str,
                 "Condition": {"ArnEquals": {"ec2:Vpc": f"{ec2}:vpc/{args.vpc_id}"}},
             },
         ]
+    if args.mlflow_tracking_arn:
+        # Evaluation logs its run; the MLflow client uploads artifacts straight to the artifact store.
+        statements += [
+            logging_statement(args.mlflow_tracking_arn),
+            {
+                "Sid": "UploadRunArtifacts",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject"],
+                "Resource": f"{bucket_arn}/{MLFLOW_ARTIFACTS}*",
+            },
+        ]
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -412,4 +428,7 @@ def training_pipeline_args(
         metric_minimum=training.metric.minimum,
         schedule=training.schedule,
         schedule_timezone=training.schedule_timezone,
+        mlflow_tracking_arn=tracking_server_arn(env.region, env.account_id, env.name)
+        if env.hosts_registry and env.experiment_tracking.enabled
+        else None,
     )

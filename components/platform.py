@@ -10,7 +10,9 @@ from components.baselines import VersionBaselines, VersionBaselinesArgs
 from components.batch import BatchInference, batch_inference_args
 from components.config import LoadedEnvironment, Model, Team
 from components.config.finops import shared_cost_center
+from components.config.observability import EVIDENTLY, effective_monitoring
 from components.dashboards import Dashboards, DashboardsArgs
+from components.evidently_monitoring import EvidentlyMonitor, evidently_monitor_args
 from components.features import (
     FeatureCatalog,
     FeatureCatalogArgs,
@@ -26,7 +28,9 @@ from components.gitops import ApprovalDispatch, ApprovalDispatchArgs
 from components.kserve import KServeModel, KServeModelArgs
 from components.kubernetes import TeamNamespace, TeamNamespaceArgs, kubernetes_provider_for
 from components.loader import data_root
+from components.mlflow import ExperimentTracking, ExperimentTrackingArgs
 from components.monitoring import ModelMonitor, model_monitor_args
+from components.monitoring_image import MonitoringImage, MonitoringImageArgs
 from components.pipelines import TrainingPipeline, training_pipeline_args
 from components.registry import ModelRegistry, model_registry_args
 from components.serving import ModelEndpoint, model_endpoint_args
@@ -177,11 +181,14 @@ class MLPlatform(PlatformComponent):
                 opts=self.child_opts(),
             )
 
+        # Experiment tracking where the registries live; the drift job's image repository.
+        self.experiment_tracking, self.monitoring_image = self._tracking_and_image(env)
+
         # Per model (registry, training pipeline, endpoint, ...).
         self.registries: dict[str, ModelRegistry] = {}
         self.pipelines: dict[str, TrainingPipeline] = {}
         self.endpoints: dict[str, ModelEndpoint] = {}
-        self.monitors: dict[str, ModelMonitor] = {}
+        self.monitors: dict[str, ModelMonitor | EvidentlyMonitor] = {}
         for model in env.models:
             tags = team_tags(env, teams[model.team], model)
             alerts = self.alerts[model.team]
@@ -227,22 +234,9 @@ class MLPlatform(PlatformComponent):
                     tags,
                     opts=self.child_opts(),
                 )
-                monitor_args = (
-                    model_monitor_args(
-                        env,
-                        model=model,
-                        endpoint=endpoint.endpoint.name,
-                        capture_bucket=endpoint.capture_bucket.bucket,
-                        kms_key_arn=self.foundation.key.arn,
-                        topic_arns={k: t.arn for k, t in alerts.topics.items()},
-                    )
-                    if endpoint.capture_bucket
-                    else None
-                )
-                if monitor_args:
-                    self.monitors[model.name] = ModelMonitor(
-                        f"{model.name}-monitor", monitor_args, tags, opts=self.child_opts()
-                    )
+                monitor = self._monitor(env, model, endpoint, alerts, tags)
+                if monitor is not None:
+                    self.monitors[model.name] = monitor
 
             if model.serving.platform == "kubernetes" and model.serving.kserve is not None:
                 namespace = self.namespaces[model.team]  # the loader checked the team has one
@@ -372,6 +366,69 @@ class MLPlatform(PlatformComponent):
                 team_tags(env, teams[model.team], model),
                 opts=self.child_opts(),
             )
+
+    def _tracking_and_image(self, env: LoadedEnvironment) -> tuple[ExperimentTracking | None, MonitoringImage | None]:
+        """The MLflow tracking server (where the registries live) and the drift job's image repository (where a
+        model is monitored by the evidently engine)."""
+        tracking = None
+        if env.hosts_registry and env.experiment_tracking.enabled:
+            tracking = ExperimentTracking(
+                f"{env.name}-experiment-tracking",
+                ExperimentTrackingArgs(
+                    environment=env.name,
+                    account_id=env.account_id,
+                    bucket_name=self.foundation.bucket.bucket,
+                    kms_key_arn=self.foundation.key.arn,
+                    size=env.experiment_tracking.size,
+                    weekly_maintenance_window_start=env.experiment_tracking.weekly_maintenance_window_start,
+                ),
+                platform_tags(env),
+                opts=self.child_opts(),
+            )
+        image = None
+        if any((m := effective_monitoring(model)) and m.engine == EVIDENTLY for model in env.models):
+            image = MonitoringImage(
+                f"{env.name}-monitoring-image",
+                MonitoringImageArgs(env.name, self.foundation.key.arn, env.protect_stateful_resources),
+                platform_tags(env),
+                opts=self.child_opts(),
+            )
+        return tracking, image
+
+    def _monitor(
+        self, env: LoadedEnvironment, model: Model, endpoint: ModelEndpoint, alerts: TeamAlerts, tags: CostTags
+    ) -> ModelMonitor | EvidentlyMonitor | None:
+        """The endpoint's monitor, on the engine the environment file chooses; None when nothing is captured."""
+        monitoring = effective_monitoring(model)
+        if monitoring is None or endpoint.capture_bucket is None:
+            return None
+        topics: dict[str, pulumi.Input[str]] = {k: t.arn for k, t in alerts.topics.items()}
+        if monitoring.engine == EVIDENTLY:
+            return EvidentlyMonitor(
+                f"{model.name}-monitor",
+                evidently_monitor_args(
+                    env,
+                    model=model,
+                    monitoring=monitoring,
+                    endpoint=endpoint.endpoint.name,
+                    capture_bucket=endpoint.capture_bucket.bucket,
+                    kms_key_arn=self.foundation.key.arn,
+                    topic_arns=topics,
+                ),
+                tags,
+                opts=self.child_opts(),
+            )
+        monitor_args = model_monitor_args(
+            env,
+            model=model,
+            endpoint=endpoint.endpoint.name,
+            capture_bucket=endpoint.capture_bucket.bucket,
+            kms_key_arn=self.foundation.key.arn,
+            topic_arns=topics,
+        )
+        if monitor_args is None:
+            return None
+        return ModelMonitor(f"{model.name}-monitor", monitor_args, tags, opts=self.child_opts())
 
 
 def build_platform(env: LoadedEnvironment) -> MLPlatform:

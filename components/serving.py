@@ -114,6 +114,12 @@ class RegistryKey:
         }
 
 
+def capture_bucket_name(environment: str, model: str, account_id: str, region: str) -> str:
+    """Physical name of a model's capture bucket: captured payloads and the monitors' reports (dashboards,
+    runbooks and the triage function name it too)."""
+    return physical_name(S3_BUCKET, "mlp", environment, model, "capture", account_id, region)
+
+
 def model_endpoint_args(
     env: LoadedEnvironment,
     model: Model,
@@ -149,11 +155,6 @@ def model_endpoint_args(
 def endpoint_name(environment: str, model: str) -> str:
     """A model's endpoint name, kept for life (the triage function reads the endpoint by it)."""
     return physical_name(SAGEMAKER, environment, model)
-
-
-def capture_bucket_name(environment: str, model: str, account_id: str, region: str) -> str:
-    """The bucket of a model's captured payloads and its monitors' reports."""
-    return physical_name(S3_BUCKET, "mlp", environment, model, "capture", account_id, region)
 
 
 def _role_name(args: ModelEndpointArgs) -> str:

@@ -88,6 +88,22 @@ CATALOG: Mapping[str, Coverage] = {
     "aws:sns/topicPolicy:TopicPolicy": _SETTING,
     "aws:sns/topicSubscription:TopicSubscription": Coverage(USAGE_BASED, "per notification delivered"),
     "aws:appautoscaling/target:Target": Coverage(ESTIMATED, "sets the endpoint variant's min..max instances"),
+    # Alert triage (components/triage.py): billed per use, which follows the alarms that fire.
+    "aws:lambda/function:Function": Coverage(USAGE_BASED, "per request and GB-second; runs once per alarm that fires"),
+    "aws:lambda/permission:Permission": _SETTING,
+    "aws:cloudwatch/logGroup:LogGroup": Coverage(USAGE_BASED, "per GB ingested and stored, until its retention"),
+    "aws:dynamodb/table:Table": Coverage(USAGE_BASED, "on-demand: per request and GB stored (the hourly call counter)"),
+    "aws:bedrock/guardrail:Guardrail": Coverage(USAGE_BASED, "per text unit assessed; only with triage.llm"),
+    "aws:bedrock/guardrailVersion:GuardrailVersion": _SETTING,
+    "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration": Coverage(
+        NO_CHARGE_OF_ITS_OWN, "the logs are billed as the audit bucket's storage"
+    ),
+    # Feature store (components/features.py).
+    "aws:sagemaker/featureGroup:FeatureGroup": Coverage(
+        USAGE_BASED, "online store per read/write and GB-month, offline store as S3 storage; follows ingestion volume"
+    ),
+    "aws:glue/catalogDatabase:CatalogDatabase": Coverage(USAGE_BASED, "Data Catalog objects and requests"),
+    "aws:s3/bucketObjectv2:BucketObjectv2": Coverage(NO_CHARGE_OF_ITS_OWN, "a job script, stored in its bucket"),
     "aws:appautoscaling/policy:Policy": _SETTING,
     "aws:appautoscaling/scheduledAction:ScheduledAction": _SETTING,
 }

@@ -85,6 +85,30 @@ def check_plan(plan: Plan, env: LoadedEnvironment, root: Path | None = None) -> 
     return check_resources(plan["stack"], plan["resources"], pack_config(env.policies))
 
 
+def cross_stack_violations(plan: Plan, env: LoadedEnvironment, root: Path | None = None) -> list[Violation]:
+    """The rules over a plan set: this environment with the one it serves from (another account), so a role
+    reading the registry environment's bucket is checked against that bucket's key policy."""
+    from mlp.plan import build_plan
+    from policies.rules.kms_readers import kms_decrypt_for_bucket_readers, plan_set_findings
+
+    if env.registry.environment == env.name:
+        return []
+    config = pack_config(env.policies)
+    level = level_of(kms_decrypt_for_bucket_readers, config)
+    if level == DISABLED:
+        return []
+    own = {(v.urn, v.message) for v in check_resources(plan["stack"], plan["resources"], config)}
+    plans = {
+        plan["stack"]: plan["resources"],
+        env.registry.environment: build_plan(env.registry.environment, root)["resources"],
+    }
+    return [
+        Violation(kms_decrypt_for_bucket_readers.name, level, str(r["name"]), str(r["urn"]), message)
+        for stack, r, message in plan_set_findings(plans)
+        if stack == plan["stack"] and (str(r["urn"]), message) not in own
+    ]
+
+
 def mandatory(violations: list[Violation]) -> list[Violation]:
     return [v for v in violations if v.level == MANDATORY]
 

@@ -140,7 +140,7 @@ def _instance_hour(cells: dict[str, str], region: str | None) -> tuple[str, str,
     if region and row_region and row_region != region:
         return None
     usage = cells.get("usagetype", "")
-    instance = cells.get("instancename") or cells.get("instancetype") or usage.partition(":")[2]
+    instance = cells.get("instancename") or _instance_type(cells.get("instancetype", "")) or usage.partition(":")[2]
     kind = _COMPONENTS.get(_key(cells.get("component", ""))) or _USAGE_PREFIXES.get(
         _key(usage.partition(":")[0].rsplit("-", 1)[-1])
     )
@@ -151,6 +151,20 @@ def _instance_hour(cells: dict[str, str], region: str | None) -> tuple[str, str,
     if kind is None or not instance.startswith("ml.") or usd <= 0:
         return None
     return row_region or region or "", kind, instance, usd, cells.get("sku", "")
+
+
+def _instance_type(value: str) -> str:
+    """The instance type of an `instanceType` attribute, without the component some SageMaker rows append.
+
+    Three unrelated public projects that read the AmazonSageMaker offer file (seen in a code search on 2026-11-30;
+    the index did not name their repositories, so this is a hint, not a checked fact) match `instanceType` values
+    such as "ml.m5.large-Hosting" and strip the suffix, and read the bare type from `instanceName`, which the reader
+    prefers. Stripping is harmless when the suffix is absent. Hyphens inside the family
+    ("ml.m7i-flex.large", "ml.p6-b200.48xlarge" in botocore's sagemaker model) are kept: only the part after the
+    last dot, the size, loses what follows a hyphen.
+    """
+    family, dot, size = value.rpartition(".")
+    return f"{family}{dot}{size.split('-', 1)[0]}" if dot else value
 
 
 def open_offer_file(source: str) -> Iterator[str]:

@@ -15,10 +15,21 @@ from components.batch import batch_input_prefix, batch_output_prefix
 from components.config import LoadedEnvironment, Model
 from components.config.serving import AllAtOnce, Canary, Linear, Rolling
 from components.dashboards import ENVIRONMENT_SCOPE, dashboard_of
+from components.evidently_monitoring import pipeline_name, reference_prefix, report_prefix
 from components.features import feature_group_name, parity_alarm_name
+from components.jobs.metrics_contract import (
+    DRIFT_METRIC,
+    LATEST_POINTER,
+    MISSING_METRIC,
+    QUALITY_METRIC_PREFIX,
+    REFERENCE_FILE,
+    ROWS_METRIC,
+)
+from components.jobs.metrics_contract import NAMESPACE as EVIDENTLY_NAMESPACE
 from components.monitoring import REPORTS_PREFIX
 from components.naming import SAGEMAKER_PIPELINE, physical_name
 from components.scheduled_pipelines import failure_alarm_name
+from components.serving import capture_bucket_name
 from mlp.plan import Plan
 
 RUNBOOKS_DIR = Path("docs") / "runbooks"
@@ -32,6 +43,8 @@ SET_ALARM_STATE = "https://docs.aws.amazon.com/cli/latest/reference/cloudwatch/s
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
 SCHEDULE = "aws:sagemaker/monitoringSchedule:MonitoringSchedule"
+SCHEDULER = "aws:scheduler/schedule:Schedule"
+EVIDENTLY_MONITOR = "mlplatform:evidently_monitoring:EvidentlyMonitor"
 
 
 def runbook_dir(root: Path, env: str) -> Path:
@@ -82,6 +95,71 @@ def _alarm_rows(alarms: list[dict[str, Any]]) -> list[str]:
     return rows
 
 
+def _evidently_section(env: LoadedEnvironment, plan: Plan, model: Model) -> list[str]:
+    """The evidently engine: the drift job's schedule, what it compares, its metrics and its latest report."""
+    schedules = _children(plan, EVIDENTLY_MONITOR, f"{model.name}-monitor", SCHEDULER)
+    bucket = capture_bucket_name(env.name, model.name, env.account_id, env.region)
+    reports = f"s3://{bucket}/{report_prefix(model.name, model.version)}"
+    out = ["Engine: **evidently** (the drift job, components/jobs/drift_job.py, in a SageMaker pipeline)."]
+    if not schedules:
+        out.append(
+            "**Not running**: no drift job image is pinned (`monitoring_image_digest` in the environment file); "
+            "run the monitoring-image workflow and pin the digest it prints."
+        )
+    else:
+        schedule = schedules[0]["inputs"]
+        out.append(
+            f"Pipeline `{pipeline_name(env.name, model.name)}`, started by schedule `{schedule['name']}` "
+            f"at `{schedule['scheduleExpression']}` (UTC)."
+        )
+    out += [
+        "",
+        f"- Reference data: version {model.version}'s `{reference_prefix(model.name, model.version)}{REFERENCE_FILE}` "
+        "in the registry's artifact bucket, saved by its training run and copied there when the version was "
+        f"approved (a copy that fails is announced on the team's `{env.alerting.drift}` topic).",
+        f"- Latest report: `{reports}{LATEST_POINTER}` names the newest run; each run's folder holds "
+        "`report.html`, `report.json` and `metrics.json`.",
+        f"- Metrics: namespace `{EVIDENTLY_NAMESPACE}`, dimensions environment, model, version (and feature): "
+        f"`{DRIFT_METRIC}` and `{MISSING_METRIC}` per feature, `{ROWS_METRIC}`, and `{QUALITY_METRIC_PREFIX}<metric>` "
+        "with ground truth.",
+        "",
+    ]
+    return out
+
+
+def _monitors_section(env: LoadedEnvironment, plan: Plan, model: Model) -> list[str]:
+    """The model's monitor on either engine: schedules, reference or baselines, reports, alarms."""
+    evidently = f"{model.name}-monitor" in {r["name"] for r in plan["resources"] if r["type"] == EVIDENTLY_MONITOR}
+    component = EVIDENTLY_MONITOR if evidently else "mlplatform:monitoring:ModelMonitor"
+    monitor_alarms = _children(plan, component, f"{model.name}-monitor", ALARM)
+    schedules = _children(plan, "mlplatform:monitoring:ModelMonitor", f"{model.name}-monitor", SCHEDULE)
+    out: list[str] = []
+    if evidently:
+        out += _evidently_section(env, plan, model)
+        out += [*_alarm_rows(monitor_alarms)] if monitor_alarms else ["No alarms on the drift job's metrics."]
+    elif schedules:
+        baseline = version_baselines_prefix(model.name, model.version)
+        out += ["| schedule | type | cron (UTC) |", "|---|---|---|"]
+        for schedule in schedules:
+            config = schedule["inputs"]["monitoringScheduleConfig"]
+            out.append(
+                f"| `{schedule['inputs']['name']}` | {config['monitoringType']} | "
+                f"`{config['scheduleConfig']['scheduleExpression']}` |"
+            )
+        out += [
+            "",
+            f"Baselines: version {model.version}'s, under `{baseline}` in the registry's artifact bucket, "
+            "copied there from its training run when the version was approved (a copy that fails is announced "
+            f"on the team's `{env.alerting.drift}` topic). "
+            f"Reports: `{REPORTS_PREFIX}/` in the endpoint's capture bucket.",
+            "",
+        ]
+        out += [*_alarm_rows(monitor_alarms)] if monitor_alarms else ["No alarms on the monitors' metrics."]
+    else:
+        out.append("Not monitored: the endpoint captures no data.")
+    return out
+
+
 def render_runbook(env: LoadedEnvironment, plan: Plan, model: Model) -> str:
     """The runbook of one model in one environment, as Markdown."""
     team = next(t for t in env.teams if t.name == model.team)
@@ -90,8 +168,6 @@ def render_runbook(env: LoadedEnvironment, plan: Plan, model: Model) -> str:
     [endpoint] = [r for r in plan["resources"] if r["type"] == ENDPOINT and r["name"] == f"{model.name}-endpoint"]
     endpoint_name = endpoint["inputs"]["name"]
     rollback = _children(plan, "mlplatform:serving:ModelEndpoint", model.name, ALARM)
-    monitor_alarms = _children(plan, "mlplatform:monitoring:ModelMonitor", f"{model.name}-monitor", ALARM)
-    schedules = _children(plan, "mlplatform:monitoring:ModelMonitor", f"{model.name}-monitor", SCHEDULE)
     slo_severity = env.alerting.severity(env.alerting.slo)
     console = f"https://{region}.console.aws.amazon.com"
     out = [
@@ -143,27 +219,7 @@ def render_runbook(env: LoadedEnvironment, plan: Plan, model: Model) -> str:
     for scope in (ENVIRONMENT_SCOPE, team.name):
         name = dashboard_of(env, scope, model)
         out.append(f"- [`{name}`]({console}/cloudwatch/home?region={region}#dashboards/dashboard/{name})")
-    out += ["", "## Monitors", ""]
-    if schedules:
-        baseline = version_baselines_prefix(model.name, model.version)
-        out += ["| schedule | type | cron (UTC) |", "|---|---|---|"]
-        for schedule in schedules:
-            config = schedule["inputs"]["monitoringScheduleConfig"]
-            out.append(
-                f"| `{schedule['inputs']['name']}` | {config['monitoringType']} | "
-                f"`{config['scheduleConfig']['scheduleExpression']}` |"
-            )
-        out += [
-            "",
-            f"Baselines: version {model.version}'s, under `{baseline}` in the registry's artifact bucket, "
-            "copied there from its training run when the version was approved (a copy that fails is announced "
-            f"on the team's `{env.alerting.drift}` topic). "
-            f"Reports: `{REPORTS_PREFIX}/` in the endpoint's capture bucket.",
-            "",
-        ]
-        out += [*_alarm_rows(monitor_alarms)] if monitor_alarms else ["No alarms on the monitors' metrics."]
-    else:
-        out.append("Not monitored: the endpoint captures no data.")
+    out += ["", "## Monitors", "", *_monitors_section(env, plan, model)]
     out += batch_section(env, model) + features_section(env, model)
     topics = ", ".join(f"`{topic_name(env.name, team.name, s.name)}`" for s in env.alerting.severities)
     out += [

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from policies.rules import budgets, encryption, iam, instances, network, pipelines, protection, serving, storage, tags
+from policies.rules import (
+    budgets,
+    encryption,
+    iam,
+    instances,
+    kms_readers,
+    network,
+    pipelines,
+    protection,
+    serving,
+    storage,
+    tags,
+)
 from policies.rules.base import Rule
 
 RULES: tuple[Rule, ...] = (
@@ -11,6 +23,7 @@ RULES: tuple[Rule, ...] = (
     *pipelines.RULES,
     *storage.RULES,
     *iam.RULES,
+    *kms_readers.RULES,
     *network.RULES,
     *serving.RULES,
     *instances.RULES,

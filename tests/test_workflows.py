@@ -16,7 +16,7 @@ from components.loader import repo_root
 from mlp.promote import promotion_order
 
 WORKFLOWS = repo_root() / ".github" / "workflows"
-NAMES = ("ci", "preview", "deploy", "promote", "prices", "finops-advise")
+NAMES = ("ci", "preview", "deploy", "promote", "prices", "finops-advise", "monitoring-image")
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
 
 

@@ -11,7 +11,7 @@ from components.config.features import FeatureGroup
 from components.config.finops import FinOps
 from components.config.gitops import GitOps
 from components.config.kubernetes import KubernetesCluster, NamespaceSizing
-from components.config.observability import Alerting, Monitoring
+from components.config.observability import Alerting, ExperimentTrackingSettings, ImageDigest, Monitoring
 from components.config.policies import Policies
 from components.config.serving import Serving
 from components.config.training import Training
@@ -108,6 +108,11 @@ class Environment(Strict):
     triage: Triage | None = None
     """Alert triage: a function that answers every team alarm with a redacted triage note (docs/triage.md);
     omit for none."""
+    monitoring_image_digest: ImageDigest | None = None
+    """Digest (sha256:...) of the drift job's image in this environment's repository, as the
+    monitoring-image workflow prints it; models on the `evidently` engine get no schedule until it is set."""
+    experiment_tracking: ExperimentTrackingSettings = ExperimentTrackingSettings()
+    """The MLflow tracking server (created in the environment that hosts the registries)."""
 
 
 class RegistryLocation(Strict):

@@ -133,9 +133,21 @@ class GroundTruth(Strict):
         return self
 
 
-class Monitoring(Strict):
-    """SageMaker Model Monitor on a model's endpoint (it reads the endpoint's captured data)."""
+# The two monitoring engines. Model Monitor is closed to new customers ("Amazon SageMaker Model Monitor
+# availability change", https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor.html, read 2026-11-30):
+# `evidently` runs our own job (components/jobs/drift_job.py) and works in any account; `model-monitor`
+# keeps AWS's analyzer for accounts that still have it.
+Engine = Literal["evidently", "model-monitor"]
+EVIDENTLY: Engine = "evidently"
+MODEL_MONITOR: Engine = "model-monitor"
 
+
+class Monitoring(Strict):
+    """Drift, data-quality and model-quality monitoring of a model's endpoint (it reads the captured data)."""
+
+    engine: Engine = EVIDENTLY
+    """`evidently` (our drift job on a schedule; any account) or `model-monitor` (SageMaker Model Monitor,
+    for accounts that still have it)."""
     schedule: Literal["hourly", "daily"] = "daily"
     """How often the monitoring jobs run (SCHEDULE_DOC: Model Monitor supports hourly and daily)."""
     daily_hour_utc: Annotated[int, Field(ge=0, le=23)] = 0
@@ -144,21 +156,65 @@ class Monitoring(Strict):
     """Instance of the monitoring (processing) job."""
     volume_gb: Annotated[int, Field(ge=1, le=16384)] = 20
     """Encrypted volume of the monitoring job, in GB (botocore ProcessingVolumeSizeInGB: 1..16384)."""
+    instance_count: Annotated[int, Field(ge=1, le=100)] = 1
+    """Instances of the monitoring job (botocore ProcessingInstanceCount: 1..100); the drift job uses one,
+    more only cost more."""
     max_runtime_minutes: Annotated[int, Field(ge=1, le=60)] = 60
     """Longest a monitoring job may run (our bound: one hour, so an hourly run ends before the next)."""
+    expected_runtime_minutes: Annotated[int, Field(ge=1, le=60)] = 10
+    """How long a run is expected to take: what `mlp cost` bills per run (an assumption, not a measurement;
+    at most max_runtime_minutes)."""
     drift_alarms: list[DriftAlarm] = Field(default_factory=list)
     """Features whose baseline drift alarms (Model Monitor publishes one metric per feature)."""
     ground_truth: GroundTruth | None = None
     """Labels for served predictions; when given, model quality is monitored too."""
+
+    @model_validator(mode="after")
+    def _expected_within_max(self) -> Monitoring:
+        if self.expected_runtime_minutes > self.max_runtime_minutes:
+            raise ValueError(
+                f"expected_runtime_minutes {self.expected_runtime_minutes} is above max_runtime_minutes "
+                f"{self.max_runtime_minutes}: a run is stopped at the maximum; raise it or expect less"
+            )
+        return self
 
     @property
     def expression(self) -> str:
         return schedule_expression(self.schedule, self.daily_hour_utc)
 
     @property
+    def interval_hours(self) -> int:
+        return self.period_seconds // 3600
+
+    def oldest_capture_hours(self) -> int:
+        """How old the oldest captured request a run reads can be, in hours from the hour the run starts:
+        one schedule interval, shifted back by the label delay when model quality is monitored."""
+        delay = self.ground_truth.labels_delay_hours if self.ground_truth else 0
+        return delay + self.interval_hours
+
+    @property
     def period_seconds(self) -> int:
         """The interval between two runs: the period of the alarms on what a run publishes."""
         return 3600 if self.schedule == "hourly" else 86400
+
+
+# CreateMlflowTrackingServer (botocore sagemaker service model): TrackingServerSize Small | Medium | Large;
+# WeeklyMaintenanceWindowStart like TUE:03:30 (max 9 characters).
+ImageDigest = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
+
+
+class ExperimentTrackingSettings(Strict):
+    """The SageMaker managed MLflow tracking server of the environment that hosts the registries: training
+    pipelines log their runs to it and monitoring runs log their reports to the served version's run."""
+
+    enabled: bool = True
+    """Create the tracking server (only where the registries live)."""
+    size: Literal["Small", "Medium", "Large"] = "Small"
+    """TrackingServerSize: the smallest fits a few teams' runs."""
+    weekly_maintenance_window_start: Annotated[
+        str, Field(pattern=r"^(MON|TUE|WED|THU|FRI|SAT|SUN):[0-2][0-9]:[0-5][0-9]$")
+    ] = "SUN:03:00"
+    """When AWS may apply maintenance (UTC), e.g. SUN:03:00."""
 
 
 class Severity(Strict):
@@ -236,6 +292,7 @@ def observability_problems(env: Environment) -> list[tuple[Loc, str]]:
                     "add serving.data_capture or remove monitoring",
                 )
             )
+        found += _retention_problems(model, i)
         alarms: list[tuple[Loc, str | None]] = [
             (("models", i, "monitoring", "drift_alarms", j, "severity"), a.severity)
             for j, a in enumerate(monitoring.drift_alarms)
@@ -255,6 +312,37 @@ def observability_problems(env: Environment) -> list[tuple[Loc, str]]:
 
 if TYPE_CHECKING:
     from components.config.environment import Environment, Model
+
+
+def _retention_problems(model: Model, i: int) -> list[tuple[Loc, str]]:
+    """A job must never read data older than that data's retention: each run's window (shifted back by the
+    label delay) against the capture bucket's lifecycle expiry (serving.data_capture.retention_days)."""
+    monitoring, capture = model.monitoring, model.serving.data_capture
+    if monitoring is None or capture is None:
+        return []
+    oldest, kept = monitoring.oldest_capture_hours(), capture.retention_days * 24
+    if oldest <= kept:
+        return []
+    truth = monitoring.ground_truth
+    if truth is not None and truth.labels_delay_hours:
+        return [
+            (
+                ("models", i, "monitoring", "ground_truth", "labels_delay_hours"),
+                f"the model-quality job reads captures up to {oldest} hours old (labels_delay_hours "
+                f"{truth.labels_delay_hours} + the {monitoring.schedule} window of {monitoring.interval_hours} "
+                f"hours) but serving.data_capture.retention_days {capture.retention_days} deletes them after "
+                f"{kept} hours, so every window is partly gone; raise retention_days to at least "
+                f"{-(-oldest // 24)} or lower labels_delay_hours to at most {kept - monitoring.interval_hours}",
+            )
+        ]
+    return [
+        (
+            ("models", i, "monitoring", "schedule"),
+            f"a {monitoring.schedule} run reads captures up to {oldest} hours old but "
+            f"serving.data_capture.retention_days {capture.retention_days} deletes them after {kept} hours; "
+            f"raise retention_days to at least {-(-oldest // 24)}",
+        )
+    ]
 
 
 def effective_monitoring(model: Model) -> Monitoring | None:

@@ -11,7 +11,7 @@ from components.errors import InputError, Problem
 from components.loader import load_environment
 from mlp.commands import add_root_option
 from mlp.plan import Plan, build_plan
-from mlp.policy import check_config, check_plan, mandatory, render_violations, violations_json
+from mlp.policy import check_config, check_plan, cross_stack_violations, mandatory, render_violations, violations_json
 from policies.config import pack_config
 
 
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(pack_config(env.policies), indent=2, sort_keys=True) + "\n")
         return 0
     plan = read_plan(args.plan, args.env) if args.plan else build_plan(args.env, args.root)
-    violations = check_plan(plan, env, args.root)
+    violations = check_plan(plan, env, args.root) + cross_stack_violations(plan, env, args.root)
     if args.json:
         sys.stdout.write(json.dumps(violations_json(args.env, violations), indent=2, sort_keys=True) + "\n")
     else:

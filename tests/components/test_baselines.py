@@ -15,8 +15,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from components.artifacts import BASELINE_FILES
+from components.artifacts import BASELINE_FILES, DATA_QUALITY
 from components.baselines import ERROR_COPY_FAILED, ERROR_TRAINED_ELSEWHERE
+from components.evidently_monitoring import reference_prefix
+from components.jobs.metrics_contract import REFERENCE_FILE
+from components.monitoring import baseline_uri
 from mlp.plan import Plan
 from tests.components.test_monitoring import env_key_arn
 from tests.conftest import ENVIRONMENTS, fixture_env, one_of, resources_of
@@ -295,11 +298,14 @@ def test_an_approved_version_gets_the_baseline_its_monitors_read(registry: Regis
         "execution": EXECUTION_ID,
         "outcome": "copied",
     }
-    monitor = next(r for r in resources_of(plans["prod"], DQ) if MODEL in r["name"])
-    config = monitor["inputs"]["dataQualityBaselineConfig"]
+    # Where each engine's monitor of the served version reads (the example files use evidently: its reference
+    # data; the model-monitor engine: the Model Monitor baseline files).
+    quality = baseline_uri(registry.bucket, MODEL, served, DATA_QUALITY)
+    reference = f"s3://{registry.bucket}/{reference_prefix(MODEL, served)}{REFERENCE_FILE}"
     for file, uri in (
-        ("statistics.json", config["statisticsResource"]["s3Uri"]),
-        ("constraints.json", config["constraintsResource"]["s3Uri"]),
+        ("statistics.json", f"{quality}/statistics.json"),
+        ("constraints.json", f"{quality}/constraints.json"),
+        (REFERENCE_FILE, reference),
     ):
         bucket, key = _split(uri)
         assert bucket == registry.bucket

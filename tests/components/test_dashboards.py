@@ -195,11 +195,12 @@ def test_metrics_are_the_sagemaker_and_model_monitor_ones(plans: dict[str, Plan]
     assert instances["metrics"][0] == [{"expression": "m1 / m2", "label": "instances serving", "id": "e1"}]
     assert [row[1] for row in instances["metrics"][1:]] == ["Invocations", "InvocationsPerInstance"]
     violations = widgets["fraud-scoring: monitoring violations (hourly)"]["properties"]
+    # The evidently engine's metrics (the example files' engine): every feature's drift and missing values.
     search = violations["metrics"][0][0]["expression"]
-    assert search.startswith("SEARCH('{aws/sagemaker/Endpoints/data-metrics,Endpoint,MonitoringSchedule}")
-    assert 'MonitoringSchedule="prod-fraud-scoring-data-quality"' in search
+    assert search.startswith("SEARCH('{MLPlatform/Monitoring,environment,model,version,feature}")
+    assert 'environment="prod" model="fraud-scoring" version="12"' in search
     assert violations["period"] == 3600
-    assert [row[1] for row in violations["metrics"][1:]] == ["recall", "precision"]
+    assert [row[1] for row in violations["metrics"][2:]] == ["quality_recall", "quality_precision"]
     alarms = widgets["fraud-scoring: alarms"]["properties"]["alarms"]
     assert "arn:aws:cloudwatch:eu-west-1:630417952386:alarm:prod-fraud-scoring-p99-latency" in alarms
     assert "arn:aws:cloudwatch:eu-west-1:630417952386:alarm:prod-fraud-scoring-drift-card_country" in alarms

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from ruamel.yaml import YAML
 
 from components.config import LoadedEnvironment, Model
 from components.config.observability import effective_monitoring
 from components.foundation import artifact_bucket_name
+from components.loader import repo_root
 from mlp.cli import EXIT_INPUT, main
 from mlp.plan import Plan, build_plan
-from tests.conftest import ENVIRONMENTS, fixture_env, one_of, resources_of
+from tests.conftest import ENVIRONMENTS, FIXTURE_ROOT, fixture_env, one_of, resources_of
 
 DQ = "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition"
 SCHEDULE = "aws:sagemaker/monitoringSchedule:MonitoringSchedule"
@@ -29,6 +32,30 @@ CASES = [(env, m.name) for env in ENVIRONMENTS for m in fixture_env(env).models]
 # The cron forms Model Monitor accepts for hourly and daily runs
 # (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-schedule-expression.html).
 ALLOWED_CRON = re.compile(r"^cron\(0 (\*|([01]?\d|2[0-3])) \? \* \* \*\)$")
+
+
+def on_model_monitor(data: Any) -> None:
+    """Put every model that captures data on the model-monitor engine (the example files use evidently)."""
+    for model in data.get("models", []):
+        if model.get("serving", {}).get("data_capture"):
+            model.setdefault("monitoring", {})["engine"] = "model-monitor"
+
+
+@pytest.fixture(scope="module")
+def plans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Plan]:
+    """Model Monitor is this file's subject: the fixture environments with their monitored models moved to the
+    model-monitor engine (the evidently engine is tested in test_evidently_monitoring.py)."""
+    root = tmp_path_factory.mktemp("model-monitor")
+    shutil.copytree(FIXTURE_ROOT / "environments", root / "environments")
+    shutil.copytree(repo_root() / "stacks", root / "stacks", ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    yaml = YAML(typ="rt")
+    for env in ENVIRONMENTS:
+        path = root / "environments" / f"{env}.yaml"
+        data = yaml.load(path.read_text())
+        on_model_monitor(data)
+        with path.open("w") as f:
+            yaml.dump(data, f)
+    return {env: build_plan(env, root) for env in ENVIRONMENTS}
 
 
 def spec(env: str, model: str) -> tuple[LoadedEnvironment, Model]:
@@ -191,6 +218,7 @@ def test_a_version_bump_moves_the_monitors_to_the_new_versions_baseline(
         fraud = data["models"][0]
         fraud["version"] = 13
         fraud["serving"]["shadow"]["version"] = 14
+        on_model_monitor(data)
 
     after = build_plan("prod", edit_env("prod", bump))
     loaded, m = spec("prod", "fraud-scoring")

@@ -170,7 +170,11 @@ def test_volumes_and_outputs_are_encrypted_with_the_environment_key(
         assert args["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"] == key_arn
         assert args["ProcessingOutputConfig"]["KmsKeyId"] == key_arn
         for output in args["ProcessingOutputConfig"]["Outputs"]:
-            assert output["S3Output"]["S3Uri"]["Std:Join"]["Values"][0] == f"s3://{bucket}/pipelines/{model}"
+            # Under the model's prefix: its outputs, or (the reference data) its baselines folder.
+            assert output["S3Output"]["S3Uri"]["Std:Join"]["Values"][0] in (
+                f"s3://{bucket}/pipelines/{model}",
+                f"s3://{bucket}/pipelines/{model}/baselines",
+            )
 
 
 @pytest.mark.parametrize(("env", "model"), ENV_MODELS)
@@ -444,6 +448,7 @@ def test_execution_role_is_least_privilege(plans: dict[str, Plan], env: str, mod
         f"{bucket_arn}/datasets/{model}/",
         f"{bucket_arn}/code/{model}/",
         f"{bucket_arn}/pipelines/{model}/",
+        f"{bucket_arn}/mlflow/",  # the tracking server's artifact store, where the registries live
     )
     role_arn = pipeline["inputs"]["roleArn"]
     versions_arn = group_arn.replace(":model-package-group/", ":model-package/") + "/"
@@ -459,6 +464,7 @@ def test_execution_role_is_least_privilege(plans: dict[str, Plan], env: str, mod
         "ecr": lambda a, t: t.startswith("arn:aws:ecr:") and ":repository/sagemaker-" in t,
         "logs": lambda a, t: t.startswith(f"arn:aws:logs:{spec.region}:{spec.account_id}:log-group:/aws/sagemaker/"),
         "ec2": lambda a, t: spec.network is not None and t.startswith(f"arn:aws:ec2:{spec.region}:{spec.account_id}:"),
+        "sagemaker-mlflow": lambda a, t: t == f"{sagemaker_prefix}mlflow-tracking-server/{spec.name}-mlflow",
     }
     for statement in statements:
         assert statement["Effect"] == "Allow"

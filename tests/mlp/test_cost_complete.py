@@ -95,7 +95,7 @@ def fixture_plan() -> Plan:
         res("aws:cloudwatch/metricAlarm:MetricAlarm", "fraud-scoring-p99", {"tags": model}),
         res("aws:iam/role:Role", "fraud-scoring-role", {"tags": model}),
         # Types other components are adding: none is in the catalog, so each must show as not estimated.
-        res("aws:lambda/function:Function", "fraud-scoring-features", {"tags": model}),
+        res("aws:appmesh/mesh:Mesh", "fraud-scoring-features", {"tags": model}),
         res("aws:ecr/repository:Repository", "fraud-scoring-images", {"tags": model}),
         res("aws:sagemaker/featureGroup:FeatureGroup", "fraud-scoring-fg", {"tags": model}),
         res("aws:glue/catalogTable:CatalogTable", "fraud-scoring-table", {}),
@@ -139,15 +139,16 @@ def test_every_type_has_a_line_or_is_listed_with_its_reason(tmp_path: Path) -> N
 
     listed = {n.type: n for n in est.not_estimated}
     for new_type in (
-        "aws:lambda/function:Function",
+        "aws:appmesh/mesh:Mesh",
         "aws:ecr/repository:Repository",
-        "aws:sagemaker/featureGroup:FeatureGroup",
         "aws:glue/catalogTable:CatalogTable",
-        "aws:bedrock/guardrail:Guardrail",
         "AWS::SageMaker::MlflowTrackingServer",
     ):
         assert listed[new_type].status == NO_PRICE_SOURCE, new_type
         assert listed[new_type].count == 1
+    # Types the catalog knows as billed per use say what the use is.
+    for usage_type in ("aws:sagemaker/featureGroup:FeatureGroup", "aws:bedrock/guardrail:Guardrail"):
+        assert listed[usage_type].status == "usage-based" and listed[usage_type].reason, usage_type
     assert listed["aws:iam/role:Role"].status == "no bill line of its own"
     assert listed["aws:cloudwatch/metricAlarm:MetricAlarm"].status == NO_PRICE_SOURCE
     custom = {type_of(r) for r in fixture_plan()["resources"] if not r["type"].startswith("pulumi:providers:")}
@@ -169,7 +170,7 @@ def test_the_known_total_is_the_hand_computation(tmp_path: Path) -> None:
     assert total.low == pytest.approx(endpoint + monitoring + 1.0)
     text = render_text(est)
     assert "Not estimated (not in the total), by type:" in text
-    assert "    aws:lambda/function:Function x1: no price source for this resource type yet" in text
+    assert "    aws:appmesh/mesh:Mesh x1: no price source for this resource type yet" in text
 
 
 def test_expected_monitoring_runtime_replaces_the_upper_bound(tmp_path: Path) -> None:
@@ -293,14 +294,12 @@ def test_a_change_that_adds_an_unpriced_type_says_so_in_the_pull_request(tmp_pat
 
     prices = load_prices(write_prices(tmp_path / "p.json"))
     before_plan = fixture_plan()
-    before_plan["resources"] = [r for r in before_plan["resources"] if r["type"] != "aws:lambda/function:Function"]
+    before_plan["resources"] = [r for r in before_plan["resources"] if r["type"] != "aws:appmesh/mesh:Mesh"]
     before = estimate(before_plan, prices, Assumptions())
     after = estimate(fixture_plan(), prices, Assumptions())
 
     out = render_delta_markdown(before, after, "main")
 
     assert "Not estimated, changed by this change (not in the totals):" in out
-    assert (
-        "- `aws:lambda/function:Function: 0 -> 1 (no price source: no price source for this resource type yet)`" in out
-    )
+    assert "- `aws:appmesh/mesh:Mesh: 0 -> 1 (no price source: no price source for this resource type yet)`" in out
     assert "**+0.00**" in out, "the priced lines did not change"

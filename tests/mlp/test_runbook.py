@@ -65,11 +65,12 @@ def test_prod_fraud_runbook_says_what_the_plan_deploys(plans: dict[str, Plan]) -
         "| `prod-fraud-scoring-p99-latency` | `AWS/SageMaker` ModelLatency | p99 | GreaterThan 150000 µs (150 ms) | "
         "3 min | `prod-fraud-page` |",
         "| `prod-fraud-scoring-cpu` | `/aws/sagemaker/Endpoints` CPUUtilization | Average | GreaterThan 85 | 5 min |",
-        "| `prod-fraud-scoring-data-quality` | DataQuality | `cron(0 * ? * * *)` |",
-        "| `prod-fraud-scoring-model-quality` | ModelQuality | `cron(0 * ? * * *)` |",
-        "under `pipelines/fraud-scoring/baselines/v12/`",
-        "| `prod-fraud-scoring-quality-recall` | `aws/sagemaker/Endpoints/model-metrics` recall | Maximum | "
-        "LessThan 0.8",
+        # The evidently engine (the example files'), without a pinned image yet.
+        "Engine: **evidently**",
+        "**Not running**: no drift job image is pinned",
+        "`pipelines/fraud-scoring/baselines/v12/data-quality/reference.csv`",
+        "/monitoring/fraud-scoring/v12/latest.json` names the newest run",
+        "| `prod-fraud-scoring-quality-recall` | `MLPlatform/Monitoring` quality_recall | Maximum | LessThan 0.8",
         "#dashboards/dashboard/prod-fraud)",
         "aws cloudwatch set-alarm-state --region eu-west-1 --alarm-name prod-fraud-scoring-5xx-errors",
         "git revert <commit>",
@@ -130,13 +131,10 @@ def test_a_model_added_to_an_environment_gets_a_dashboard_row_monitors_and_a_run
             "alarms",
         ]
     assert not any("chargeback-risk" in json.dumps(w) for w in bodies["prod-fraud"]["widgets"])
-    # Captures data, so it is monitored by default (daily data quality), and its alarms reach risk's page topic.
-    schedule = one_of(
-        plan, "aws:sagemaker/monitoringSchedule:MonitoringSchedule", "chargeback-risk-monitor-data-quality-schedule"
-    )
-    assert schedule["inputs"]["monitoringScheduleConfig"]["scheduleConfig"] == {
-        "scheduleExpression": "cron(0 0 ? * * *)"
-    }
+    # Captures data, so it is monitored by default (daily, evidently engine: no job until an image is pinned).
+    monitor = one_of(plan, "mlplatform:evidently_monitoring:EvidentlyMonitor", "chargeback-risk-monitor")
+    assert monitor["parent"] is not None
+    assert any(w.startswith("chargeback-risk-monitor: no drift job image pinned") for w in plan["warnings"])
     latency = one_of(plan, "aws:cloudwatch/metricAlarm:MetricAlarm", "chargeback-risk-alarm-p99-latency")
     assert latency["inputs"]["alarmActions"] == ["arn:aws:sns:eu-west-1:630417952386:prod-risk-page"]
     runbooks = render_runbooks(env, plan)
