@@ -61,7 +61,31 @@ DEPLOY_ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
             "CreateMonitoringSchedule", "DescribeMonitoringSchedule", "UpdateMonitoringSchedule",
             "DeleteMonitoringSchedule",
             "CreateFeatureGroup", "DescribeFeatureGroup", "UpdateFeatureGroup", "DeleteFeatureGroup",
+            # The MLflow tracking server where the registries live (components/mlflow.py).
+            "CreateMlflowTrackingServer", "DescribeMlflowTrackingServer", "UpdateMlflowTrackingServer",
+            "DeleteMlflowTrackingServer",
             "AddTags", "ListTags", "DeleteTags",
+        ),
+    ),
+    # The drift job's image repository (components/monitoring_image.py): immutable tags, scan on push, a
+    # lifecycle policy and tags.
+    "ecr": (
+        "ecr",
+        (
+            "CreateRepository", "DescribeRepositories", "DeleteRepository", "PutImageTagMutability",
+            "PutImageScanningConfiguration", "PutLifecyclePolicy", "GetLifecyclePolicy", "DeleteLifecyclePolicy",
+            "GetRepositoryPolicy", "SetRepositoryPolicy", "DeleteRepositoryPolicy", "TagResource", "UntagResource",
+            "ListTagsForResource",
+        ),
+    ),
+    # The RAM share of the MLflow tracking server with the serving accounts (components/mlflow.py): the share,
+    # its resource and principal associations, its tags.
+    "ram": (
+        "ram",
+        (
+            "CreateResourceShare", "GetResourceShares", "UpdateResourceShare", "DeleteResourceShare",
+            "AssociateResourceShare", "DisassociateResourceShare", "GetResourceShareAssociations",
+            "ListResourceSharePermissions", "TagResource", "UntagResource",
         ),
     ),
     "iam": (

@@ -243,6 +243,8 @@ class EvidentlyMonitor(PlatformComponent):
                 schedule_expression=args.monitoring.expression,
                 schedule_expression_timezone="UTC",
                 flexible_time_window={"mode": "OFF"},
+                # The environment key encrypts the schedule's data, as every schedule's (policy schedule-encrypted).
+                kms_key_arn=args.kms_key_arn,
                 target={"arn": self.pipeline.arn, "role_arn": scheduler_role.arn},
                 opts=self.child_opts(depends_on=[scheduler_policy]),
             )

@@ -90,7 +90,12 @@ def load_environment(name: str, root: Path | None = None) -> LoadedEnvironment:
     return LoadedEnvironment.model_construct(
         **dict(env),
         name=name,
-        registry=RegistryLocation(environment=host_name, account_id=host.account_id, region=host.region),
+        registry=RegistryLocation(
+            environment=host_name,
+            account_id=host.account_id,
+            region=host.region,
+            experiment_tracking=host.experiment_tracking.enabled,
+        ),
         registry_consumer_account_ids=consumers,
     )
 

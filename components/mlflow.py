@@ -7,13 +7,23 @@ TrackingServerName, ArtifactStoreUri and RoleArn required; TrackingServerSize Sm
 WeeklyMaintenanceWindowStart; Tags). The API takes no KMS key: the artifacts are encrypted by the artifact
 store, our environment bucket (default encryption with the environment key), and the server has no public
 endpoint: every call is signed with IAM (sagemaker-mlflow actions) or goes through a presigned URL.
+
+Across accounts (the environments that serve from this registry, in their own accounts) the server is shared
+with AWS Resource Access Manager, the way SageMaker AI shares its resources with other accounts: a resource
+share in the owning account names the server and the consumer accounts; each consumer's roles then need the
+sagemaker-mlflow actions on the shared server's ARN in their own IAM policy (`logging_statement`). A consumer
+outside the owner's AWS Organization gets an invitation it must accept, and only a share that allows external
+principals can name it (RAM CreateResourceShare `allowExternalPrincipals`, botocore ram service-2.json: "A
+value of true lets you share with individual Amazon Web Services accounts that are not in your organization",
+default true; read 2026-11-30).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_aws as aws
@@ -22,16 +32,27 @@ from components.base import PlatformComponent
 from components.naming import IAM_ROLE, SAGEMAKER, physical_name
 from components.tagging import CostTags
 
+if TYPE_CHECKING:
+    from components.config import LoadedEnvironment
+
 ARTIFACTS_PREFIX = "mlflow/"
 """Where the tracking server stores run artifacts in the environment's artifact bucket."""
 
-# Actions a run logger needs; each takes the mlflow-tracking-server resource type (Service Authorization
-# Reference, https://docs.aws.amazon.com/service-authorization/latest/reference/list_sagemaker-mlflow.html,
-# read 2026-11-30).
+# What a run logger calls, as MLflow's client (3.x) calls it: set_experiment (GetExperimentByName, then
+# CreateExperiment and GetExperiment on first use), search_runs (SearchRuns), start_run (CreateRun, or GetRun
+# and UpdateRun to resume the served version's run), log_metric, log_param and set_tag (LogMetric, LogParam,
+# SetTag) or log_metrics/log_params (LogBatch), and end_run (UpdateRun); tests/components/test_mlflow_sharing.py
+# records the calls. Each action takes the mlflow-tracking-server resource type, so the statement names the
+# one server (Service Authorization Reference, "Actions, resources, and condition keys for Amazon SageMaker
+# with MLflow", https://docs.aws.amazon.com/service-authorization/latest/reference/list_sagemaker-mlflow.html,
+# read 2026-11-30). Artifacts (log_artifacts) do not go through these actions: the client writes them straight
+# to the artifact store in S3.
 LOGGING_ACTIONS = (
     "sagemaker-mlflow:CreateExperiment",
     "sagemaker-mlflow:CreateRun",
+    "sagemaker-mlflow:GetExperiment",
     "sagemaker-mlflow:GetExperimentByName",
+    "sagemaker-mlflow:GetRun",
     "sagemaker-mlflow:LogBatch",
     "sagemaker-mlflow:LogMetric",
     "sagemaker-mlflow:LogParam",
@@ -39,6 +60,9 @@ LOGGING_ACTIONS = (
     "sagemaker-mlflow:SetTag",
     "sagemaker-mlflow:UpdateRun",
 )
+
+# botocore sagemaker service model, shape TrackingServerArn (read 2026-11-30).
+TRACKING_SERVER_ARN = re.compile(r"^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:mlflow-tracking-server/.+$")
 
 
 def tracking_server_name(environment: str) -> str:
@@ -49,9 +73,36 @@ def tracking_server_arn(region: str, account_id: str, environment: str) -> str:
     return f"arn:aws:sagemaker:{region}:{account_id}:mlflow-tracking-server/{tracking_server_name(environment)}"
 
 
+def registry_tracking_server_arn(env: LoadedEnvironment) -> str | None:
+    """The tracking server this environment logs to: the one of the environment hosting its registry (its own,
+    or shared with its account through RAM), derived offline from that environment's file like the registry's
+    ARN; None when that environment runs no tracking server."""
+    registry = env.registry
+    if not registry.experiment_tracking:
+        return None
+    return tracking_server_arn(registry.region, registry.account_id, registry.environment)
+
+
+def uploads_artifacts(env: LoadedEnvironment) -> bool:
+    """Whether a job of this environment may upload run artifacts: the MLflow client writes them straight to
+    the artifact store, the registry environment's bucket, which admits no writes from other accounts; there a
+    job logs its metrics and the S3 URI of its report (kept in its own bucket) instead."""
+    return env.registry.experiment_tracking and env.registry.account_id == env.account_id
+
+
 def logging_statement(server_arn: str) -> dict[str, Any]:
-    """What a pipeline or job role needs to log runs to the tracking server, and nothing more."""
+    """What a pipeline or job role needs to log runs to the tracking server (its own account's, or the
+    registry account's shared one), and nothing more."""
+    if not TRACKING_SERVER_ARN.match(server_arn):
+        raise ValueError(
+            f"{server_arn!r} is not a tracking server ARN: arn:aws:sagemaker:REGION:ACCOUNT:mlflow-tracking-server/NAME"
+        )
     return {"Sid": "LogRunsToMlflow", "Effect": "Allow", "Action": list(LOGGING_ACTIONS), "Resource": [server_arn]}
+
+
+def share_name(environment: str) -> str:
+    """Name of the RAM resource share (botocore ram: a String, no pattern; ours stays in SageMaker's rule)."""
+    return physical_name(SAGEMAKER, "mlp", environment, "mlflow")
 
 
 @dataclass(frozen=True)
@@ -66,6 +117,11 @@ class ExperimentTrackingArgs:
     """The environment key, which encrypts the artifact store."""
     size: str
     weekly_maintenance_window_start: str
+    consumer_account_ids: tuple[str, ...] = ()
+    """Accounts of the environments serving from this registry (the registry's consumers, as the model
+    package group policy admits them): the server is shared with each through RAM. Empty: no share."""
+    share_outside_organization: bool = False
+    """Allow external principals on the share (consumers outside this account's organization)."""
 
 
 class ExperimentTracking(PlatformComponent):
@@ -101,7 +157,32 @@ class ExperimentTracking(PlatformComponent):
             automatic_model_registration=False,
             opts=self.child_opts(depends_on=[policy]),
         )
-        self.register_outputs({"trackingServerArn": self.server.arn})
+        self.share: aws.ram.ResourceShare | None = None
+        consumers = sorted(set(args.consumer_account_ids) - {args.account_id})  # the own account needs no share
+        if consumers:
+            self.share = aws.ram.ResourceShare(
+                f"{name}-share",
+                name=share_name(args.environment),
+                allow_external_principals=args.share_outside_organization,
+                # No permission_arns: RAM associates the resource type's default managed permission.
+                opts=self.child_opts(),
+            )
+            aws.ram.ResourceAssociation(
+                f"{name}-share-server",
+                resource_arn=self.server.arn,
+                resource_share_arn=self.share.arn,
+                opts=self.child_opts(),
+            )
+            for account in consumers:
+                aws.ram.PrincipalAssociation(
+                    f"{name}-share-{account}",
+                    principal=account,
+                    resource_share_arn=self.share.arn,
+                    opts=self.child_opts(),
+                )
+        self.register_outputs(
+            {"trackingServerArn": self.server.arn, "resourceShareArn": self.share.arn if self.share else None}
+        )
 
 
 def artifact_store_policy(bucket: str, kms_key_arn: str) -> dict[str, Any]:

@@ -381,6 +381,9 @@ class MLPlatform(PlatformComponent):
                     kms_key_arn=self.foundation.key.arn,
                     size=env.experiment_tracking.size,
                     weekly_maintenance_window_start=env.experiment_tracking.weekly_maintenance_window_start,
+                    # The same accounts the model package groups' policy admits (ModelRegistryArgs).
+                    consumer_account_ids=tuple(env.registry_consumer_account_ids),
+                    share_outside_organization=env.experiment_tracking.share_outside_organization,
                 ),
                 platform_tags(env),
                 opts=self.child_opts(),

@@ -66,6 +66,10 @@ CATALOG: Mapping[str, Coverage] = {
     "aws:sagemaker/model:Model": Coverage(NO_CHARGE_OF_ITS_OWN, "billed as the endpoint instances serving it"),
     "aws:sagemaker/modelPackageGroup:ModelPackageGroup": Coverage(USAGE_BASED, "its artifacts' S3 storage"),
     "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy": _SETTING,
+    # Who may use the MLflow tracking server from another account (components/mlflow.py).
+    "aws:ram/resourceShare:ResourceShare": _SETTING,
+    "aws:ram/resourceAssociation:ResourceAssociation": _SETTING,
+    "aws:ram/principalAssociation:PrincipalAssociation": _SETTING,
     # Fixed charges without a price we could source.
     "aws:cloudwatch/metricAlarm:MetricAlarm": Coverage(NO_PRICE_SOURCE, _CW_FREE_TIER),
     "aws:cloudwatch/dashboard:Dashboard": Coverage(NO_PRICE_SOURCE, _CW_FREE_TIER),

@@ -102,6 +102,14 @@ OUTPUT_RULES: dict[str, OutputRule] = {
         "modelPackageGroupName": (g := str(a.inputs.get("modelPackageGroupName") or a.name)),
         "arn": _arn("sagemaker", region, account, f"model-package-group/{g}"),
     },
+    # arn:aws:sagemaker:REGION:ACCOUNT:mlflow-tracking-server/NAME (botocore sagemaker TrackingServerArn).
+    "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": lambda m, a, region, account: {
+        "arn": _arn("sagemaker", region, account, f"mlflow-tracking-server/{a.inputs.get('trackingServerName')}"),
+    },
+    # RAM shares are named by a generated id: arn:aws:ram:REGION:ACCOUNT:resource-share/UUID.
+    "aws:ram/resourceShare:ResourceShare": lambda m, a, region, account: {
+        "arn": _arn("ram", region, account, f"resource-share/{_uid(account, region, a.name)}"),
+    },
     "aws:sagemaker/pipeline:Pipeline": lambda m, a, region, account: {
         "arn": _arn("sagemaker", region, account, f"pipeline/{a.inputs.get('pipelineName') or a.name}"),
     },

@@ -164,6 +164,7 @@ BOTOCORE_SERVICE = {
     "sns": "sns", "states": "stepfunctions", "scheduler": "scheduler",
     "application-autoscaling": "application-autoscaling", "ce": "ce", "cloudformation": "cloudcontrol",
     "bedrock": "bedrock", "lambda": "lambda", "logs": "logs", "dynamodb": "dynamodb", "glue": "glue", "ecr": "ecr",
+    "ram": "ram",
 }  # fmt: skip
 # IAM-only actions (no API operation of that name): PassRole authorises handing a role to a service;
 # budgets:ModifyBudget/ViewBudget cover the Budgets API's create/update/delete/describe calls.

@@ -121,6 +121,9 @@ class RegistryLocation(Strict):
     environment: Slug
     account_id: AccountId
     region: Region
+    experiment_tracking: bool = False
+    """Whether the hosting environment runs the MLflow tracking server (shared with the environments that
+    serve from its registry; components/mlflow.py)."""
 
     def model_package_group_arn(self, group: str) -> str:
         return f"arn:aws:sagemaker:{self.region}:{self.account_id}:model-package-group/{group}"

@@ -198,8 +198,9 @@ class Monitoring(Strict):
         return 3600 if self.schedule == "hourly" else 86400
 
 
-# CreateMlflowTrackingServer (botocore sagemaker service model): TrackingServerSize Small | Medium | Large;
-# WeeklyMaintenanceWindowStart like TUE:03:30 (max 9 characters).
+# CreateMlflowTrackingServer (botocore sagemaker service model, read 2026-11-30): TrackingServerSize
+# Small | Medium | Large; WeeklyMaintenanceWindowStart `(Mon|Tue|Wed|Thu|Fri|Sat|Sun):([01]\d|2[0-3]):([0-5]\d)`
+# (max 9 characters: the day is written Mon, not MON).
 ImageDigest = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
 
 
@@ -212,9 +213,14 @@ class ExperimentTrackingSettings(Strict):
     size: Literal["Small", "Medium", "Large"] = "Small"
     """TrackingServerSize: the smallest fits a few teams' runs."""
     weekly_maintenance_window_start: Annotated[
-        str, Field(pattern=r"^(MON|TUE|WED|THU|FRI|SAT|SUN):[0-2][0-9]:[0-5][0-9]$")
-    ] = "SUN:03:00"
-    """When AWS may apply maintenance (UTC), e.g. SUN:03:00."""
+        str, Field(pattern=r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun):([01][0-9]|2[0-3]):[0-5][0-9]$")
+    ] = "Sun:03:00"
+    """When AWS may apply maintenance (UTC), e.g. Sun:03:00 (botocore's WeeklyMaintenanceWindowStart)."""
+    share_outside_organization: bool = False
+    """The environments serving from this registry are in accounts outside this account's AWS Organization
+    (or sharing with AWS Organizations is not enabled): the tracking server's RAM resource share then allows
+    external principals, and each serving account must accept the share's invitation once. Leave off when
+    all accounts are in one organization: the share then cannot reach any account outside it."""
 
 
 class Severity(Strict):
