@@ -22,6 +22,7 @@ from mlp.commands.cost import instance_types_of, refresh_prices
 from mlp.cost import Assumptions, ServerlessTraffic, estimate, render_delta_markdown, render_delta_text, runs_per_month
 from mlp.plan import Plan
 from mlp.pricing import load_prices
+from tests.mlp.fixture_environments import ENVIRONMENT, write_environment
 
 ACCOUNT = "418295730164"
 REGION = "eu-west-1"
@@ -369,23 +370,20 @@ def git(repo: Path, *args: str) -> None:
 
 
 @pytest.fixture
-def make_repo(rendered_fixture_root: Path, cache: Path) -> Callable[[Path], Path]:
-    """Makes a git repository holding a copy of this project's code and the fixture environments (with their
-    rendered pipeline definitions), plus a fixture endpoint in its stack program. The definition cache is on
-    (in an empty directory), so the `plan` subprocesses of `--against` read the rendered definitions instead
-    of importing the SDK to build them again, as they do outside the tests."""
-
-    def make(tmp_path: Path) -> Path:
-        return _make_repo(tmp_path, rendered_fixture_root)
-
-    return make
+def make_repo(cache: Path) -> Callable[[Path], Path]:
+    """Makes a git repository holding a copy of this project's code and two small environments (dev and staging:
+    one team, one endpoint, no pipeline), plus a fixture endpoint in its stack program. The `plan` subprocesses
+    of `--against` then plan in a few seconds, and never import the SDK (no pipeline, and the definition cache
+    on, in an empty directory, as outside the tests)."""
+    return _make_repo
 
 
-def _make_repo(tmp_path: Path, environments_from: Path) -> Path:
+def _make_repo(tmp_path: Path) -> Path:
     repo = tmp_path / "repo"
     for part in ("components", "mlp", "stacks"):
         shutil.copytree(repo_root() / part, repo / part, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(environments_from / "environments", repo / "environments")
+    write_environment(repo, "dev")
+    write_environment(repo, "staging", ENVIRONMENT.replace('account_id: "111111111111"', 'account_id: "222222222222"'))
     shutil.copy(repo_root() / "Pulumi.yaml", repo / "Pulumi.yaml")
     program = repo / "stacks" / "__main__.py"
     program.write_text(program.read_text() + FIXTURE_PROGRAM)
