@@ -199,11 +199,11 @@ def test_catalog_marks_cloud_control_resources_by_their_cloudformation_type() ->
     assert coverage("kubernetes:core/v1:Namespace").status == "billed with the cluster"
 
 
-def test_the_example_environments_are_complete(plans: dict[str, Plan]) -> None:
+def test_the_example_environments_are_complete(example_plans: dict[str, Plan]) -> None:
     """Whatever the example files hold: every type is priced or listed, and a line is known exactly when the
     committed prices cover it."""
     prices = load_prices()
-    for env, plan in plans.items():
+    for env, plan in example_plans.items():
         est = estimate(plan, prices, Assumptions(expected_minutes={"training": 60, "processing": 20, "monitoring": 15}))
         custom = {type_of(r) for r in plan["resources"] if r.get("custom") and not r["type"].startswith("pulumi:")}
         listed = {n.type for n in est.not_estimated}
