@@ -34,6 +34,8 @@ from components.artifacts import BASELINE_FILES, DATA_QUALITY, version_baselines
 from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Network
 from components.config.observability import Monitoring
+from components.functions.monitoring import mlflow_run
+from components.functions.monitoring.publish_run import TRACKING_ARN_VARIABLE
 from components.iam import image_and_network_statements
 from components.jobs.metrics_contract import (
     DRIFT_METRIC,
@@ -44,6 +46,7 @@ from components.jobs.metrics_contract import (
     REFERENCE_FILE,
     ROWS_METRIC,
 )
+from components.mlflow import logging_statement
 from components.monitoring_definition import MANIFESTS, MonitoringSpec
 from components.monitoring_image import drift_job_image_uri, drift_job_repository
 from components.naming import (
@@ -172,6 +175,9 @@ class EvidentlyMonitorArgs:
     quality_severity: str
     image_digest: str | None
     """The drift job image's digest in this environment's repository; None plans no pipeline (with a warning)."""
+    mlflow_tracking_arn: str | None = None
+    """The tracking server the publish function logs each run to (components/mlflow.py
+    `registry_tracking_server_arn`); None: no MLflow logging."""
 
 
 def evidently_monitor_args(
@@ -185,6 +191,7 @@ def evidently_monitor_args(
     topic_arns: dict[str, pulumi.Input[str]],
 ) -> EvidentlyMonitorArgs:
     from components.foundation import artifact_bucket_name, key_alias_name
+    from components.mlflow import registry_tracking_server_arn
 
     registry = env.registry
     return EvidentlyMonitorArgs(
@@ -206,6 +213,7 @@ def evidently_monitor_args(
         drift_severity=env.alerting.drift,
         quality_severity=env.alerting.model_quality,
         image_digest=env.monitoring_image_digest,
+        mlflow_tracking_arn=registry_tracking_server_arn(env),
     )
 
 
@@ -373,6 +381,10 @@ class EvidentlyMonitor(PlatformComponent):
             timeout=FUNCTION_TIMEOUT_SECONDS[step],
             memory_size=FUNCTION_MEMORY_MB,
             kms_key_arn=args.kms_key_arn,
+            # Only the publish step logs to MLflow; the server's ARN is all it needs (publish_run.py).
+            environment={"variables": {TRACKING_ARN_VARIABLE: args.mlflow_tracking_arn}}
+            if step == PUBLISH and args.mlflow_tracking_arn
+            else None,
             logging_config={"log_format": "Text", "log_group": log_group.name},
             opts=self.child_opts(depends_on=[log_group, policy]),
         )
@@ -540,9 +552,11 @@ def select_policy(args: EvidentlyMonitorArgs, kms_key_arn: str, capture_bucket: 
 
 def publish_policy(args: EvidentlyMonitorArgs, kms_key_arn: str, capture_bucket: str, endpoint: str) -> dict[str, Any]:
     """The publish function (publish_run.py): read a run's metrics.json, publish in our namespace only, write
-    latest.json."""
+    latest.json; with a tracking server, the MLflow operations its REST client calls (mlflow_run.py) on that
+    server only."""
     capture_arn = f"arn:aws:s3:::{capture_bucket}"
     reports = report_prefix(args.model, args.version)
+    mlflow = [logging_statement(args.mlflow_tracking_arn, mlflow_run.ACTIONS)] if args.mlflow_tracking_arn else []
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -574,6 +588,7 @@ def publish_policy(args: EvidentlyMonitorArgs, kms_key_arn: str, capture_bucket:
                 "Resource": [kms_key_arn],
             },
             _logs_statement(args, PUBLISH),
+            *mlflow,
         ],
     }
 

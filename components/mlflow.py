@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -90,14 +91,17 @@ def uploads_artifacts(env: LoadedEnvironment) -> bool:
     return env.registry.experiment_tracking and env.registry.account_id == env.account_id
 
 
-def logging_statement(server_arn: str) -> dict[str, Any]:
+def logging_statement(server_arn: str, actions: Sequence[str] = LOGGING_ACTIONS) -> dict[str, Any]:
     """What a pipeline or job role needs to log runs to the tracking server (its own account's, or the
-    registry account's shared one), and nothing more."""
+    registry account's shared one), and nothing more: by default what an mlflow client calls, or fewer
+    `actions` for code that calls fewer (the monitoring publish function's REST client)."""
     if not TRACKING_SERVER_ARN.match(server_arn):
         raise ValueError(
             f"{server_arn!r} is not a tracking server ARN: arn:aws:sagemaker:REGION:ACCOUNT:mlflow-tracking-server/NAME"
         )
-    return {"Sid": "LogRunsToMlflow", "Effect": "Allow", "Action": list(LOGGING_ACTIONS), "Resource": [server_arn]}
+    if unknown := sorted(set(actions) - set(LOGGING_ACTIONS)):
+        raise ValueError(f"not logging actions: {', '.join(unknown)} (allowed: {', '.join(LOGGING_ACTIONS)})")
+    return {"Sid": "LogRunsToMlflow", "Effect": "Allow", "Action": list(actions), "Resource": [server_arn]}
 
 
 def share_name(environment: str) -> str:
