@@ -1,7 +1,8 @@
 """Experiment tracking: a SageMaker managed MLflow tracking server where the registries live.
 
 Training pipelines log parameters, metrics and the registered version to it, and monitoring runs log their
-reports to the served version's run (components/jobs/drift_job.py). Resource: pulumi_aws
+metrics and report's S3 URI to the served version's run (the evidently engine's publish step,
+components/functions/monitoring/publish_run.py; by hand, components/jobs/drift_job.py). Resource: pulumi_aws
 `aws.sagemaker.MlflowTrackingServer`, i.e. CreateMlflowTrackingServer (botocore sagemaker service model:
 TrackingServerName, ArtifactStoreUri and RoleArn required; TrackingServerSize Small|Medium|Large;
 WeeklyMaintenanceWindowStart; Tags). The API takes no KMS key: the artifacts are encrypted by the artifact

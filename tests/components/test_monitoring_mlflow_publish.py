@@ -328,3 +328,11 @@ def test_the_publish_function_gets_the_servers_arn_and_exactly_the_actions_its_c
     assert set(mlflow_run.ACTIONS) == {f"sagemaker-mlflow:{o}" for o in mlflow_run.OPERATIONS}
     assert called_operations() == set(mlflow_run.OPERATIONS)
     assert "LogRunsToMlflow" not in policy_of(plan, f"{MODEL}-monitor-select-role-policy")
+
+
+def test_the_logging_statement_takes_only_known_logging_actions() -> None:
+    from components.mlflow import logging_statement
+
+    assert logging_statement(ARN, mlflow_run.ACTIONS)["Action"] == list(mlflow_run.ACTIONS)
+    with pytest.raises(ValueError, match=r"not logging actions: sagemaker-mlflow:DeleteExperiment \(allowed: "):
+        logging_statement(ARN, ("sagemaker-mlflow:DeleteExperiment", "sagemaker-mlflow:LogBatch"))
