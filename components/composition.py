@@ -22,6 +22,7 @@ from components.config.features import FeatureGroup
 from components.config.finops import shared_cost_center
 from components.config.observability import MODEL_MONITOR, Monitoring, effective_monitoring
 from components.config.triage import Triage
+from components.dashboards import DashboardsArgs
 from components.evidently_monitoring import EvidentlyMonitorArgs, function_log_group
 from components.features import TeamFeatureGroupArgs
 from components.finops import KEY_SERVICE_PRINCIPALS, FinOpsArgs, TeamBudget
@@ -512,3 +513,9 @@ def uploads_artifacts(env: LoadedEnvironment) -> bool:
     the artifact store, the registry environment's bucket, which admits no writes from other accounts; there a
     job logs its metrics and the S3 URI of its report (kept in its own bucket) instead."""
     return env.registry.experiment_tracking and env.registry.account_id == env.account_id
+
+
+def dashboards_args(env: LoadedEnvironment) -> DashboardsArgs:
+    """The dashboards show the whole environment: its name, account, region, teams, models and feature groups
+    (`DashboardSubject`, which a `LoadedEnvironment` satisfies)."""
+    return DashboardsArgs(env)

@@ -11,6 +11,7 @@ from components.batch import BatchInference
 from components.composition import (
     alert_triage_args,
     batch_inference_args,
+    dashboards_args,
     evidently_monitor_args,
     finops_args,
     foundation_args,
@@ -25,7 +26,7 @@ from components.composition import (
 )
 from components.config import LoadedEnvironment, Model, Team
 from components.config.observability import EVIDENTLY, effective_monitoring
-from components.dashboards import Dashboards, DashboardsArgs
+from components.dashboards import Dashboards
 from components.evidently_monitoring import EvidentlyMonitor
 from components.features import (
     FeatureCatalog,
@@ -232,7 +233,7 @@ class MLPlatform(PlatformComponent):
 
         # Dashboards last: generated from the models above.
         self.dashboards = Dashboards(
-            f"{env.name}-dashboards", DashboardsArgs(env), platform_tags(env), opts=self.child_opts()
+            f"{env.name}-dashboards", dashboards_args(env), platform_tags(env), opts=self.child_opts()
         )
 
         self.register_outputs({"kmsKeyArn": self.foundation.key.arn, "artifactBucket": self.foundation.bucket.bucket})
