@@ -90,7 +90,7 @@ class TriageArgs:
     settings: Triage
     """The environment file's `triage` section."""
     config: Mapping[str, Any]
-    """The function's config.json (`triage_config`): models, teams' notify topics, limits."""
+    """The function's config.json (`composition.triage_config`): models, teams' notify topics, limits."""
     kms_key_arn: pulumi.Input[str]
     """The environment key: environment variables, log group, counter table, guardrail, audit bucket."""
     alarm_topic_arns: Sequence[pulumi.Input[str]]
