@@ -10,6 +10,7 @@ import hashlib
 import json
 import shutil
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from pulumi.runtime import rpc
 from components.loader import load_environment, repo_root
 from mlp.plan_diff import DELETE, SYMBOLS, Change, short, shown_fields
 from mlp.policy import check_config
-from mlp.runtime import PROJECT, Registration, run_program
+from mlp.runtime import PROJECT, Registration, run_function, run_program
 from mlp.stack_config import environment_of, load_stack_config
 
 KNOWN_AFTER_APPLY = "(known after apply)"
@@ -42,6 +43,13 @@ def build_plan(stack: str, root: Path | None = None) -> Plan:
     warnings: list[str] = []
     registrations = run_program(repo_root() / "stacks", root, stack, config, secret_keys, warnings=warnings)
     return plan_document(stack, registrations, warnings)
+
+
+def plan_function(program: Callable[[], object], stack: str, config: dict[str, str] | None = None) -> Plan:
+    """The plan document of any function that declares resources, run as stack `stack` under the same mocks
+    and recording monitor as `build_plan` (tests plan one component this way, without an environment file)."""
+    warnings: list[str] = []
+    return plan_document(stack, run_function(program, stack, config, warnings=warnings), warnings)
 
 
 def plan_document(stack: str, registrations: list[Registration], warnings: list[str] | None = None) -> Plan:

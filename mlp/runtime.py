@@ -11,6 +11,7 @@ import asyncio
 import contextvars
 import logging
 import runpy
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -173,15 +174,39 @@ def run_program(
     Each run gets a fresh context and event loop, so runs never share Pulumi's global state. Warnings the
     program logs are appended to `warnings` when given.
     """
+    main = str(program_dir / "__main__.py")
+    return run_function(
+        lambda: runpy.run_path(main, run_name="__main__"),
+        stack,
+        config,
+        secret_keys,
+        data_root=data_root,
+        warnings=warnings,
+        project=project,
+    )
+
+
+def run_function(
+    program: Callable[[], object],
+    stack: str,
+    config: dict[str, str] | None = None,
+    secret_keys: set[str] | None = None,
+    *,
+    data_root: Path | None = None,
+    warnings: list[str] | None = None,
+    project: str = PROJECT,
+) -> list[Registration]:
+    """Run `program` (any function that declares resources: the stack program, or one component with its
+    provider) as stack `stack` under the mocks, the way `run_program` runs the stack program."""
     into = warnings if warnings is not None else []
     return contextvars.Context().run(
-        _run, program_dir, data_root, stack, config, secret_keys, warnings=into, project=project
+        _run, program, data_root, stack, config or {}, secret_keys or set(), warnings=into, project=project
     )
 
 
 def _run(
-    program_dir: Path,
-    data_root: Path,
+    body: Callable[[], object],
+    data_root: Path | None,
     stack: str,
     config: dict[str, str],
     secret_keys: set[str],
@@ -189,7 +214,8 @@ def _run(
     warnings: list[str],
     project: str,
 ) -> list[Registration]:
-    DATA_ROOT.set(data_root)
+    if data_root is not None:
+        DATA_ROOT.set(data_root)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
@@ -203,7 +229,6 @@ def _run(
         pulumi.runtime.set_mocks(
             monitor.mocks, project=project, stack=stack, preview=True, monitor=monitor, logger=logger
         )
-        main = str(program_dir / "__main__.py")
 
         def program() -> None:
             # One callbacks server for the run. Pulumi creates it lazily inside each registration's task,
@@ -212,7 +237,7 @@ def _run(
             callbacks = _CallbackServicer(cast(Any, monitor))  # pulumi's mocks pass their monitor too
             _sync_await(callbacks.serve())  # type: ignore[no-untyped-call]
             settings.SETTINGS.callbacks = callbacks
-            runpy.run_path(main, run_name="__main__")
+            body()
 
         # Pulumi walks the Python stack on every registration to tell the engine where the resource was
         # declared (~2.5 ms each, profiled: a tenth of a plan). The recording monitor never reads it.

@@ -20,6 +20,7 @@ from ruamel.yaml import YAML
 from components.bootstrap_names import SESSION_SECONDS
 from components.loader import load_environment, repo_root
 from policies.config import pack_config
+from tests.conftest import FIXTURE_ROOT, fixture_env
 from tests.workflow_harness import Run, WorkflowRunner, load_workflow
 
 CHANGED = "staging"
@@ -39,7 +40,7 @@ def git(cwd: Path, *args: str) -> str:
 def fixture_repo(root: Path) -> tuple[Path, str, str]:
     """environments/ and stacks/ (with an encryptedkey, as after bootstrap) in a git repository: a base
     commit, then a change to the CHANGED stack's environment file. Returns (root, base, head)."""
-    shutil.copytree(repo_root() / "environments", root / "environments")
+    shutil.copytree(FIXTURE_ROOT / "environments", root / "environments")
     (root / "stacks").mkdir()
     for config in (repo_root() / "stacks").glob("Pulumi.*.yaml"):
         text = config.read_text()
@@ -130,14 +131,14 @@ def test_preview_runs_the_affected_stack_with_its_policy_config(failed_preview: 
     assert call["argv"][call["argv"].index("--policy-pack") :][:2] == ["--policy-pack", "policies"]
     # The config the pack gets is the environment's own (levels and the instance allowlist), not the default.
     config = pulumi_config_files(call)["config"]
-    assert config == expected_pack_config(CHANGED, repo_root())
-    assert config["all"]["enforcementLevel"] == load_environment(CHANGED).policies.enforcement
+    assert config == expected_pack_config(CHANGED, FIXTURE_ROOT)
+    assert config["all"]["enforcementLevel"] == fixture_env(CHANGED).policies.enforcement
     assert "--skip-preview" not in call["argv"]
     assert call["backend"].startswith("s3://mlp-pulumi-state-")
 
 
 def test_a_kubeconfig_exists_before_pulumi_runs_where_kubernetes_is_declared(failed_preview: Run) -> None:
-    cluster = load_environment(CHANGED).kubernetes
+    cluster = fixture_env(CHANGED).kubernetes
     assert cluster is not None
     (call,) = failed_preview.of("pulumi")
     assert call["kubeconfig"] is not None and cluster.cluster_name in call["kubeconfig"]
@@ -206,7 +207,7 @@ def test_deploy_previews_then_ups_the_affected_stack_with_its_policy_config(depl
     assert [c["argv"][0] for c in calls] == ["preview", "up"]
     for call in calls:
         assert call["argv"][2] == CHANGED
-        assert pulumi_config_files(call)["config"] == expected_pack_config(CHANGED, repo_root())
+        assert pulumi_config_files(call)["config"] == expected_pack_config(CHANGED, FIXTURE_ROOT)
         assert call["kubeconfig"] is not None
         assert "--skip-preview" not in call["argv"]
     assert calls[0]["job"] == f"preview-{CHANGED}" and calls[1]["job"] == CHANGED

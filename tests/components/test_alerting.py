@@ -6,12 +6,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 
-from components.loader import load_environment
+from components.alerting import TeamAlerts, TeamAlertsArgs
+from components.config.observability import Severity
+from components.tagging import CostTags
 from mlp.cli import EXIT_INPUT, main
 from mlp.plan import Plan, build_plan
-from tests.conftest import ENVIRONMENTS, one_of, resources_of
+from tests.conftest import ENVIRONMENTS, ComponentPlanner, fixture_env, one_of, resources_of
 
 TOPIC = "aws:sns/topic:Topic"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
@@ -41,25 +44,55 @@ def subscriptions(plan: Plan) -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in found.items()}
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_one_encrypted_topic_per_team_and_severity(plans: dict[str, Plan], env: str) -> None:
-    loaded = load_environment(env)
-    topics = {t["inputs"]["name"]: t["inputs"] for t in team_topics(plans[env])}
-    assert sorted(topics) == sorted(
-        f"{env}-{t.name}-{s.name}" for t in loaded.teams for s in loaded.alerting.severities
-    )
-    key = env_key_arn(plans[env])
-    assert all(t["kmsMasterKeyId"] == key for t in topics.values())
-    for team in loaded.teams:
-        for severity in loaded.alerting.severities:
-            topic = topics[f"{env}-{team.name}-{severity.name}"]
-            assert topic["tags"]["team"] == team.name
+KEY = "arn:aws:kms:eu-west-1:111122223333:key/0b3c2f5e-1111-4222-8333-944445555666"
+
+
+def team_alerts(plan_component: ComponentPlanner) -> Plan:
+    """One TeamAlerts on its own: two severities, one that pages; an owner who is also on call."""
+
+    def build(opts: pulumi.ResourceOptions) -> None:
+        args = TeamAlertsArgs(
+            environment="qa",
+            team="fraud",
+            owners=("fraud-ml@payments.example.com", "lead@payments.example.com"),
+            on_call=("fraud-pager@payments.example.com", "lead@payments.example.com"),
+            severities=(Severity(name="page", pages=True), Severity(name="notify", pages=False)),
+            kms_key_arn=KEY,
+        )
+        tags = CostTags(environment="qa", team="fraud", cost_center="CC-4100", repository="payments-co/ml-platform")
+        TeamAlerts("fraud-alerts", args, tags, opts=opts)
+
+    return plan_component(build, stack="qa")
+
+
+def test_one_encrypted_topic_per_severity_tagged_to_the_team(plan_component: ComponentPlanner) -> None:
+    plan = team_alerts(plan_component)
+    topics = {t["inputs"]["name"]: t["inputs"] for t in team_topics(plan)}
+    assert sorted(topics) == ["qa-fraud-notify", "qa-fraud-page"]
+    assert all(t["kmsMasterKeyId"] == KEY for t in topics.values())
+    assert all(t["tags"]["team"] == "fraud" and t["tags"]["cost-center"] == "CC-4100" for t in topics.values())
+
+
+def test_owners_hear_every_severity_and_the_on_call_only_what_pages(plan_component: ComponentPlanner) -> None:
+    assert subscriptions(team_alerts(plan_component)) == {
+        "qa-fraud-notify": ["fraud-ml@payments.example.com", "lead@payments.example.com"],
+        # Someone who is both owner and on call is subscribed once.
+        "qa-fraud-page": [
+            "fraud-ml@payments.example.com",
+            "fraud-pager@payments.example.com",
+            "lead@payments.example.com",
+        ],
+    }
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_subscribers_are_the_owners_and_the_on_call_where_a_severity_pages(plans: dict[str, Plan], env: str) -> None:
-    loaded = load_environment(env)
+def test_every_team_gets_the_environments_severities_with_its_people(plans: dict[str, Plan], env: str) -> None:
+    """The environment file reaches TeamAlerts: its teams, severities, owners and on-call, and its key."""
+    loaded = fixture_env(env)
     found = subscriptions(plans[env])
+    assert sorted(found) == sorted(f"{env}-{t.name}-{s.name}" for t in loaded.teams for s in loaded.alerting.severities)
+    key = env_key_arn(plans[env])
+    assert all(t["inputs"]["kmsMasterKeyId"] == key for t in team_topics(plans[env]))
     for team in loaded.teams:
         for severity in loaded.alerting.severities:
             wanted = set(team.owners) | (set(team.on_call) if severity.pages else set())
@@ -72,13 +105,13 @@ def test_prod_pages_the_on_call_and_dev_and_staging_page_nobody(plans: dict[str,
     assert "fraud-ml-pager@payments.example.com" not in prod["prod-fraud-notify"]
     assert "risk-analytics-pager@payments.example.com" in prod["prod-risk-page"]
     for env in ("dev", "staging"):
-        assert [s.name for s in load_environment(env).alerting.severities] == ["notify"]
+        assert [s.name for s in fixture_env(env).alerting.severities] == ["notify"]
         assert all(not t["inputs"]["name"].endswith("-page") for t in team_topics(plans[env]))
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_rollback_alarms_notify_the_owning_teams_slo_topic(plans: dict[str, Plan], env: str) -> None:
-    loaded = load_environment(env)
+    loaded = fixture_env(env)
     plan = plans[env]
     for model in (m for m in loaded.models if m.serving.platform == "sagemaker"):
         component = one_of(plan, "mlplatform:serving:ModelEndpoint", model.name)

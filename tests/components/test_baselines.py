@@ -19,11 +19,10 @@ from components.artifacts import BASELINE_FILES, DATA_QUALITY
 from components.baselines import ERROR_COPY_FAILED, ERROR_TRAINED_ELSEWHERE
 from components.evidently_monitoring import reference_prefix
 from components.jobs.metrics_contract import REFERENCE_FILE
-from components.loader import load_environment
 from components.monitoring import baseline_uri
 from mlp.plan import Plan
 from tests.components.test_monitoring import env_key_arn
-from tests.conftest import ENVIRONMENTS, one_of, resources_of
+from tests.conftest import ENVIRONMENTS, fixture_env, one_of, resources_of
 
 SFN = "aws:sfn/stateMachine:StateMachine"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -41,7 +40,7 @@ EXECUTION_ID = "4r83jejmhorv"
 
 def test_only_the_registry_environment_copies_baselines(plans: dict[str, Plan]) -> None:
     for env in ENVIRONMENTS:
-        hosts = load_environment(env).hosts_registry
+        hosts = fixture_env(env).hosts_registry
         assert len(resources_of(plans[env], COMPONENT)) == (1 if hosts else 0), env
         assert len(resources_of(plans[env], SFN)) == (1 if hosts else 0), env
 
@@ -52,7 +51,7 @@ def test_state_machine_is_encrypted_with_the_environment_key_and_roles_are_least
     dev = plans["dev"]
     machine = one_of(dev, SFN)
     key = env_key_arn(dev)
-    dev_env = load_environment("dev")
+    dev_env = fixture_env("dev")
     machine_arn = f"arn:aws:states:{dev_env.region}:{dev_env.account_id}:stateMachine:{machine['inputs']['name']}"
     assert machine["inputs"]["encryptionConfiguration"] == {"type": "CUSTOMER_MANAGED_KMS_KEY", "kmsKeyId": key}
     assert machine["inputs"]["type"] == "STANDARD"
@@ -93,7 +92,7 @@ def test_state_machine_is_encrypted_with_the_environment_key_and_roles_are_least
 
 def test_every_registry_decision_starts_the_copy_for_its_model(plans: dict[str, Plan]) -> None:
     dev = plans["dev"]
-    env = load_environment("dev")
+    env = fixture_env("dev")
     machine = one_of(dev, SFN)["inputs"]["name"]
     for model in env.models:
         target = one_of(dev, TARGET, f"dev-{model.name}-registry-decisions-baselines")["inputs"]
@@ -157,7 +156,7 @@ class Registry:
     """dev's account under moto: the plan's bucket, group, rule, target and state machine."""
 
     def __init__(self, plans: dict[str, Plan]) -> None:
-        dev_env = load_environment("dev")
+        dev_env = fixture_env("dev")
         self.env = dev_env
         self.region = dev_env.region
         self.plan = plans["dev"]
@@ -277,7 +276,7 @@ class Registry:
 
 @pytest.fixture
 def registry(plans: dict[str, Plan], monkeypatch: pytest.MonkeyPatch) -> Iterator[Registry]:
-    monkeypatch.setenv("MOTO_ACCOUNT_ID", load_environment("dev").account_id)
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", fixture_env("dev").account_id)
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         yield Registry(plans)
 
@@ -285,7 +284,7 @@ def registry(plans: dict[str, Plan], monkeypatch: pytest.MonkeyPatch) -> Iterato
 def test_an_approved_version_gets_the_baseline_its_monitors_read(registry: Registry, plans: dict[str, Plan]) -> None:
     """The pipeline's own registration metadata, approved as prod's served version: prod's data-quality
     job definition finds exactly the files the pipeline's baseline step wrote."""
-    served = next(m for m in load_environment("prod").models if m.name == MODEL).version
+    served = next(m for m in fixture_env("prod").models if m.name == MODEL).version
     _, metadata = _pipeline_outputs(registry.plan)
     assert metadata["execution"] == EXECUTION_ID and metadata["trained-in"] == "dev"
     arn = registry.pipeline_run(metadata, versions=served)

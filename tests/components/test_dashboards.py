@@ -6,13 +6,16 @@ import json
 from typing import Any
 
 import jsonschema
+import pulumi
 import pytest
 
 from components.config.observability import effective_monitoring
-from components.dashboards import METRIC_WIDGETS, dashboard_body
+from components.dashboards import METRIC_WIDGETS, Dashboards, DashboardsArgs, dashboard_body
 from components.loader import load_environment
+from components.platform import platform_tags, team_tags
+from components.serving import ModelEndpoint, model_endpoint_args
 from mlp.plan import Plan
-from tests.conftest import ENVIRONMENTS, resources_of
+from tests.conftest import ENVIRONMENTS, ComponentPlanner, fixture_env, resources_of
 
 DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 
@@ -129,7 +132,7 @@ def test_the_schema_rejects_what_the_documentation_forbids() -> None:
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_one_dashboard_per_environment_and_per_team_all_valid(plans: dict[str, Plan], env: str) -> None:
-    loaded = load_environment(env)
+    loaded = fixture_env(env)
     found = bodies(plans[env])
     assert sorted(found) == sorted([f"{env}-ml-platform"] + [f"{env}-{t.name}" for t in loaded.teams])
     validator = jsonschema.Draft202012Validator(BODY_SCHEMA)
@@ -147,7 +150,7 @@ def test_one_dashboard_per_environment_and_per_team_all_valid(plans: dict[str, P
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_a_widget_per_model_and_metric_on_the_environment_and_team_dashboards(plans: dict[str, Plan], env: str) -> None:
-    loaded = load_environment(env)
+    loaded = fixture_env(env)
     found = bodies(plans[env])
     everything = titled(found[f"{env}-ml-platform"])
     for team in loaded.teams:
@@ -214,7 +217,7 @@ def test_budget_status_of_each_team_is_shown(plans: dict[str, Plan]) -> None:
 
 
 def test_the_body_is_a_pure_function_of_the_environment() -> None:
-    env = load_environment("prod")
+    env = fixture_env("prod")
     first = dashboard_body(env, env.teams, env.models)
     assert json.dumps(first, sort_keys=True) == json.dumps(dashboard_body(env, env.teams, env.models), sort_keys=True)
     # No model (and no feature group), no rows: only the budget widgets.
@@ -222,12 +225,13 @@ def test_the_body_is_a_pure_function_of_the_environment() -> None:
     assert [w["type"] for w in dashboard_body(bare, env.teams, [])["widgets"]] == ["text", "text"]
 
 
-def test_an_environment_beyond_one_dashboard_is_split_into_pages(edit_env: Any) -> None:
+def test_an_environment_beyond_one_dashboard_is_split_into_pages(
+    edit_env: Any, plan_component: ComponentPlanner
+) -> None:
     """CloudWatch takes at most 500 widgets per dashboard: 90 more models split the environment's dashboard
     into pages that each fit, show every model once, and say which page they are; runbooks link the page
     that shows their model."""
     from components.dashboards import MAX_WIDGETS
-    from mlp.plan import build_plan
     from mlp.runbook import render_runbook
 
     def grow(data: Any) -> None:
@@ -239,9 +243,21 @@ def test_an_environment_beyond_one_dashboard_is_split_into_pages(edit_env: Any) 
             data["models"].append(extra)
 
     root = edit_env("dev", grow)
-    plan = build_plan("dev", root)
-    found = bodies(plan)
     env = load_environment("dev", root)
+    first, last = env.models[0], env.models[-1]
+    teams = {t.name: t for t in env.teams}
+
+    def build(opts: pulumi.ResourceOptions) -> None:
+        """The dashboards, and the endpoints of the two models whose runbooks are read: the other 90
+        endpoints are not the point (and take seconds to plan)."""
+        key = "arn:aws:kms:eu-west-1:418295730164:key/fixture"
+        for model in (first, last):
+            tags = team_tags(env, teams[model.team], model)
+            ModelEndpoint(model.name, model_endpoint_args(env, model, key), tags, opts=opts)
+        Dashboards("dev-dashboards", DashboardsArgs(env), platform_tags(env), opts=opts)
+
+    plan = plan_component(build, stack="dev", account_id=env.account_id, region=env.region)
+    found = bodies(plan)
     pages = ["dev-ml-platform", "dev-ml-platform-2"]
     assert [n for n in found if n.startswith("dev-ml-platform")] == pages
     assert [n for n in found if n.startswith("dev-fraud")] == ["dev-fraud", "dev-fraud-2"]
@@ -251,9 +267,7 @@ def test_an_environment_beyond_one_dashboard_is_split_into_pages(edit_env: Any) 
     headers = [t.split("\n")[0] for p in pages for t in texts(found[p]) if t.startswith("## ")]
     assert sorted(headers) == sorted(f"## {m.name}" for m in env.models)
     assert texts(found["dev-ml-platform-2"])[0] == "Page 2 of 2; the others: dev-ml-platform"
-    last = env.models[-1]
     runbook = render_runbook(env, plan, last)
     assert "#dashboards/dashboard/dev-ml-platform-2)" in runbook
     assert "#dashboards/dashboard/dev-fraud-2)" in runbook
-    first = render_runbook(env, plan, env.models[0])
-    assert "#dashboards/dashboard/dev-ml-platform)" in first
+    assert "#dashboards/dashboard/dev-ml-platform)" in render_runbook(env, plan, first)

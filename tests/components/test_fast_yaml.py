@@ -10,9 +10,8 @@ from ruamel.yaml import YAML
 from components import fast_yaml, loader
 from components.errors import InputError
 from components.fast_yaml import read_plain_yaml
-from components.loader import repo_root
 from mlp.plan import Plan, build_plan, plan_json
-from tests.conftest import ENVIRONMENTS
+from tests.conftest import ENVIRONMENTS, FIXTURE_ROOT
 
 
 def _rt(text: str) -> Any:
@@ -20,8 +19,8 @@ def _rt(text: str) -> Any:
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_the_example_environments_read_the_same(env: str) -> None:
-    text = (repo_root() / "environments" / f"{env}.yaml").read_text()
+def test_the_fixture_environments_read_the_same(env: str) -> None:
+    text = (FIXTURE_ROOT / "environments" / f"{env}.yaml").read_text()
     fast = read_plain_yaml(text)
     assert fast is not None, "plainly written files take the fast path"
     assert fast == _rt(text)
@@ -111,7 +110,7 @@ def test_the_plan_is_the_same_read_either_way(plans: dict[str, Plan], monkeypatc
     loader._validated.cache_clear()
     monkeypatch.setattr(loader, "read_plain_yaml", lambda text: None)
     try:
-        assert plan_json(build_plan("dev")) == plan_json(plans["dev"])
+        assert plan_json(build_plan("dev", FIXTURE_ROOT)) == plan_json(plans["dev"])
     finally:
         loader._validated.cache_clear()
 

@@ -7,12 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 
-from components.loader import load_environment
+from components.finops import CostGuardrails, FinOpsArgs, TeamBudget
+from components.tagging import CostTags
 from mlp.cli import EXIT_INPUT, main
 from mlp.plan import Plan, build_plan
-from tests.conftest import ENVIRONMENTS, one_of, resources_of
+from tests.conftest import ENVIRONMENTS, ComponentPlanner, fixture_env, one_of, resources_of
 
 BUDGET = "aws:budgets/budget:Budget"
 TOPIC = "aws:sns/topic:Topic"
@@ -27,7 +29,7 @@ def _notifications(budget: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_environment_budget_alerts_at_the_file_thresholds(plans: dict[str, Plan], env: str) -> None:
-    spec = load_environment(env)
+    spec = fixture_env(env)
     plan = plans[env]
     budget = one_of(plan, BUDGET, f"{env}-finops-environment")["inputs"]
     assert budget["limitAmount"] == f"{spec.finops.monthly_budget_usd:.2f}"
@@ -49,7 +51,7 @@ def test_environment_budget_alerts_at_the_file_thresholds(plans: dict[str, Plan]
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_each_team_has_a_budget_filtered_on_its_team_tag(plans: dict[str, Plan], env: str) -> None:
-    spec = load_environment(env)
+    spec = fixture_env(env)
     budgets = {b["name"]: b["inputs"] for b in resources_of(plans[env], BUDGET)}
     assert len(budgets) == 1 + len(spec.teams)
     for team in spec.teams:
@@ -83,7 +85,7 @@ def test_alert_topic_is_encrypted_with_the_environment_key(plans: dict[str, Plan
     plan = plans[env]
     key = one_of(plan, "aws:kms/key:Key")
     topic = one_of(plan, TOPIC, f"{plan['stack']}-finops-alerts")
-    assert topic["inputs"]["kmsMasterKeyId"].startswith(f"arn:aws:kms:eu-west-1:{load_environment(env).account_id}:")
+    assert topic["inputs"]["kmsMasterKeyId"].startswith(f"arn:aws:kms:eu-west-1:{fixture_env(env).account_id}:")
     assert key["urn"] in topic["dependencies"]
     # The key lets the two publishing services use it, and only for data keys and decrypt.
     statements = json.loads(key["inputs"]["policy"])["Statement"]
@@ -93,25 +95,68 @@ def test_alert_topic_is_encrypted_with_the_environment_key(plans: dict[str, Plan
     assert services["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_only_budgets_and_anomaly_detection_of_this_account_may_publish(plans: dict[str, Plan], env: str) -> None:
-    account = load_environment(env).account_id
+ACCOUNT = "111122223333"
+
+
+def guardrails(plan_component: ComponentPlanner, *, payer: bool = False) -> Plan:
+    """One CostGuardrails on its own: an environment budget, two teams, anomaly alerts above 250 USD."""
+
+    def build(opts: pulumi.ResourceOptions) -> None:
+        args = FinOpsArgs(
+            environment="qa",
+            account_id=ACCOUNT,
+            kms_key_arn=f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/fixture",
+            monthly_budget_usd=5000,
+            forecasted_alert_percent=90,
+            actual_alert_percent=75,
+            environment_recipients=("finops@payments.example.com",),
+            teams=(
+                TeamBudget("fraud", 3000, ("fraud-ml@payments.example.com",)),
+                TeamBudget("risk", 1500, ("risk@payments.example.com", "risk-lead@payments.example.com")),
+            ),
+            anomaly_threshold_usd=250,
+            activate_cost_allocation_tags=payer,
+        )
+        tags = CostTags(environment="qa", team="platform", cost_center="CC-4100", repository="payments-co/ml-platform")
+        CostGuardrails("qa-finops", args, tags, opts=opts)
+
+    return plan_component(build, stack="qa", account_id=ACCOUNT)
+
+
+def test_team_budgets_filter_on_the_team_tag_and_alert_its_owners(plan_component: ComponentPlanner) -> None:
+    budgets = {b["name"]: b["inputs"] for b in resources_of(guardrails(plan_component), BUDGET)}
+    assert sorted(budgets) == ["qa-finops-environment", "qa-finops-team-fraud", "qa-finops-team-risk"]
+    risk = budgets["qa-finops-team-risk"]
+    assert risk["limitAmount"] == "1500.00"
+    assert risk["costFilters"] == [{"name": "TagKeyValue", "values": ["user:team$risk"]}]
+    notes = _notifications({"inputs": risk})
+    assert (notes["FORECASTED"]["threshold"], notes["ACTUAL"]["threshold"]) == (90, 75)
+    assert all(
+        n["subscriberEmailAddresses"] == ["risk@payments.example.com", "risk-lead@payments.example.com"]
+        for n in notes.values()
+    )
+    environment = budgets["qa-finops-environment"]
+    assert (environment["limitAmount"], environment["accountId"]) == ("5000.00", ACCOUNT)
+    assert "costFilters" not in environment
+
+
+def test_only_budgets_and_anomaly_detection_of_this_account_may_publish(plan_component: ComponentPlanner) -> None:
     policy = json.loads(
-        one_of(plans[env], "aws:sns/topicPolicy:TopicPolicy", f"{env}-finops-alerts-policy")["inputs"]["policy"]
+        one_of(guardrails(plan_component), "aws:sns/topicPolicy:TopicPolicy", "qa-finops-alerts-policy")["inputs"][
+            "policy"
+        ]
     )
     by_service = {s["Principal"]["Service"]: s for s in policy["Statement"]}
     assert set(by_service) == {"budgets.amazonaws.com", "costalerts.amazonaws.com"}
     assert all(s["Action"] == "SNS:Publish" for s in by_service.values())
-    assert all(s["Condition"]["StringEquals"] == {"aws:SourceAccount": account} for s in by_service.values())
+    assert all(s["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT} for s in by_service.values())
     assert by_service["budgets.amazonaws.com"]["Condition"]["ArnLike"] == {
-        "aws:SourceArn": f"arn:aws:budgets::{account}:*"
+        "aws:SourceArn": f"arn:aws:budgets::{ACCOUNT}:*"
     }
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_anomaly_monitor_alerts_the_topic_and_the_recipients(plans: dict[str, Plan], env: str) -> None:
-    spec = load_environment(env)
-    plan = plans[env]
+def test_anomaly_monitor_alerts_the_topic_and_the_recipients(plan_component: ComponentPlanner) -> None:
+    plan = guardrails(plan_component)
     monitor = one_of(plan, MONITOR)
     assert (monitor["inputs"]["monitorType"], monitor["inputs"]["monitorDimension"]) == ("DIMENSIONAL", "SERVICE")
     subscriptions = {s["inputs"]["frequency"]: s["inputs"] for s in resources_of(plan, SUBSCRIPTION)}
@@ -119,19 +164,23 @@ def test_anomaly_monitor_alerts_the_topic_and_the_recipients(plans: dict[str, Pl
     immediate, daily = subscriptions["IMMEDIATE"], subscriptions["DAILY"]
     [sns] = immediate["subscribers"]
     assert sns["type"] == "SNS"
-    assert sns["address"].endswith(":" + one_of(plan, TOPIC, f"{plan['stack']}-finops-alerts")["inputs"]["name"])
-    expected = spec.finops.alert_emails or sorted({e for t in spec.teams for e in t.owners})
-    assert [s["address"] for s in daily["subscribers"]] == expected
-    arn = f"arn:aws:ce::{spec.account_id}:anomalymonitor/"
+    assert sns["address"].endswith(":" + one_of(plan, TOPIC, "qa-finops-alerts")["inputs"]["name"])
+    assert [s["address"] for s in daily["subscribers"]] == ["finops@payments.example.com"]
     assert all(monitor["urn"] in s["dependencies"] for s in resources_of(plan, SUBSCRIPTION))
     for sub in (immediate, daily):
         [monitored] = sub["monitorArnLists"]
-        assert monitored.startswith(arn)
+        assert monitored.startswith(f"arn:aws:ce::{ACCOUNT}:anomalymonitor/")
         assert sub["thresholdExpression"]["dimension"] == {
             "key": "ANOMALY_TOTAL_IMPACT_ABSOLUTE",
             "matchOptions": ["GREATER_THAN_OR_EQUAL"],
-            "values": [f"{spec.finops.anomaly_threshold_usd:.2f}"],
+            "values": ["250.00"],
         }
+
+
+@pytest.mark.parametrize("payer", [False, True])
+def test_cost_allocation_tags_are_activated_only_when_asked(plan_component: ComponentPlanner, payer: bool) -> None:
+    activated = resources_of(guardrails(plan_component, payer=payer), ALLOCATION_TAG)
+    assert bool(activated) is payer
 
 
 def test_cost_allocation_tags_are_activated_only_in_the_payer_account(
@@ -171,7 +220,7 @@ def test_serverless_usage_must_name_a_model_of_the_environment(
     )
     assert error == (
         f"error: environments/dev.yaml:{line}: finops.serverless_usage[0].model: model 'no-such-model' does not exist; "
-        "models here: " + ", ".join(m.name for m in load_environment("dev").models)
+        "models here: " + ", ".join(m.name for m in fixture_env("dev").models)
     )
 
 

@@ -1,5 +1,5 @@
 """Approval to pull request: the EventBridge rule, connection, API destination, target and role that the
-registry-hosting environment deploys, and nowhere else."""
+registry-hosting environment deploys, and nowhere else (the component is unit-tested on its own)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,43 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 
-from components.gitops import APPROVAL_EVENT_TYPE, DISPATCH_INPUT_PATHS, dispatch_input_template
-from components.loader import load_environment
+from components.gitops import (
+    APPROVAL_EVENT_TYPE,
+    DISPATCH_INPUT_PATHS,
+    ApprovalDispatch,
+    ApprovalDispatchArgs,
+    dispatch_input_template,
+)
+from components.tagging import CostTags
 from mlp.cli import EXIT_INPUT, main
 from mlp.plan import Plan
-from tests.conftest import one_of, resources_of
+from tests.conftest import fixture_env, one_of, plan_one, resources_of
+
+ACCOUNT = "418295730164"
+SECRET = "mlp/github-dispatch-token"
+GROUPS = ("transaction-anomaly", "fraud-scoring")
+
+
+@pytest.fixture(scope="module")
+def dispatch() -> Plan:
+    """One ApprovalDispatch on its own, as the dev environment (account 418295730164) declares it."""
+
+    def build(opts: pulumi.ResourceOptions) -> None:
+        args = ApprovalDispatchArgs(
+            environment="dev",
+            account_id=ACCOUNT,
+            repository="payments-co/ml-platform",
+            github_token_secret=SECRET,
+            model_package_groups=GROUPS,
+        )
+        tags = CostTags(environment="dev", team="platform", cost_center="CC-4100", repository="payments-co/ml-platform")
+        ApprovalDispatch("dev-approval-dispatch", args, tags, opts=opts)
+
+    return plan_one(build, stack="dev", account_id=ACCOUNT, region="eu-west-1")
+
 
 GITOPS_TYPES = (
     "mlplatform:gitops:ApprovalDispatch",
@@ -27,7 +57,7 @@ GITOPS_TYPES = (
 
 
 def test_only_the_registry_environment_turns_approvals_into_dispatches(plans: dict[str, Plan]) -> None:
-    assert load_environment("dev").hosts_registry
+    assert fixture_env("dev").hosts_registry
     [dispatch] = resources_of(plans["dev"], "mlplatform:gitops:ApprovalDispatch")
     for t in GITOPS_TYPES[1:]:
         assert len([r for r in resources_of(plans["dev"], t) if r["parent"] == dispatch["urn"]]) == 1, t
@@ -36,21 +66,21 @@ def test_only_the_registry_environment_turns_approvals_into_dispatches(plans: di
         assert resources_of(plans[env], "aws:cloudwatch/eventConnection:EventConnection") == []
 
 
-def test_rule_matches_approvals_of_the_environment_models(plans: dict[str, Plan]) -> None:
-    rule = one_of(plans["dev"], "aws:cloudwatch/eventRule:EventRule", "dev-approval-dispatch-approved")["inputs"]
+def test_rule_matches_approvals_of_the_environment_models(dispatch: Plan) -> None:
+    rule = one_of(dispatch, "aws:cloudwatch/eventRule:EventRule", "dev-approval-dispatch-approved")["inputs"]
     assert json.loads(rule["eventPattern"]) == {
         "source": ["aws.sagemaker"],
         "detail-type": ["SageMaker Model Package State Change"],
         "detail": {
             "ModelApprovalStatus": ["Approved"],
-            "ModelPackageGroupName": sorted({m.registry_group for m in load_environment("dev").models}),
+            "ModelPackageGroupName": sorted(GROUPS),
         },
     }
     assert rule["tags"]["team"] == "platform"
 
 
-def test_connection_sends_the_token_from_secrets_manager_as_a_bearer_header(plans: dict[str, Plan]) -> None:
-    conn = one_of(plans["dev"], "aws:cloudwatch/eventConnection:EventConnection")["inputs"]
+def test_connection_sends_the_token_from_secrets_manager_as_a_bearer_header(dispatch: Plan) -> None:
+    conn = one_of(dispatch, "aws:cloudwatch/eventConnection:EventConnection")["inputs"]
     assert conn["authorizationType"] == "API_KEY"
     api_key = conn["authParameters"]["apiKey"]
     assert api_key["key"] == "Authorization"
@@ -60,8 +90,8 @@ def test_connection_sends_the_token_from_secrets_manager_as_a_bearer_header(plan
     assert headers == {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
 
 
-def test_destination_posts_to_the_repository_dispatches_endpoint(plans: dict[str, Plan]) -> None:
-    plan = plans["dev"]
+def test_destination_posts_to_the_repository_dispatches_endpoint(dispatch: Plan) -> None:
+    plan = dispatch
     dest = one_of(plan, "aws:cloudwatch/eventApiDestination:EventApiDestination")
     conn = one_of(plan, "aws:cloudwatch/eventConnection:EventConnection")
     assert dest["inputs"]["httpMethod"] == "POST"
@@ -73,8 +103,8 @@ def test_destination_posts_to_the_repository_dispatches_endpoint(plans: dict[str
     assert conn["urn"] in dest["dependencies"]
 
 
-def test_target_sends_the_dispatch_body_github_expects(plans: dict[str, Plan]) -> None:
-    plan = plans["dev"]
+def test_target_sends_the_dispatch_body_github_expects(dispatch: Plan) -> None:
+    plan = dispatch
     target = one_of(plan, "aws:cloudwatch/eventTarget:EventTarget", "dev-approval-dispatch-approved-to-github")[
         "inputs"
     ]
@@ -109,8 +139,8 @@ def test_target_sends_the_dispatch_body_github_expects(plans: dict[str, Plan]) -
     assert transformer["inputTemplate"] == dispatch_input_template("dev")
 
 
-def test_eventbridge_role_may_only_invoke_this_destination(plans: dict[str, Plan]) -> None:
-    plan = plans["dev"]
+def test_eventbridge_role_may_only_invoke_this_destination(dispatch: Plan) -> None:
+    plan = dispatch
     role = one_of(plan, "aws:iam/role:Role", "dev-approval-dispatch-events")["inputs"]
     trust = json.loads(role["assumeRolePolicy"])["Statement"]
     assert trust == [

@@ -16,11 +16,10 @@ import pytest
 from components.config import LoadedEnvironment
 from components.config.serving import AllAtOnce, Canary, Linear, Rolling
 from components.kserve import canary_traffic_percent
-from components.loader import load_environment
 from mlp.mocks import PlanMocks
 from mlp.plan import Plan, build_plan
 from tests.components.kserve_schema import validator as kserve_validator
-from tests.conftest import ENVIRONMENTS, one_of, resources_of
+from tests.conftest import ENVIRONMENTS, fixture_env, one_of, resources_of
 from tests.mlp.test_plan_errors import plan_errors
 
 ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
@@ -57,7 +56,7 @@ def kubernetes_models(env: LoadedEnvironment) -> list[Any]:
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_each_environment_renders_its_team_namespaces_and_inference_services(plans: dict[str, Plan], env: str) -> None:
-    spec = load_environment(env)
+    spec = fixture_env(env)
     plan = plans[env]
     teams_with_namespace = sorted(t.name for t in spec.teams if t.namespace is not None)
     assert teams_with_namespace == ["risk"], "the example: only the risk squad serves on the cluster"
@@ -89,7 +88,7 @@ def test_each_environment_renders_its_team_namespaces_and_inference_services(pla
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_provider_targets_the_environment_cluster(plans: dict[str, Plan], env: str) -> None:
-    spec = load_environment(env)
+    spec = fixture_env(env)
     assert spec.kubernetes is not None
     provider = one_of(plans[env], K8S_PROVIDER)
     assert provider["name"] == f"kubernetes-{env}"
@@ -141,7 +140,7 @@ def test_mocks_refuse_kubernetes_objects_on_a_default_provider() -> None:
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_manifests_validate_against_the_kubernetes_api_of_the_cluster_version(plans: dict[str, Plan], env: str) -> None:
-    spec = load_environment(env)
+    spec = fixture_env(env)
     assert spec.kubernetes is not None
     core = [r for r in k8s_objects(plans[env]) if r["type"] != ISVC]
     assert len(core) == 7
@@ -164,7 +163,7 @@ def test_kubernetes_validation_catches_a_wrong_field(plans: dict[str, Plan]) -> 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_inference_service_matches_kserve_v1beta1_schema(plans: dict[str, Plan], env: str) -> None:
-    spec = load_environment(env)
+    spec = fixture_env(env)
     assert spec.kubernetes is not None
     validator = kserve_validator(spec.kubernetes.version)
     for r in resources_of(plans[env], ISVC):
@@ -198,7 +197,7 @@ def test_kserve_schema_rejects_broken_inference_services(
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_quota_and_limit_range_are_sized_from_the_environment_file(plans: dict[str, Plan], env: str) -> None:
-    [risk] = [t for t in load_environment(env).teams if t.name == "risk"]
+    [risk] = [t for t in fixture_env(env).teams if t.name == "risk"]
     sizing = risk.namespace
     assert sizing is not None
     quota = one_of(plans[env], QUOTA)["inputs"]
@@ -225,7 +224,7 @@ def test_prod_namespace_is_larger_than_staging_which_is_larger_than_dev(plans: d
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_objects_carry_the_cost_allocation_labels(plans: dict[str, Plan], env: str) -> None:
-    spec = load_environment(env)
+    spec = fixture_env(env)
     [risk] = [t for t in spec.teams if t.name == "risk"]
     expected = {"team": "risk", "department": risk.cost_center, "env": env}
     for r in k8s_objects(plans[env]):
@@ -241,7 +240,7 @@ def test_objects_carry_the_cost_allocation_labels(plans: dict[str, Plan], env: s
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_network_policy_denies_all_but_the_serving_path(plans: dict[str, Plan], env: str) -> None:
-    spec = load_environment(env)
+    spec = fixture_env(env)
     assert spec.kubernetes is not None
     deny = by_name(plans[env], NETWORK_POLICY, "default-deny")["inputs"]["spec"]
     assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
@@ -265,7 +264,7 @@ def test_network_policy_denies_all_but_the_serving_path(plans: dict[str, Plan], 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_service_account_assumes_a_role_that_reads_only_the_team_artifacts(plans: dict[str, Plan], env: str) -> None:
-    spec = load_environment(env)
+    spec = fixture_env(env)
     assert spec.kubernetes is not None
     plan = plans[env]
     role = one_of(plan, "aws:iam/role:Role", f"{env}-risk-namespace-model-reader")
@@ -308,7 +307,7 @@ def test_service_account_assumes_a_role_that_reads_only_the_team_artifacts(plans
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_inference_service_serves_the_pinned_version_as_declared(plans: dict[str, Plan], env: str) -> None:
-    spec = load_environment(env)
+    spec = fixture_env(env)
     bucket = one_of(plans[env], "aws:s3/bucket:Bucket", f"{env}-foundation-artifacts")["inputs"]["bucket"]
     for model in kubernetes_models(spec):
         kserve = model.serving.kserve
@@ -336,7 +335,7 @@ def test_inference_service_serves_the_pinned_version_as_declared(plans: dict[str
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_canary_percentage_follows_the_rollout_settings(plans: dict[str, Plan], env: str) -> None:
-    for model in kubernetes_models(load_environment(env)):
+    for model in kubernetes_models(fixture_env(env)):
         predictor = by_name(plans[env], ISVC, model.name)["inputs"]["spec"]["predictor"]
         rollout = model.serving.rollout
         if isinstance(rollout, Canary):

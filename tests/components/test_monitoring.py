@@ -15,10 +15,10 @@ from ruamel.yaml import YAML
 from components.config import LoadedEnvironment, Model
 from components.config.observability import effective_monitoring
 from components.foundation import artifact_bucket_name
-from components.loader import load_environment, repo_root
+from components.loader import repo_root
 from mlp.cli import EXIT_INPUT, main
 from mlp.plan import Plan, build_plan
-from tests.conftest import ENVIRONMENTS, one_of, resources_of
+from tests.conftest import ENVIRONMENTS, FIXTURE_ROOT, fixture_env, one_of, resources_of
 
 DQ = "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition"
 SCHEDULE = "aws:sagemaker/monitoringSchedule:MonitoringSchedule"
@@ -27,7 +27,7 @@ ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 MONITOR = "mlplatform:monitoring:ModelMonitor"
 
-CASES = [(env, m.name) for env in ENVIRONMENTS for m in load_environment(env).models]
+CASES = [(env, m.name) for env in ENVIRONMENTS for m in fixture_env(env).models]
 
 # The cron forms Model Monitor accepts for hourly and daily runs
 # (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-schedule-expression.html).
@@ -43,10 +43,10 @@ def on_model_monitor(data: Any) -> None:
 
 @pytest.fixture(scope="module")
 def plans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Plan]:
-    """Model Monitor is this file's subject: the example environments with their monitored models moved to the
+    """Model Monitor is this file's subject: the fixture environments with their monitored models moved to the
     model-monitor engine (the evidently engine is tested in test_evidently_monitoring.py)."""
     root = tmp_path_factory.mktemp("model-monitor")
-    shutil.copytree(repo_root() / "environments", root / "environments")
+    shutil.copytree(FIXTURE_ROOT / "environments", root / "environments")
     shutil.copytree(repo_root() / "stacks", root / "stacks", ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     yaml = YAML(typ="rt")
     for env in ENVIRONMENTS:
@@ -59,7 +59,7 @@ def plans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Plan]:
 
 
 def spec(env: str, model: str) -> tuple[LoadedEnvironment, Model]:
-    loaded = load_environment(env)
+    loaded = fixture_env(env)
     return loaded, next(m for m in loaded.models if m.name == model)
 
 
@@ -82,7 +82,7 @@ def baseline(env: LoadedEnvironment, m: Model, version: int, kind: str) -> str:
 
 def test_every_capturing_endpoint_is_monitored_and_no_other(plans: dict[str, Plan]) -> None:
     for env in ENVIRONMENTS:
-        loaded = load_environment(env)
+        loaded = fixture_env(env)
         monitored = sorted(r["name"] for r in resources_of(plans[env], MONITOR))
         assert monitored == sorted(f"{m.name}-monitor" for m in loaded.models if m.serving.data_capture)
     # dev captures nothing (cheap); staging and prod monitor both models.

@@ -20,7 +20,7 @@ from moto import mock_aws
 from components.artifacts import baselines_prefix, model_artifacts_prefix
 from components.composition import training_pipeline_args
 from components.config import LoadedEnvironment, Model, Training
-from components.loader import load_environment, repo_root
+from components.loader import repo_root
 from components.pipeline_definition import (
     BASELINE_STEP,
     CHECK_STEP,
@@ -35,12 +35,12 @@ from components.pipeline_definition import (
 )
 from components.pipelines import definition_spec
 from mlp.plan import Plan
-from tests.conftest import ENVIRONMENTS, one_of, resources_of
+from tests.conftest import ENVIRONMENTS, fixture_env, one_of, resources_of
 from tests.mlp.test_plan_errors import plan_errors
 
 PIPELINE = "aws:sagemaker/pipeline:Pipeline"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-ENV_MODELS = [(env, model.name) for env in ENVIRONMENTS for model in load_environment(env).models if model.training]
+ENV_MODELS = [(env, model.name) for env in ENVIRONMENTS for model in fixture_env(env).models if model.training]
 
 
 def _model(env: LoadedEnvironment, name: str) -> tuple[Model, Training]:
@@ -86,7 +86,7 @@ def _foundation(plan: Plan) -> tuple[str, str, str]:
 
 def test_every_model_with_training_settings_gets_a_pipeline(plans: dict[str, Plan]) -> None:
     for env in ENVIRONMENTS:
-        expected = sorted(m.name for m in load_environment(env).models if m.training)
+        expected = sorted(m.name for m in fixture_env(env).models if m.training)
         assert expected, "the example environments train every example model"
         assert sorted(r["inputs"]["tags"]["model"] for r in _training(plans[env], PIPELINE)) == expected
 
@@ -119,7 +119,7 @@ def test_steps_run_prepare_train_evaluate_then_gate(plans: dict[str, Plan], env:
 
 @pytest.mark.parametrize(("env", "model"), ENV_MODELS)
 def test_parameters_default_to_the_environment_file(plans: dict[str, Plan], env: str, model: str) -> None:
-    spec = load_environment(env)
+    spec = fixture_env(env)
     _, training = _model(spec, model)
     bucket, _, _ = _foundation(plans[env])
     definition = _definition(plans[env], model)
@@ -141,7 +141,7 @@ def test_parameters_default_to_the_environment_file(plans: dict[str, Plan], env:
 
 @pytest.mark.parametrize(("env", "model"), ENV_MODELS)
 def test_training_runs_on_spot_with_checkpoints_and_a_max_wait(plans: dict[str, Plan], env: str, model: str) -> None:
-    _, training = _model(load_environment(env), model)
+    _, training = _model(fixture_env(env), model)
     bucket, _, _ = _foundation(plans[env])
     train = _steps(_definition(plans[env], model))[TRAIN_STEP]["Arguments"]
     assert train["EnableManagedSpotTraining"] is True
@@ -182,7 +182,7 @@ def test_volumes_and_outputs_are_encrypted_with_the_environment_key(
 def test_data_quality_baseline_of_the_training_features_is_registered_with_each_version(
     plans: dict[str, Plan], env: str, model: str
 ) -> None:
-    spec = load_environment(env)
+    spec = fixture_env(env)
     _, training = _model(spec, model)
     bucket, _, key_arn = _foundation(plans[env])
     steps = _steps(_definition(plans[env], model))
@@ -243,7 +243,7 @@ def test_data_quality_baseline_of_the_training_features_is_registered_with_each_
 
 @pytest.mark.parametrize(("env", "model"), ENV_MODELS)
 def test_network_isolation_and_vpc_come_from_the_environment(plans: dict[str, Plan], env: str, model: str) -> None:
-    network = load_environment(env).network
+    network = fixture_env(env).network
     steps = _steps(_definition(plans[env], model))
     train = steps[TRAIN_STEP]["Arguments"]
     assert train["EnableNetworkIsolation"] is True
@@ -257,7 +257,7 @@ def test_network_isolation_and_vpc_come_from_the_environment(plans: dict[str, Pl
 
 @pytest.mark.parametrize(("env", "model"), ENV_MODELS)
 def test_condition_gates_registration_on_the_threshold(plans: dict[str, Plan], env: str, model: str) -> None:
-    spec = load_environment(env)
+    spec = fixture_env(env)
     model_spec, training = _model(spec, model)
     steps = _steps(_definition(plans[env], model))
     evaluate = steps[EVALUATE_STEP]
@@ -294,7 +294,7 @@ def test_condition_gates_registration_on_the_threshold(plans: dict[str, Plan], e
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_default_images_are_the_sdk_built_in_images_of_the_region(plans: dict[str, Plan], env: str) -> None:
-    spec = load_environment(env)
+    spec = fixture_env(env)
     for model in (m for m in spec.models if m.training is not None):
         assert model.training is not None and model.training.image is None
         steps = _steps(_definition(plans[env], model.name))
@@ -319,7 +319,7 @@ def test_built_in_image_uris_agree_with_the_sdk() -> None:
 
 def _spec_of(plans: dict[str, Plan], env: str, model: str) -> Any:
     """The DefinitionSpec the plan built from, rebuilt from the plan's values."""
-    spec = load_environment(env)
+    spec = fixture_env(env)
     model_spec, training = _model(spec, model)
     bucket, bucket_arn, key_arn = _foundation(plans[env])
     pipeline = _pipeline(plans[env], model)
@@ -397,7 +397,7 @@ def test_moto_accepts_the_pipeline_its_role_and_runs_with_its_parameters(
             RoleName=role["inputs"]["name"], AssumeRolePolicyDocument=role["inputs"]["assumeRolePolicy"]
         )
         assert created["Role"]["Arn"] == pipeline["inputs"]["roleArn"].replace(
-            load_environment(env).account_id, "123456789012"
+            fixture_env(env).account_id, "123456789012"
         )
         # moto validates the policy grammar (version, actions as service:Action, ARNs).
         iam.put_role_policy(
@@ -405,7 +405,7 @@ def test_moto_accepts_the_pipeline_its_role_and_runs_with_its_parameters(
             PolicyName=policy["inputs"]["name"],
             PolicyDocument=policy["inputs"]["policy"],
         )
-        sagemaker = boto3.client("sagemaker", region_name=load_environment(env).region)
+        sagemaker = boto3.client("sagemaker", region_name=fixture_env(env).region)
         sagemaker.create_pipeline(
             PipelineName=pipeline["inputs"]["pipelineName"],
             PipelineDefinition=definition,
@@ -436,7 +436,7 @@ UNSCOPABLE = {
 
 @pytest.mark.parametrize(("env", "model"), ENV_MODELS)
 def test_execution_role_is_least_privilege(plans: dict[str, Plan], env: str, model: str) -> None:
-    spec = load_environment(env)
+    spec = fixture_env(env)
     model_spec, _ = _model(spec, model)
     _, bucket_arn, key_arn = _foundation(plans[env])
     pipeline = _pipeline(plans[env], model)
@@ -503,7 +503,7 @@ def test_execution_role_is_least_privilege(plans: dict[str, Plan], env: str, mod
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_schedules_follow_the_environment_file(plans: dict[str, Plan], env: str) -> None:
-    spec = load_environment(env)
+    spec = fixture_env(env)
     schedules = _training(plans[env], "aws:scheduler/schedule:Schedule")
     expected = {m.name: m.training.schedule for m in spec.models if m.training and m.training.schedule}
     assert len(schedules) == len(expected)

@@ -8,12 +8,14 @@ import json
 from pathlib import Path
 from typing import Any, cast
 
+import pulumi
 import pytest
 from moto.events.models import EventPattern
 
-from components.loader import load_environment
+from components.registry import ModelRegistry, ModelRegistryArgs
+from components.tagging import CostTags
 from mlp.plan import Plan
-from tests.conftest import ENVIRONMENTS, one_of, resources_of
+from tests.conftest import ENVIRONMENTS, ComponentPlanner, fixture_env, one_of, resources_of
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "eventbridge" / "sagemaker-model-package-state-change.json"
 GROUP = "aws:sagemaker/modelPackageGroup:ModelPackageGroup"
@@ -30,33 +32,31 @@ def _by_model(plan: Plan, type_: str, model: str) -> dict[str, Any]:
 
 
 def test_registries_live_only_where_the_registry_is_hosted(plans: dict[str, Plan]) -> None:
-    dev = load_environment("dev")
+    dev = fixture_env("dev")
     assert dev.hosts_registry
     groups = sorted(r["inputs"]["modelPackageGroupName"] for r in resources_of(plans["dev"], GROUP))
     assert groups == sorted(m.registry_group for m in dev.models)
     for env in ("staging", "prod"):
-        spec = load_environment(env)
+        spec = fixture_env(env)
         assert not spec.hosts_registry and spec.registry.environment == "dev"
         assert resources_of(plans[env], GROUP) == []
         assert resources_of(plans[env], "mlplatform:registry:ModelRegistry") == []
 
 
 def test_groups_are_protected_even_where_stateful_resources_are_not(plans: dict[str, Plan]) -> None:
-    assert load_environment("dev").protect_stateful_resources is False
+    assert fixture_env("dev").protect_stateful_resources is False
     groups = resources_of(plans["dev"], GROUP)
     assert groups and all(g["protect"] is True for g in groups)
 
 
 def test_group_policy_names_exactly_the_consumer_accounts(plans: dict[str, Plan]) -> None:
-    dev = load_environment("dev")
+    dev = fixture_env("dev")
     # The accounts of the environment files that serve from dev's registry, read independently.
-    consumers = sorted(
-        load_environment(e).account_id for e in ENVIRONMENTS if load_environment(e).registry_environment == "dev"
-    )
+    consumers = sorted(fixture_env(e).account_id for e in ENVIRONMENTS if fixture_env(e).registry_environment == "dev")
     assert (
         consumers
         == sorted(dev.registry_consumer_account_ids)
-        == sorted([load_environment("staging").account_id, load_environment("prod").account_id])
+        == sorted([fixture_env("staging").account_id, fixture_env("prod").account_id])
     )
     for model in dev.models:
         policy_resource = _by_model(plans["dev"], GROUP_POLICY, model.name)
@@ -84,7 +84,7 @@ def test_decisions_topic_is_encrypted_and_only_the_rule_publishes(plans: dict[st
     key_arn = one_of(plan, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")[
         "inputs"
     ]["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]
-    for model in load_environment("dev").models:
+    for model in fixture_env("dev").models:
         topic = _by_model(plan, "aws:sns/topic:Topic", model.name)
         assert topic["inputs"]["kmsMasterKeyId"] == key_arn
         rule = _by_model(plan, RULE, model.name)
@@ -113,7 +113,7 @@ def _documented_event() -> dict[str, Any]:
 @pytest.mark.parametrize("source_form", ["as published (list)", "as a string"])
 def test_rule_matches_the_documented_state_change_event(plans: dict[str, Plan], source_form: str) -> None:
     """moto's EventBridge pattern matcher, on AWS's example event retargeted to our group."""
-    for model in load_environment("dev").models:
+    for model in fixture_env("dev").models:
         pattern = EventPattern.load(_by_model(plans["dev"], RULE, model.name)["inputs"]["eventPattern"])
         documented = _documented_event()
         if source_form == "as a string":
@@ -148,3 +148,42 @@ def test_eventbridge_may_use_the_key_of_the_encrypted_decisions_topic(plans: dic
         for svc in s.get("Principal", {}).get("Service", [])
     }
     assert "events.amazonaws.com" not in staging_services, "only the registry environment has decision topics"
+
+
+@pytest.mark.parametrize("consumers", [(), ("444455556666", "777788889999")])
+def test_one_registry_is_protected_and_shares_only_with_the_consumers_given(
+    plan_component: ComponentPlanner, consumers: tuple[str, ...]
+) -> None:
+    """ModelRegistry on its own: the group is protected whatever the environment protects, and its resource
+    policy exists exactly when other accounts consume it, naming those accounts."""
+
+    def build(opts: pulumi.ResourceOptions) -> None:
+        args = ModelRegistryArgs(
+            environment="qa",
+            group_name="card-testing",
+            region="eu-west-1",
+            account_id="111122223333",
+            consumer_account_ids=consumers,
+            kms_key_arn="arn:aws:kms:eu-west-1:111122223333:key/fixture",
+        )
+        tags = CostTags("qa", "fraud", "CC-4100", "payments-co/ml-platform", model="card-testing")
+        ModelRegistry("qa-card-testing-registry", args, tags, opts=opts)
+
+    plan = plan_component(build, stack="qa")
+    group = one_of(plan, GROUP)
+    assert group["protect"] is True and group["inputs"]["modelPackageGroupName"] == "card-testing"
+    assert group["inputs"]["tags"]["model"] == "card-testing"
+    policies = resources_of(plan, GROUP_POLICY)
+    if not consumers:
+        assert policies == []
+        return
+    [policy] = policies
+    principals = {
+        p for s in json.loads(policy["inputs"]["resourcePolicy"])["Statement"] for p in _principals(s["Principal"])
+    }
+    assert principals == {f"arn:aws:iam::{a}:root" for a in consumers}
+
+
+def _principals(principal: Any) -> list[str]:
+    aws = principal["AWS"]
+    return [aws] if isinstance(aws, str) else list(aws)

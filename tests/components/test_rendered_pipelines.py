@@ -19,7 +19,7 @@ from mlp.generated import stale_files
 from mlp.pipelines import wanted_renderings
 from mlp.plan import Plan, build_plan, plan_json
 from tests.components.test_pipelines import _definition, _pipeline, _steps
-from tests.conftest import ENVIRONMENTS
+from tests.conftest import EXAMPLES
 
 
 def _committed_definition(root: Path, env: str, model: str) -> str:
@@ -31,22 +31,23 @@ def _trained(env: str) -> list[str]:
     return [m.name for m in load_environment(env).models if m.training is not None]
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_committed_renderings_are_what_the_sdk_builds(plans: dict[str, Plan], env: str) -> None:
-    """The check CI runs: every pipeline of the environment has its file, built by the SDK now (the tests
-    build with the SDK), with nothing left over; and each committed definition is the planned one."""
+@pytest.mark.parametrize("env", EXAMPLES)
+def test_committed_renderings_are_what_the_sdk_builds(example_plans: dict[str, Plan], env: str) -> None:
+    """The check CI runs, on the example environments: every pipeline of the environment has its file, built
+    by the SDK now (the tests build with the SDK), with nothing left over; and each committed definition is the
+    planned one."""
     wanted = wanted_renderings(env, repo_root())
     # Training pipelines, and the batch and feature pipelines (tests/components/test_features.py).
     assert {f"{model}{SUFFIX}" for model in _trained(env)} <= set(wanted)
     stale = stale_files(rendered_dir(repo_root(), env), wanted, SUFFIX)
     assert stale == [], f"{RENDERED_DIR / env} is out of date ({', '.join(stale)}): run `uv run mlp pipelines {env}`"
     for model in _trained(env):
-        planned = _pipeline(plans[env], model)["inputs"]["pipelineDefinition"]
+        planned = _pipeline(example_plans[env], model)["inputs"]["pipelineDefinition"]
         assert _committed_definition(repo_root(), env, model) == planned, f"{env}/{model}"
 
 
-def test_a_plan_reads_current_renderings_without_the_sdk(plans: dict[str, Plan], cache: Path) -> None:
-    """Prod planned in a fresh process with an empty definition cache: byte-identical to the plan built with
+def test_a_plan_reads_current_renderings_without_the_sdk(example_plans: dict[str, Plan], cache: Path) -> None:
+    """The example prod planned in a fresh process with an empty definition cache: byte-identical to the plan built with
     the SDK, the SDK never imported, nothing built into the cache."""
     script = (
         "import sys; from mlp.plan import build_plan, plan_json; "
@@ -55,7 +56,7 @@ def test_a_plan_reads_current_renderings_without_the_sdk(plans: dict[str, Plan],
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300)
     assert done.stderr.strip().endswith("no sdk"), done.stderr[-2000:]
-    assert done.stdout == plan_json(plans["prod"])
+    assert done.stdout == plan_json(example_plans["prod"])
     assert not cache.exists()
 
 

@@ -12,10 +12,9 @@ import pytest
 from components.config import LoadedEnvironment, Model
 from components.config.serving import AllAtOnce, Canary, Linear, Rolling, hosting_instance_types
 from components.foundation import artifact_bucket_name
-from components.loader import load_environment
 from mlp.cli import EXIT_OK, main
 from mlp.plan import Plan, build_plan
-from tests.conftest import ENVIRONMENTS, one_of, resources_of
+from tests.conftest import ENVIRONMENTS, fixture_env, one_of, resources_of
 
 ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
 CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
@@ -27,13 +26,11 @@ SCALING_POLICY = "aws:appautoscaling/policy:Policy"
 SCHEDULED = "aws:appautoscaling/scheduledAction:ScheduledAction"
 ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 
-CASES = [
-    (env, m.name) for env in ENVIRONMENTS for m in load_environment(env).models if m.serving.platform == "sagemaker"
-]
+CASES = [(env, m.name) for env in ENVIRONMENTS for m in fixture_env(env).models if m.serving.platform == "sagemaker"]
 
 
 def spec(env: str, model: str) -> tuple[LoadedEnvironment, Model]:
-    loaded = load_environment(env)
+    loaded = fixture_env(env)
     return loaded, next(m for m in loaded.models if m.name == model)
 
 
@@ -53,7 +50,7 @@ def test_every_sagemaker_model_gets_one_endpoint_named_after_environment_and_mod
         names = {r["name"]: r["inputs"]["name"] for r in resources_of(plans[env], ENDPOINT)}
         assert names == {
             f"{m.name}-endpoint": f"{env}-{m.name}"
-            for m in load_environment(env).models
+            for m in fixture_env(env).models
             if m.serving.platform == "sagemaker"
         }
 
@@ -81,7 +78,7 @@ def test_model_serves_the_pinned_package_isolated_and_in_the_environment_vpc(
 
 
 def test_staging_and_prod_serve_from_the_dev_registry(plans: dict[str, Plan]) -> None:
-    dev = load_environment("dev")
+    dev = fixture_env("dev")
     for env in ("staging", "prod"):
         package = one_of(plans[env], MODEL, "fraud-scoring-model")["inputs"]["primaryContainer"]["modelPackageName"]
         assert package.startswith(f"arn:aws:sagemaker:{dev.region}:{dev.account_id}:model-package/fraud-scoring/")
@@ -119,7 +116,7 @@ def test_endpoint_config_variants_as_declared(plans: dict[str, Plan], env: str, 
 
 
 def test_prod_runs_a_shadow_challenger_and_dev_serves_cheaply() -> None:
-    prod, dev = load_environment("prod"), load_environment("dev")
+    prod, dev = fixture_env("prod"), fixture_env("dev")
     assert any(m.serving.shadow for m in prod.models)
     for m in dev.models:
         assert isinstance(m.serving.rollout, AllAtOnce)
@@ -127,9 +124,7 @@ def test_prod_runs_a_shadow_challenger_and_dev_serves_cheaply() -> None:
     assert any(m.serving.serverless for m in dev.models)
     rollouts = {m.name: m.serving.rollout.strategy for m in prod.models if m.serving.platform == "sagemaker"}
     assert rollouts == {"fraud-scoring": "canary", "transaction-anomaly": "linear"}
-    staging = {
-        m.name: m.serving.rollout for m in load_environment("staging").models if m.serving.platform == "sagemaker"
-    }
+    staging = {m.name: m.serving.rollout for m in fixture_env("staging").models if m.serving.platform == "sagemaker"}
     assert {name: r.strategy for name, r in staging.items()} == rollouts
 
 
@@ -498,7 +493,7 @@ def test_changing_capture_retention_keeps_the_endpoint_config(
 def test_cross_account_endpoints_may_decrypt_the_registry_artifacts_through_s3_only(
     plans: dict[str, Plan], env: str, model: str
 ) -> None:
-    loaded = load_environment(env)
+    loaded = fixture_env(env)
     policy = json.loads(one_of(plans[env], "aws:iam/rolePolicy:RolePolicy", f"{model}-role-policy")["inputs"]["policy"])
     grants = {s["Sid"]: s for s in policy["Statement"]}
     if loaded.hosts_registry:

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from components.loader import repo_root
 from mlp.affected import affected_stacks
 from mlp.cli import main
+from tests.conftest import FIXTURE_ROOT
 
 ALL = ["dev", "staging", "prod"]
 
@@ -39,11 +39,11 @@ ALL = ["dev", "staging", "prod"]
     ],
 )
 def test_affected_stacks_of_sample_changes(changed: list[str], expected: list[str]) -> None:
-    assert affected_stacks(changed, repo_root()) == expected
+    assert affected_stacks(changed, FIXTURE_ROOT) == expected
 
 
 def test_a_deleted_environment_file_affects_no_remaining_stack() -> None:
-    assert affected_stacks(["environments/sandbox.yaml"], repo_root()) == []
+    assert affected_stacks(["environments/sandbox.yaml"], FIXTURE_ROOT) == []
 
 
 def test_order_follows_promoted_from_not_the_alphabet(edit_env: Callable[[str, Any], Path]) -> None:
@@ -63,7 +63,7 @@ def test_cli_reads_files_from_stdin_and_prints_json(
     import io
 
     monkeypatch.setattr("sys.stdin", io.StringIO("environments/staging.yaml\nREADME.md\n"))
-    assert main(["affected", "--json"]) == 0
+    assert main(["affected", "--json", "--root", str(FIXTURE_ROOT)]) == 0
     assert capsys.readouterr().out == '["staging"]\n'
 
 
@@ -73,7 +73,8 @@ def test_promotion_loop_is_an_input_error(
     root = edit_env("dev", lambda d: d.__setitem__("promoted_from", "prod"))
     assert main(["affected", "--root", str(root), "uv.lock"]) == 2
     err = capsys.readouterr().err
-    line = len((root / "environments" / "dev.yaml").read_text().splitlines())  # edit_env appended the key
+    lines = (root / "environments" / "dev.yaml").read_text().splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if text.startswith("promoted_from:"))  # edit_env appended it
     assert f"environments/dev.yaml:{line}: promoted_from: promotion order loops (dev -> prod -> staging)" in err
     assert "one environment must be the first stage" in err
 

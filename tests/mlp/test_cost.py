@@ -22,6 +22,7 @@ from mlp.commands.cost import instance_types_of, refresh_prices
 from mlp.cost import Assumptions, ServerlessTraffic, estimate, render_delta_markdown, render_delta_text, runs_per_month
 from mlp.plan import Plan
 from mlp.pricing import load_prices
+from tests.mlp.fixture_environments import ENVIRONMENT, write_environment
 
 ACCOUNT = "418295730164"
 REGION = "eu-west-1"
@@ -368,11 +369,21 @@ def git(repo: Path, *args: str) -> None:
     subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
 
 
-def make_repo(tmp_path: Path) -> Path:
-    """A git repository holding a copy of this project, plus a fixture endpoint in its stack program."""
+@pytest.fixture
+def make_repo(cache: Path) -> Callable[[Path], Path]:
+    """Makes a git repository holding a copy of this project's code and two small environments (dev and staging:
+    one team, one endpoint, no pipeline), plus a fixture endpoint in its stack program. The `plan` subprocesses
+    of `--against` then plan in a few seconds, and never import the SDK (no pipeline, and the definition cache
+    on, in an empty directory, as outside the tests)."""
+    return _make_repo
+
+
+def _make_repo(tmp_path: Path) -> Path:
     repo = tmp_path / "repo"
-    for part in ("components", "mlp", "stacks", "environments"):
+    for part in ("components", "mlp", "stacks"):
         shutil.copytree(repo_root() / part, repo / part, ignore=shutil.ignore_patterns("__pycache__"))
+    write_environment(repo, "dev")
+    write_environment(repo, "staging", ENVIRONMENT.replace('account_id: "111111111111"', 'account_id: "222222222222"'))
     shutil.copy(repo_root() / "Pulumi.yaml", repo / "Pulumi.yaml")
     program = repo / "stacks" / "__main__.py"
     program.write_text(program.read_text() + FIXTURE_PROGRAM)
@@ -387,7 +398,7 @@ def commit_all(repo: Path, message: str) -> None:
 
 
 def test_against_a_revision_reports_exactly_one_instance_month(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], make_repo: Callable[[Path], Path]
 ) -> None:
     repo = make_repo(tmp_path)
     commit_all(repo, "two instances")
@@ -412,7 +423,7 @@ def test_against_a_revision_reports_exactly_one_instance_month(
 
 
 def test_an_environment_new_in_the_working_tree_costs_everything_it_deploys(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], make_repo: Callable[[Path], Path]
 ) -> None:
     repo = make_repo(tmp_path)
     staging = [repo / "environments" / "staging.yaml", repo / "stacks" / "Pulumi.staging.yaml"]

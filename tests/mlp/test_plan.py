@@ -11,7 +11,7 @@ from components.tagging import COST_TAG_KEYS, is_taggable
 from mlp.cli import EXIT_OK, main
 from mlp.plan import Plan, build_plan, plan_json
 from mlp.stack_config import load_stack_config
-from tests.conftest import ENVIRONMENTS
+from tests.conftest import ENVIRONMENTS, FIXTURE_ROOT
 
 RESOURCE_KEYS = {"urn", "type", "name", "parent", "custom", "protect", "dependencies", "inputs"}
 
@@ -46,20 +46,20 @@ def test_every_taggable_resource_carries_every_cost_tag(plans: dict[str, Plan], 
 
 
 def test_plans_are_deterministic_byte_for_byte() -> None:
-    first = plan_json(build_plan("prod"))
-    second = plan_json(build_plan("prod"))
+    first = plan_json(build_plan("prod", FIXTURE_ROOT))
+    second = plan_json(build_plan("prod", FIXTURE_ROOT))
     assert first == second
 
 
 def test_json_output_is_the_plan_document(capsys: pytest.CaptureFixture[str], plans: dict[str, Plan]) -> None:
-    assert main(["plan", "dev", "--json"]) == EXIT_OK
+    assert main(["plan", "dev", "--json", "--root", str(FIXTURE_ROOT)]) == EXIT_OK
     out = capsys.readouterr().out
     assert json.loads(out) == plans["dev"]
     assert out == plan_json(plans["dev"])
 
 
 def test_tree_shows_components_children_and_a_summary(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["plan", "prod"]) == EXIT_OK
+    assert main(["plan", "prod", "--root", str(FIXTURE_ROOT)]) == EXIT_OK
     out = capsys.readouterr().out
     lines = out.splitlines()
     assert lines[0].startswith("Plan for stack prod (project ml-platform): ")

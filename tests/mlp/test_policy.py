@@ -9,21 +9,21 @@ from typing import Any
 
 import pytest
 
-from components.loader import load_environment, repo_root
+from components.loader import repo_root
 from mlp.cli import EXIT_INPUT, EXIT_OK, EXIT_POLICY, main
 from mlp.plan import Plan
 from mlp.policy import check_plan, mandatory, render_violations
 from policies.config import pack_config
 from policies.registry import RULES_BY_NAME
-from tests.conftest import ENVIRONMENTS
+from tests.conftest import ENVIRONMENTS, FIXTURE_ROOT, fixture_env
 from tests.policies import fixtures as fx
 
 EditEnv = Callable[[str, Callable[[Any], None]], Path]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_example_environments_have_no_mandatory_violation(plans: dict[str, Plan], env: str) -> None:
-    violations = check_plan(plans[env], load_environment(env))
+def test_fixture_environments_have_no_mandatory_violation(plans: dict[str, Plan], env: str) -> None:
+    violations = check_plan(plans[env], fixture_env(env), FIXTURE_ROOT)
     assert [v.line() for v in mandatory(violations)] == []
     assert "budgets-exist" not in {v.rule for v in violations}, "every environment and team has its budget"
 
@@ -125,9 +125,9 @@ def test_enforcement_levels_change_with_configuration(
 
 
 def test_the_pack_config_is_the_environments_policies_section(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["policy", "dev", "--pack-config"]) == EXIT_OK
+    assert main(["policy", "dev", "--pack-config", "--root", str(FIXTURE_ROOT)]) == EXIT_OK
     config = json.loads(capsys.readouterr().out)
-    assert config == pack_config(load_environment("dev").policies)
+    assert config == pack_config(fixture_env("dev").policies)
     assert config["all"] == {"enforcementLevel": "advisory"}
     assert config["training-in-vpc"] == {"enforcementLevel": "disabled"}
     assert config["instance-type-allowlist"]["allowedInstanceTypes"] == ["ml.m5.large", "ml.m5.xlarge"]
@@ -165,8 +165,8 @@ def test_a_plan_of_another_stack_is_bad_input(capsys: pytest.CaptureFixture[str]
 def test_mlp_plan_reports_the_rules_after_the_tree_and_exits_0_in_dev(
     capsys: pytest.CaptureFixture[str], plans: dict[str, Plan]
 ) -> None:
-    assert main(["plan", "dev"]) == EXIT_OK
-    report = render_violations(check_plan(plans["dev"], load_environment("dev")))
+    assert main(["plan", "dev", "--root", str(FIXTURE_ROOT)]) == EXIT_OK
+    report = render_violations(check_plan(plans["dev"], fixture_env("dev"), FIXTURE_ROOT))
     assert capsys.readouterr().out.endswith("\n\n" + report)
 
 

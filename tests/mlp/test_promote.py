@@ -17,9 +17,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from components.loader import repo_root
 from mlp.cli import main
 from mlp.promote import set_model_version
+from tests.conftest import FIXTURE_ROOT
 
 REGION = "eu-west-1"  # the dev registry's region (environments/dev.yaml)
 GROUP = "fraud-scoring"
@@ -191,7 +191,7 @@ def test_the_edit_changes_one_line_and_nothing_else(env_root: Path, env: str, mo
     assert old_line.startswith("-    version: ")
     # Comments, quoting and the rest of the file are byte for byte the same.
     assert before.replace(old_line[1:] + "\n", "", 1) == after.replace("    version: 99\n", "", 1)
-    assert (repo_root() / "environments" / f"{env}.yaml").read_text() == before  # the repository is untouched
+    assert (FIXTURE_ROOT / "environments" / f"{env}.yaml").read_text() == before  # the original is untouched
 
 
 # --- branch, commit and pull request -------------------------------------------------------------------------
