@@ -79,7 +79,7 @@ def foundation_args(env: LoadedEnvironment) -> FoundationArgs:
         # (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html, read 2026-11-25).
         key_service_principals=KEY_SERVICE_PRINCIPALS + (("events.amazonaws.com",) if env.hosts_registry else ()),
         model_reader_account_ids=tuple(env.registry_consumer_account_ids),
-        extra_key_statements=key_statements(env) + monitoring_key_statements(env),
+        extra_key_statements=triage_key_statements(env) + monitoring_key_statements(env),
     )
 
 
@@ -434,7 +434,7 @@ def triage_config(env: LoadedEnvironment, root: Path, settings: Triage | None = 
     }
 
 
-def key_statements(env: LoadedEnvironment) -> tuple[dict[str, object], ...]:
+def triage_key_statements(env: LoadedEnvironment) -> tuple[dict[str, object], ...]:
     """Statements the environment key needs for triage: CloudWatch Logs encrypts the function's log group
     (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html, read 2026-11-30),
     and Bedrock writes invocation logs into the key-encrypted audit bucket
