@@ -10,9 +10,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components.bootstrap import AccountBootstrap, AccountBootstrapArgs
+from components.composition import platform_tags
 from components.errors import InputError
 from components.loader import load_environment
-from components.platform import platform_tags
 
 try:
     env = load_environment(pulumi.get_stack())

@@ -14,7 +14,6 @@ import pulumi
 import pulumi_aws as aws
 
 from components.base import PlatformComponent
-from components.config import LoadedEnvironment, Team
 from components.config.observability import Severity
 from components.naming import SNS_TOPIC, physical_name
 from components.tagging import CostTags
@@ -23,7 +22,7 @@ from components.warnings import warn
 
 @dataclass(frozen=True)
 class TeamAlertsArgs:
-    """Inputs of `TeamAlerts`; `team_alerts_args` builds them from the environment file."""
+    """Inputs of `TeamAlerts`; `composition.team_alerts_args` builds them from the environment file."""
 
     environment: str
     """Environment (= stack) name, the first part of every topic name."""
@@ -37,17 +36,6 @@ class TeamAlertsArgs:
     """The environment's severities: one topic each."""
     kms_key_arn: pulumi.Input[str]
     """The environment's KMS key, which encrypts the topics (its policy lets CloudWatch alarms use it)."""
-
-
-def team_alerts_args(env: LoadedEnvironment, team: Team, kms_key_arn: pulumi.Input[str]) -> TeamAlertsArgs:
-    return TeamAlertsArgs(
-        environment=env.name,
-        team=team.name,
-        owners=tuple(team.owners),
-        on_call=tuple(team.on_call),
-        severities=tuple(env.alerting.severities),
-        kms_key_arn=kms_key_arn,
-    )
 
 
 def topic_name(environment: str, team: str, severity: str) -> str:

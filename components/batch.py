@@ -18,13 +18,13 @@ import pulumi_aws as aws
 
 from components import rendered_pipelines
 from components.base import PlatformComponent
-from components.config import LoadedEnvironment, Model, Network
+from components.config import Network
 from components.config.batch import Batch
 from components.iam import image_and_network_statements
 from components.job_definitions import BatchSpec
 from components.naming import IAM_POLICY, IAM_ROLE, SAGEMAKER, SAGEMAKER_PIPELINE, physical_name
 from components.scheduled_pipelines import add_pipeline
-from components.serving import RegistryKey, _digest, model_endpoint_args
+from components.serving import RegistryKey, _digest
 from components.tagging import CostTags
 
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
@@ -41,7 +41,7 @@ def batch_output_prefix(model: str, batch: Batch) -> str:
 
 @dataclass(frozen=True)
 class BatchInferenceArgs:
-    """Inputs of `BatchInference`; `batch_inference_args` builds them from the environment file."""
+    """Inputs of `BatchInference`; `composition.batch_inference_args` builds them from the environment file."""
 
     environment: str
     model: str
@@ -62,38 +62,6 @@ class BatchInferenceArgs:
     kms_key_arn: pulumi.Input[str]
     network: Network | None
     alarm_topic_arn: pulumi.Input[str]
-
-
-def batch_inference_args(
-    env: LoadedEnvironment,
-    model: Model,
-    batch: Batch,
-    *,
-    bucket_name: pulumi.Input[str],
-    bucket_arn: pulumi.Input[str],
-    kms_key_arn: pulumi.Input[str],
-    alarm_topic_arn: pulumi.Input[str],
-) -> BatchInferenceArgs:
-    # The endpoint's own derivation of package, artifacts, image and registry key: one source of truth.
-    serving = model_endpoint_args(env, model, kms_key_arn)
-    return BatchInferenceArgs(
-        environment=env.name,
-        model=model.name,
-        version=model.version,
-        batch=batch,
-        account_id=env.account_id,
-        region=env.region,
-        model_package_arn=serving.model_package_arn,
-        artifact_bucket=serving.artifact_bucket,
-        artifact_prefix=serving.artifact_prefix,
-        image_repository_arn=serving.image_repository_arn,
-        registry_key=serving.registry_key,
-        bucket_name=bucket_name,
-        bucket_arn=bucket_arn,
-        kms_key_arn=kms_key_arn,
-        network=env.network,
-        alarm_topic_arn=alarm_topic_arn,
-    )
 
 
 class BatchInference(PlatformComponent):

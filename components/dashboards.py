@@ -18,14 +18,14 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import pulumi
 import pulumi_aws as aws
 
 from components.artifacts import DATA_QUALITY, MODEL_QUALITY
 from components.base import PlatformComponent
-from components.config import LoadedEnvironment, Model, Team
+from components.config import Model, Team
 from components.config.features import FeatureGroup
 from components.config.observability import EVIDENTLY, effective_monitoring
 from components.config.serving import BUILTIN_ALARMS
@@ -66,6 +66,25 @@ METRIC_WIDGETS = {
 }
 
 
+class DashboardSubject(Protocol):
+    """What the dashboards show: an environment's name, account and region, its teams, models and feature groups.
+    An environment file's `LoadedEnvironment` is one (components/composition.py passes it); so is any object with
+    these attributes, so the dashboards need no environment file."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def account_id(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def teams(self) -> Sequence[Team]: ...
+    @property
+    def models(self) -> Sequence[Model]: ...
+    @property
+    def feature_groups(self) -> Sequence[FeatureGroup]: ...
+
+
 def dashboard_name(environment: str, scope: str) -> str:
     return physical_name(DASHBOARD, environment, scope)
 
@@ -94,7 +113,7 @@ def _metric(
 
 
 def _evidently_widgets(
-    env: LoadedEnvironment, model: Model, title: str, region: str, period: int
+    env: DashboardSubject, model: Model, title: str, region: str, period: int
 ) -> list[dict[str, Any]]:
     """The drift job's metrics (every feature through SEARCH: no list to maintain) and where its latest report is."""
     dims = f'environment="{env.name}" model="{model.name}" version="{model.version}"'
@@ -170,7 +189,7 @@ def monitor_alarm_names(environment: str, model: Model) -> list[str]:
     return names
 
 
-def model_widgets(env: LoadedEnvironment, model: Model) -> list[dict[str, Any]]:
+def model_widgets(env: DashboardSubject, model: Model) -> list[dict[str, Any]]:
     """A model's row: a header, one widget per metric in METRIC_WIDGETS, and its alarms' states."""
     serving = model.serving
     header = _text(
@@ -288,7 +307,7 @@ def model_widgets(env: LoadedEnvironment, model: Model) -> list[dict[str, Any]]:
 PIPELINE_NAMESPACE = "AWS/Sagemaker/ModelBuildingPipeline"
 
 
-def _pipeline_runs(env: LoadedEnvironment, title: str, owner: str, purpose: str) -> dict[str, Any]:
+def _pipeline_runs(env: DashboardSubject, title: str, owner: str, purpose: str) -> dict[str, Any]:
     """Succeeded and failed executions of one of the batch or feature pipelines, per hour."""
     name = physical_name(SAGEMAKER_PIPELINE, env.name, owner, purpose)
     return _metric(
@@ -302,7 +321,7 @@ def _pipeline_runs(env: LoadedEnvironment, title: str, owner: str, purpose: str)
     )
 
 
-def feature_group_widgets(env: LoadedEnvironment, group: FeatureGroup) -> list[dict[str, Any]]:
+def feature_group_widgets(env: DashboardSubject, group: FeatureGroup) -> list[dict[str, Any]]:
     """A feature group's parity (share of mismatching values, with the alarm threshold) and its pipelines' runs."""
     widgets: list[dict[str, Any]] = []
     if group.parity:
@@ -322,7 +341,7 @@ def feature_group_widgets(env: LoadedEnvironment, group: FeatureGroup) -> list[d
     return widgets
 
 
-def budget_widget(env: LoadedEnvironment, team: Team) -> dict[str, Any]:
+def budget_widget(env: DashboardSubject, team: Team) -> dict[str, Any]:
     return _text(
         f"### Budget: {team.name}\n**USD {team.monthly_budget_usd:,.0f} per month** in {env.name} "
         f"(cost center {team.cost_center}).\n\nAWS Budgets publishes no CloudWatch metric: see actual and "
@@ -333,7 +352,7 @@ def budget_widget(env: LoadedEnvironment, team: Team) -> dict[str, Any]:
 
 
 def dashboard_body(
-    env: LoadedEnvironment, teams: Sequence[Team], models: Sequence[Model], page: str | None = None
+    env: DashboardSubject, teams: Sequence[Team], models: Sequence[Model], page: str | None = None
 ) -> dict[str, Any]:
     """The dashboard of some teams and models: budget text first, then a row per model. Widgets flow left
     to right on the 24-column grid and wrap; positions are computed so the layout is deterministic.
@@ -357,7 +376,7 @@ def dashboard_body(
     return {"start": "-PT12H", "periodOverride": "inherit", "widgets": placed}
 
 
-def dashboard_pages(env: LoadedEnvironment, teams: Sequence[Team], models: Sequence[Model]) -> list[list[Model]]:
+def dashboard_pages(env: DashboardSubject, teams: Sequence[Team], models: Sequence[Model]) -> list[list[Model]]:
     """The models, in file order, split into as few dashboards as CloudWatch's widget limit allows (one
     while they fit; each page keeps the budgets and one widget naming the page)."""
     pages: list[list[Model]] = [[]]
@@ -379,7 +398,7 @@ def page_scope(scope: str, page: int) -> str:
     return scope if page == 0 else f"{scope}-{page + 1}"
 
 
-def dashboard_of(env: LoadedEnvironment, scope: str, model: Model) -> str:
+def dashboard_of(env: DashboardSubject, scope: str, model: Model) -> str:
     """Name of the dashboard (page) of `scope` ("ml-platform" or a team) that shows `model`."""
     teams = env.teams if scope == ENVIRONMENT_SCOPE else [t for t in env.teams if t.name == scope]
     models = env.models if scope == ENVIRONMENT_SCOPE else [m for m in env.models if m.team == scope]
@@ -391,7 +410,7 @@ def dashboard_of(env: LoadedEnvironment, scope: str, model: Model) -> str:
 class DashboardsArgs:
     """Inputs of `Dashboards`."""
 
-    env: LoadedEnvironment
+    environment: DashboardSubject
     """The environment: its teams and models are what the dashboards show."""
 
 
@@ -408,7 +427,7 @@ class Dashboards(PlatformComponent):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("mlplatform:dashboards:Dashboards", name, tags, opts)
-        env = args.env
+        env = args.environment
         scopes: list[tuple[str, Sequence[Team], Sequence[Model]]] = [(ENVIRONMENT_SCOPE, env.teams, env.models)]
         scopes += [(team.name, [team], [m for m in env.models if m.team == team.name]) for team in env.teams]
         self.dashboards = {}

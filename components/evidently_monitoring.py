@@ -32,7 +32,7 @@ import pulumi_aws as aws
 from components import rendered_pipelines
 from components.artifacts import BASELINE_FILES, DATA_QUALITY, version_baselines_prefix
 from components.base import PlatformComponent
-from components.config import LoadedEnvironment, Model, Network
+from components.config import Network
 from components.config.observability import Monitoring
 from components.functions.monitoring import mlflow_run
 from components.functions.monitoring.publish_run import TRACKING_ARN_VARIABLE
@@ -114,25 +114,6 @@ def function_log_group(name: str) -> str:
     return f"/aws/lambda/{name}"
 
 
-def monitoring_key_statements(env: LoadedEnvironment) -> tuple[dict[str, object], ...]:
-    """The environment key lets CloudWatch Logs encrypt the monitoring functions' log groups
-    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html, read 2026-11-30); only
-    where a drift job image is pinned, the only case with functions."""
-    if env.monitoring_image_digest is None:
-        return ()
-    groups = f"arn:aws:logs:{env.region}:{env.account_id}:log-group:{function_log_group(env.name)}-*-monitor-*"
-    return (
-        {
-            "Sid": "CloudWatchLogsEncryptMonitoringLogGroups",
-            "Effect": "Allow",
-            "Principal": {"Service": f"logs.{env.region}.amazonaws.com"},
-            "Action": ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
-            "Resource": "*",
-            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": groups}},
-        },
-    )
-
-
 def code_archive() -> pulumi.AssetArchive:
     """The functions' modules (sorted, no caches) under monitoring/, and the metrics contract under components/."""
     components = Path(__file__).parent
@@ -153,7 +134,7 @@ def quality_alarm_name(environment: str, model: str, metric: str) -> str:
 
 @dataclass(frozen=True)
 class EvidentlyMonitorArgs:
-    """Inputs of `EvidentlyMonitor`; `evidently_monitor_args` builds them from the environment file."""
+    """Inputs of `EvidentlyMonitor`; `composition.evidently_monitor_args` builds them from the environment file."""
 
     environment: str
     model: str
@@ -176,45 +157,8 @@ class EvidentlyMonitorArgs:
     image_digest: str | None
     """The drift job image's digest in this environment's repository; None plans no pipeline (with a warning)."""
     mlflow_tracking_arn: str | None = None
-    """The tracking server the publish function logs each run to (components/mlflow.py
+    """The tracking server the publish function logs each run to (components/composition.py
     `registry_tracking_server_arn`); None: no MLflow logging."""
-
-
-def evidently_monitor_args(
-    env: LoadedEnvironment,
-    *,
-    model: Model,
-    monitoring: Monitoring,
-    endpoint: pulumi.Input[str],
-    capture_bucket: pulumi.Input[str],
-    kms_key_arn: pulumi.Input[str],
-    topic_arns: dict[str, pulumi.Input[str]],
-) -> EvidentlyMonitorArgs:
-    from components.foundation import artifact_bucket_name, key_alias_name
-    from components.mlflow import registry_tracking_server_arn
-
-    registry = env.registry
-    return EvidentlyMonitorArgs(
-        environment=env.name,
-        model=model.name,
-        version=model.version,
-        monitoring=monitoring,
-        account_id=env.account_id,
-        region=env.region,
-        reference_bucket=artifact_bucket_name(registry.environment, registry.account_id, registry.region),
-        registry_key=None
-        if registry.account_id == env.account_id
-        else RegistryKey(registry.account_id, registry.region, key_alias_name(registry.environment)),
-        capture_bucket=capture_bucket,
-        endpoint_name=endpoint,
-        kms_key_arn=kms_key_arn,
-        network=env.network,
-        topic_arns=topic_arns,
-        drift_severity=env.alerting.drift,
-        quality_severity=env.alerting.model_quality,
-        image_digest=env.monitoring_image_digest,
-        mlflow_tracking_arn=registry_tracking_server_arn(env),
-    )
 
 
 class EvidentlyMonitor(PlatformComponent):

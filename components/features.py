@@ -35,7 +35,7 @@ import pulumi_aws as aws
 
 from components import rendered_pipelines
 from components.base import PlatformComponent
-from components.config import LoadedEnvironment, Network
+from components.config import Network
 from components.config.features import FeatureGroup
 from components.job_definitions import ProcessingJobSpec
 from components.naming import IAM_POLICY, IAM_ROLE, SAGEMAKER_PIPELINE, NameRule, physical_name
@@ -138,7 +138,7 @@ class FeatureCatalog(PlatformComponent):
 
 @dataclass(frozen=True)
 class TeamFeatureGroupArgs:
-    """Inputs of `TeamFeatureGroup`; `team_feature_group_args` builds them from the environment file."""
+    """Inputs of `TeamFeatureGroup`; `composition.team_feature_group_args` builds them from the environment file."""
 
     environment: str
     account_id: str
@@ -686,32 +686,3 @@ class ModelFeatureAccess(PlatformComponent):
             opts=self.child_opts(),
         )
         self.register_outputs({})
-
-
-def team_feature_group_args(
-    env: LoadedEnvironment,
-    group: FeatureGroup,
-    *,
-    bucket_name: pulumi.Input[str],
-    bucket_arn: pulumi.Input[str],
-    kms_key_arn: pulumi.Input[str],
-    database: pulumi.Input[str],
-    failure_topic_arn: pulumi.Input[str],
-    parity_topic_arn: pulumi.Input[str] | None,
-    depends_on: tuple[pulumi.Resource, ...] = (),
-) -> TeamFeatureGroupArgs:
-    return TeamFeatureGroupArgs(
-        environment=env.name,
-        account_id=env.account_id,
-        region=env.region,
-        group=group,
-        bucket_name=bucket_name,
-        bucket_arn=bucket_arn,
-        kms_key_arn=kms_key_arn,
-        database=database,
-        network=env.network,
-        protect_stateful=env.protect_stateful_resources,
-        failure_topic_arn=failure_topic_arn,
-        parity_topic_arn=parity_topic_arn,
-        depends_on=depends_on,
-    )

@@ -25,7 +25,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -33,9 +33,6 @@ import pulumi_aws as aws
 from components.base import PlatformComponent
 from components.naming import IAM_ROLE, SAGEMAKER, physical_name
 from components.tagging import CostTags
-
-if TYPE_CHECKING:
-    from components.config import LoadedEnvironment
 
 ARTIFACTS_PREFIX = "mlflow/"
 """Where the tracking server stores run artifacts in the environment's artifact bucket."""
@@ -73,23 +70,6 @@ def tracking_server_name(environment: str) -> str:
 
 def tracking_server_arn(region: str, account_id: str, environment: str) -> str:
     return f"arn:aws:sagemaker:{region}:{account_id}:mlflow-tracking-server/{tracking_server_name(environment)}"
-
-
-def registry_tracking_server_arn(env: LoadedEnvironment) -> str | None:
-    """The tracking server this environment logs to: the one of the environment hosting its registry (its own,
-    or shared with its account through RAM), derived offline from that environment's file like the registry's
-    ARN; None when that environment runs no tracking server."""
-    registry = env.registry
-    if not registry.experiment_tracking:
-        return None
-    return tracking_server_arn(registry.region, registry.account_id, registry.environment)
-
-
-def uploads_artifacts(env: LoadedEnvironment) -> bool:
-    """Whether a job of this environment may upload run artifacts: the MLflow client writes them straight to
-    the artifact store, the registry environment's bucket, which admits no writes from other accounts; there a
-    job logs its metrics and the S3 URI of its report (kept in its own bucket) instead."""
-    return env.registry.experiment_tracking and env.registry.account_id == env.account_id
 
 
 def logging_statement(server_arn: str, actions: Sequence[str] = LOGGING_ACTIONS) -> dict[str, Any]:

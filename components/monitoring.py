@@ -24,14 +24,11 @@ import pulumi_aws as aws
 
 from components.artifacts import DATA_QUALITY, MODEL_QUALITY, version_baselines_prefix
 from components.base import PlatformComponent
-from components.config import LoadedEnvironment, Model, Network
+from components.config import Network
 from components.config.observability import (
     HOURLY_MODEL_QUALITY_MAX_RUNTIME_MINUTES,
-    MODEL_MONITOR,
     Monitoring,
-    effective_monitoring,
 )
-from components.foundation import artifact_bucket_name, key_alias_name
 from components.iam import image_and_network_statements
 from components.naming import CLOUDWATCH_ALARM, IAM_ROLE, SAGEMAKER, physical_name
 from components.pipeline_definition import MODEL_MONITOR_REPOSITORY, model_monitor_image_uri, model_monitor_registries
@@ -103,7 +100,7 @@ def quality_alarm_name(environment: str, model: str, metric: str) -> str:
 
 @dataclass(frozen=True)
 class ModelMonitorArgs:
-    """Inputs of `ModelMonitor`; `model_monitor_args` builds them from the environment file."""
+    """Inputs of `ModelMonitor`; `composition.model_monitor_args` builds them from the environment file."""
 
     environment: str
     """Environment (= stack) name, the first part of every physical name."""
@@ -138,42 +135,6 @@ class ModelMonitorArgs:
     registry_key: RegistryKey | None = None
     """The baseline bucket's key when that bucket is in another account: cross-account SSE-KMS needs the grant
     in the key policy (components/foundation.py allows the consumer accounts) and in this role's policy."""
-
-
-def model_monitor_args(
-    env: LoadedEnvironment,
-    *,
-    model: Model,
-    endpoint: pulumi.Input[str],
-    capture_bucket: pulumi.Input[str],
-    kms_key_arn: pulumi.Input[str],
-    topic_arns: dict[str, pulumi.Input[str]],
-) -> ModelMonitorArgs | None:
-    """The monitor of a model's endpoint, or None when the endpoint captures no data."""
-    monitoring = effective_monitoring(model)
-    if monitoring is None or monitoring.engine != MODEL_MONITOR:
-        return None
-    registry = env.registry
-    return ModelMonitorArgs(
-        environment=env.name,
-        model=model.name,
-        registry_group=model.registry_group,
-        version=model.version,
-        monitoring=monitoring,
-        account_id=env.account_id,
-        region=env.region,
-        baseline_bucket=artifact_bucket_name(registry.environment, registry.account_id, registry.region),
-        endpoint_name=endpoint,
-        capture_bucket=capture_bucket,
-        kms_key_arn=kms_key_arn,
-        network=env.network,
-        topic_arns=topic_arns,
-        drift_severity=env.alerting.drift,
-        quality_severity=env.alerting.model_quality,
-        registry_key=None
-        if registry.account_id == env.account_id
-        else RegistryKey(registry.account_id, registry.region, key_alias_name(registry.environment)),
-    )
 
 
 def _digest(*values: Any) -> str:

@@ -18,11 +18,10 @@ import pulumi_aws as aws
 from components import rendered_pipelines
 from components.artifacts import baselines_prefix, pipeline_prefix
 from components.base import PlatformComponent
-from components.config import LoadedEnvironment, Model, Training
 from components.mlflow import ARTIFACTS_PREFIX as MLFLOW_ARTIFACTS
-from components.mlflow import logging_statement, tracking_server_arn
+from components.mlflow import logging_statement
 from components.naming import EVENTBRIDGE_RULE, IAM_POLICY, IAM_ROLE, SAGEMAKER_PIPELINE, physical_name
-from components.pipeline_definition import DefinitionSpec, builtin_image_uri, model_monitor_image_uri
+from components.pipeline_definition import DefinitionSpec, model_monitor_image_uri
 from components.tagging import CostTags
 
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
@@ -382,53 +381,3 @@ def scheduler_policy_document(pipeline_arn: str) -> dict[str, Any]:
             }
         ],
     }
-
-
-def training_pipeline_args(
-    env: LoadedEnvironment,
-    model: Model,
-    training: Training,
-    *,
-    bucket_name: pulumi.Input[str],
-    bucket_arn: pulumi.Input[str],
-    kms_key_arn: pulumi.Input[str],
-) -> TrainingPipelineArgs:
-    """The pipeline of one model from its env-file settings; images default to AWS's built-in ones."""
-    group_arn = env.registry.model_package_group_arn(model.registry_group)
-    network = env.network
-    return TrainingPipelineArgs(
-        environment=env.name,
-        model=model.name,
-        account_id=env.account_id,
-        region=env.region,
-        bucket_name=bucket_name,
-        bucket_arn=bucket_arn,
-        kms_key_arn=kms_key_arn,
-        model_package_group_arn=group_arn,
-        # Same account: the group's name; another account's registry: its ARN (CreateModelPackage takes both).
-        model_package_group=model.registry_group if env.hosts_registry else group_arn,
-        training_image=training.image or builtin_image_uri("xgboost", training.xgboost_version, env.region),
-        processing_image=training.processing_image
-        or builtin_image_uri("sklearn", training.sklearn_version, env.region),
-        code_prefix=training.code_prefix or f"code/{model.name}/",
-        input_prefix=training.input_prefix or f"datasets/{model.name}/",
-        training_instance_type=training.instance_type,
-        training_instance_count=training.instance_count,
-        processing_instance_type=training.processing_instance_type,
-        volume_size_gb=training.volume_size_gb,
-        spot=training.spot,
-        max_runtime_seconds=training.max_runtime_minutes * 60,
-        max_wait_seconds=training.max_wait_minutes * 60,
-        network_isolation=training.network_isolation,
-        subnet_ids=tuple(network.subnet_ids) if network else (),
-        security_group_ids=tuple(network.security_group_ids) if network else (),
-        vpc_id=network.vpc_id if network else None,
-        hyperparameters=tuple(sorted(training.hyperparameters.items())),
-        metric_name=training.metric.name,
-        metric_minimum=training.metric.minimum,
-        schedule=training.schedule,
-        schedule_timezone=training.schedule_timezone,
-        mlflow_tracking_arn=tracking_server_arn(env.region, env.account_id, env.name)
-        if env.hosts_registry and env.experiment_tracking.enabled
-        else None,
-    )

@@ -4,15 +4,30 @@ from __future__ import annotations
 
 import pulumi
 
-from components.alerting import TeamAlerts, team_alerts_args
+from components.alerting import TeamAlerts
 from components.base import PlatformComponent
 from components.baselines import VersionBaselines, VersionBaselinesArgs
-from components.batch import BatchInference, batch_inference_args
+from components.batch import BatchInference
+from components.composition import (
+    alert_triage_args,
+    batch_inference_args,
+    dashboards_args,
+    evidently_monitor_args,
+    finops_args,
+    foundation_args,
+    model_endpoint_args,
+    model_monitor_args,
+    model_registry_args,
+    platform_tags,
+    team_alerts_args,
+    team_feature_group_args,
+    team_tags,
+    training_pipeline_args,
+)
 from components.config import LoadedEnvironment, Model, Team
-from components.config.finops import shared_cost_center
 from components.config.observability import EVIDENTLY, effective_monitoring
-from components.dashboards import Dashboards, DashboardsArgs
-from components.evidently_monitoring import EvidentlyMonitor, evidently_monitor_args, monitoring_key_statements
+from components.dashboards import Dashboards
+from components.evidently_monitoring import EvidentlyMonitor
 from components.features import (
     FeatureCatalog,
     FeatureCatalogArgs,
@@ -20,82 +35,21 @@ from components.features import (
     TeamFeatureAccess,
     TeamFeatureAccessArgs,
     TeamFeatureGroup,
-    team_feature_group_args,
 )
-from components.finops import KEY_SERVICE_PRINCIPALS, CostGuardrails, FinOpsArgs, TeamBudget
-from components.foundation import EnvironmentFoundation, FoundationArgs, artifact_bucket_name, provider_for
+from components.finops import CostGuardrails
+from components.foundation import EnvironmentFoundation, artifact_bucket_name, provider_for
 from components.gitops import ApprovalDispatch, ApprovalDispatchArgs
 from components.kserve import KServeModel, KServeModelArgs
 from components.kubernetes import TeamNamespace, TeamNamespaceArgs, kubernetes_provider_for
 from components.loader import data_root
 from components.mlflow import ExperimentTracking, ExperimentTrackingArgs
-from components.monitoring import ModelMonitor, model_monitor_args
+from components.monitoring import ModelMonitor
 from components.monitoring_image import MonitoringImage, MonitoringImageArgs
-from components.pipelines import TrainingPipeline, training_pipeline_args
-from components.registry import ModelRegistry, model_registry_args
-from components.serving import ModelEndpoint, model_endpoint_args
-from components.tagging import PLATFORM_TEAM, CostTags
-from components.triage import AlertTriage, alert_triage_args, key_statements
-
-
-def team_tags(env: LoadedEnvironment, team: Team, model: Model | None = None) -> CostTags:
-    """Cost tags of a team's resources, or of one of its models."""
-    return CostTags(
-        environment=env.name,
-        team=team.name,
-        cost_center=team.cost_center,
-        repository=env.repository,
-        model=model.name if model else None,
-    )
-
-
-def platform_tags(env: LoadedEnvironment) -> CostTags:
-    """Shared resources belong to the `platform` team, charged to `finops.platform_cost_center` (else a
-    `platform` team's cost center, else the first team's: `mlp cost` and `mlp tags` say which)."""
-    cost_center, _source = shared_cost_center(env.finops, env.teams)
-    return CostTags(
-        environment=env.name,
-        team=PLATFORM_TEAM,
-        cost_center=cost_center,
-        repository=env.repository,
-    )
-
-
-def foundation_args(env: LoadedEnvironment) -> FoundationArgs:
-    return FoundationArgs(
-        environment=env.name,
-        account_id=env.account_id,
-        region=env.region,
-        protect_stateful=env.protect_stateful_resources,
-        # EventBridge publishes registry decisions to a topic encrypted with this key where registries live
-        # (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html, read 2026-11-25).
-        key_service_principals=KEY_SERVICE_PRINCIPALS + (("events.amazonaws.com",) if env.hosts_registry else ()),
-        model_reader_account_ids=tuple(env.registry_consumer_account_ids),
-        extra_key_statements=key_statements(env) + monitoring_key_statements(env),
-    )
-
-
-def finops_args(env: LoadedEnvironment, kms_key_arn: pulumi.Input[str]) -> FinOpsArgs:
-    """Budgets for the environment and each team, alerting at the environment file's thresholds."""
-    owners = sorted({email for team in env.teams for email in team.owners})
-    return FinOpsArgs(
-        environment=env.name,
-        account_id=env.account_id,
-        kms_key_arn=kms_key_arn,
-        monthly_budget_usd=env.finops.monthly_budget_usd,
-        forecasted_alert_percent=env.finops.forecasted_alert_percent,
-        actual_alert_percent=env.finops.actual_alert_percent,
-        environment_recipients=tuple(env.finops.alert_emails or owners),
-        teams=tuple(TeamBudget(t.name, t.monthly_budget_usd, tuple(t.owners)) for t in env.teams),
-        anomaly_threshold_usd=env.finops.anomaly_threshold_usd,
-        activate_cost_allocation_tags=env.finops.payer_account,
-        shared_cost_center_note=_shared_note(env),
-    )
-
-
-def _shared_note(env: LoadedEnvironment) -> str:
-    cost_center, source = shared_cost_center(env.finops, env.teams)
-    return "" if env.finops.platform_cost_center else f"charged to cost center {cost_center} ({source})"
+from components.pipelines import TrainingPipeline
+from components.registry import ModelRegistry
+from components.serving import ModelEndpoint
+from components.tagging import CostTags
+from components.triage import AlertTriage
 
 
 class MLPlatform(PlatformComponent):
@@ -279,7 +233,7 @@ class MLPlatform(PlatformComponent):
 
         # Dashboards last: generated from the models above.
         self.dashboards = Dashboards(
-            f"{env.name}-dashboards", DashboardsArgs(env), platform_tags(env), opts=self.child_opts()
+            f"{env.name}-dashboards", dashboards_args(env), platform_tags(env), opts=self.child_opts()
         )
 
         self.register_outputs({"kmsKeyArn": self.foundation.key.arn, "artifactBucket": self.foundation.bucket.bucket})

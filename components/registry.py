@@ -15,7 +15,6 @@ import pulumi_aws as aws
 
 from components.base import PlatformComponent
 from components.baselines import EXECUTION_INPUT_PATHS, BaselineCopyTarget
-from components.config import LoadedEnvironment, Model
 from components.naming import EVENTBRIDGE_RULE, SNS_TOPIC, physical_name
 from components.tagging import CostTags
 
@@ -204,22 +203,3 @@ def topic_policy(topic_arn: str, rule_arn: str) -> dict[str, Any]:
             }
         ],
     }
-
-
-def model_registry_args(
-    env: LoadedEnvironment,
-    model: Model,
-    kms_key_arn: pulumi.Input[str],
-    baselines: BaselineCopyTarget | None = None,
-) -> ModelRegistryArgs:
-    """Registry of one model in the environment that hosts the registry."""
-    return ModelRegistryArgs(
-        environment=env.name,
-        group_name=model.registry_group,
-        region=env.region,
-        account_id=env.account_id,
-        consumer_account_ids=tuple(env.registry_consumer_account_ids),
-        kms_key_arn=kms_key_arn,
-        description=f"{model.name} ({model.team}): every trained version, pending approval until a person decides",
-        baselines=baselines,
-    )

@@ -17,9 +17,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.artifacts import model_artifacts_prefix
 from components.base import PlatformComponent
-from components.config import LoadedEnvironment, Model, Network
+from components.config import Network
 from components.config.serving import (
     BUILTIN_ALARMS,
     AllAtOnce,
@@ -29,7 +28,6 @@ from components.config.serving import (
     Serving,
     sagemaker_warnings,
 )
-from components.foundation import artifact_bucket_name, key_alias_name
 from components.iam import image_and_network_statements
 from components.naming import CLOUDWATCH_ALARM, IAM_ROLE, S3_BUCKET, SAGEMAKER, physical_name
 from components.storage import PrivateBucket, PrivateBucketArgs
@@ -51,7 +49,7 @@ MICROSECONDS_PER_MS = 1000
 
 @dataclass(frozen=True)
 class ModelEndpointArgs:
-    """Inputs of `ModelEndpoint`; `model_endpoint_args` builds them from the environment file."""
+    """Inputs of `ModelEndpoint`; `composition.model_endpoint_args` builds them from the environment file."""
 
     environment: str
     """Environment (= stack) name, the first part of every physical name."""
@@ -118,38 +116,6 @@ def capture_bucket_name(environment: str, model: str, account_id: str, region: s
     """Physical name of a model's capture bucket: captured payloads and the monitors' reports (dashboards,
     runbooks and the triage function name it too)."""
     return physical_name(S3_BUCKET, "mlp", environment, model, "capture", account_id, region)
-
-
-def model_endpoint_args(
-    env: LoadedEnvironment,
-    model: Model,
-    kms_key_arn: pulumi.Input[str],
-    alarm_topic_arn: pulumi.Input[str] | None = None,
-) -> ModelEndpointArgs:
-    """The arguments of a model's endpoint, from its environment file entry."""
-    registry = env.registry
-    shadow = model.serving.shadow
-    repository = model.serving.image_repository or model.registry_group
-    return ModelEndpointArgs(
-        environment=env.name,
-        model=model.name,
-        version=model.version,
-        serving=model.serving,
-        model_package_arn=registry.model_package_arn(model.registry_group, model.version),
-        shadow_model_package_arn=registry.model_package_arn(model.registry_group, shadow.version) if shadow else None,
-        account_id=env.account_id,
-        region=env.region,
-        artifact_bucket=artifact_bucket_name(registry.environment, registry.account_id, registry.region),
-        registry_key=None
-        if registry.account_id == env.account_id
-        else RegistryKey(registry.account_id, registry.region, key_alias_name(registry.environment)),
-        artifact_prefix=model_artifacts_prefix(model.name),
-        image_repository_arn=f"arn:aws:ecr:{registry.region}:{registry.account_id}:repository/{repository}",
-        kms_key_arn=kms_key_arn,
-        network=env.network,
-        protect_stateful=env.protect_stateful_resources,
-        alarm_topic_arn=alarm_topic_arn,
-    )
 
 
 def endpoint_name(environment: str, model: str) -> str:

@@ -25,12 +25,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.alerting import topic_name
 from components.base import PlatformComponent
-from components.config import LoadedEnvironment, Model
 from components.config.triage import Triage
 from components.naming import IAM_POLICY, IAM_ROLE, S3_BUCKET, NameRule, physical_name
-from components.serving import capture_bucket_name, endpoint_name
 from components.storage import PrivateBucket, PrivateBucketArgs, ServiceWriter
 from components.tagging import CostTags
 
@@ -82,7 +79,7 @@ GUARDRAIL_BLOCKED_MESSAGE = "The triage summary was blocked by the ml-platform g
 
 @dataclass(frozen=True)
 class TriageArgs:
-    """Inputs of `AlertTriage`; `alert_triage_args` builds them from the environment file."""
+    """Inputs of `AlertTriage`; `composition.alert_triage_args` builds them from the environment file."""
 
     environment: str
     """Environment (= stack) name, the first part of every physical name."""
@@ -93,7 +90,7 @@ class TriageArgs:
     settings: Triage
     """The environment file's `triage` section."""
     config: Mapping[str, Any]
-    """The function's config.json (`triage_config`): models, teams' notify topics, limits."""
+    """The function's config.json (`composition.triage_config`): models, teams' notify topics, limits."""
     kms_key_arn: pulumi.Input[str]
     """The environment key: environment variables, log group, counter table, guardrail, audit bucket."""
     alarm_topic_arns: Sequence[pulumi.Input[str]]
@@ -108,12 +105,6 @@ class TriageArgs:
 
 def function_name(environment: str) -> str:
     return physical_name(LAMBDA_FUNCTION, environment, "alert-triage")
-
-
-def _rollout_text(model: Model) -> str:
-    rollout = model.serving.rollout.model_dump(exclude_none=True)
-    strategy = str(rollout.pop("strategy"))
-    return strategy + (" (" + ", ".join(f"{k} {v}" for k, v in sorted(rollout.items())) + ")" if rollout else "")
 
 
 def runbook_sections(path: Path, environment: str) -> tuple[str, str]:
@@ -132,73 +123,6 @@ def runbook_sections(path: Path, environment: str) -> tuple[str, str]:
     rollback = "\n".join(sections.get("Roll back by pull request", [])).strip() or missing
     stop = "\n".join(sections.get("Stop a rollout in progress", [])).strip() or missing
     return rollback, stop
-
-
-def triage_config(env: LoadedEnvironment, root: Path, settings: Triage | None = None) -> dict[str, Any]:
-    """The function's config.json: everything it needs that the environment file decides (deterministic).
-    `settings` defaults to the environment's `triage` section (`mlp triage` passes defaults when it has none)."""
-    settings = settings or env.triage
-    assert settings is not None
-    models = []
-    for model in env.models:
-        if model.serving.platform != "sagemaker":
-            continue  # KServe models have no SageMaker endpoint or CloudWatch metrics to read
-        runbook = f"docs/runbooks/{env.name}/{model.name}.md"
-        rollback, stop = runbook_sections(root / runbook, env.name)
-        models.append(
-            {
-                "model": model.name,
-                "team": model.team,
-                "version": model.version,
-                "registry_group": model.registry_group,
-                "endpoint": endpoint_name(env.name, model.name),
-                "rollout": _rollout_text(model),
-                "runbook_url": f"https://github.com/{env.repository}/blob/main/{runbook}",
-                "runbook_rollback": rollback,
-                "runbook_stop_rollout": stop,
-                "report_bucket": (
-                    capture_bucket_name(env.name, model.name, env.account_id, env.region)
-                    if model.serving.data_capture
-                    else None
-                ),
-            }
-        )
-    llm = settings.llm
-    github = settings.github
-    return {
-        "environment": env.name,
-        "region": env.region,
-        "account_id": env.account_id,
-        "lookback_minutes": settings.lookback_minutes,
-        "personal_fields": list(settings.personal_fields),
-        "models": models,
-        "notify_topics": {
-            t.name: f"arn:aws:sns:{env.region}:{env.account_id}:"
-            + topic_name(env.name, t.name, settings.notify_severity)
-            for t in env.teams
-        },
-        "llm": (
-            {
-                "model_id": llm.model_id,
-                "max_output_tokens": llm.max_output_tokens,
-                "max_prompt_chars": llm.max_prompt_chars,
-                "max_calls_per_hour": llm.max_calls_per_hour,
-                "budget_table": budget_table_name(env.name),
-            }
-            if llm
-            else None
-        ),
-        "github": (
-            {
-                "repository": github.repository,
-                "token_secret": github.token_secret,
-                "api_url": github.api_url,
-                "labels": list(github.labels),
-            }
-            if github
-            else None
-        ),
-    }
 
 
 def budget_table_name(environment: str) -> str:
@@ -224,70 +148,6 @@ def secret_arn(secret: str, region: str, account_id: str) -> str:
     if secret.startswith("arn:"):
         return secret
     return f"arn:aws:secretsmanager:{region}:{account_id}:secret:{secret}-??????"
-
-
-def key_statements(env: LoadedEnvironment) -> tuple[dict[str, object], ...]:
-    """Statements the environment key needs for triage: CloudWatch Logs encrypts the function's log group
-    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html, read 2026-11-30),
-    and Bedrock writes invocation logs into the key-encrypted audit bucket
-    (https://docs.aws.amazon.com/bedrock/latest/userguide/model-invocation-logging.html, read 2026-11-30)."""
-    if env.triage is None or not env.triage.enabled:
-        return ()
-    statements: list[dict[str, object]] = [
-        {
-            "Sid": "CloudWatchLogsEncryptTriageLogGroup",
-            "Effect": "Allow",
-            "Principal": {"Service": f"logs.{env.region}.amazonaws.com"},
-            "Action": ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
-            "Resource": "*",
-            "Condition": {
-                "ArnEquals": {
-                    "kms:EncryptionContext:aws:logs:arn": (
-                        f"arn:aws:logs:{env.region}:{env.account_id}:log-group:{log_group_name(env.name)}"
-                    )
-                }
-            },
-        }
-    ]
-    if env.triage.llm is not None:
-        statements.append(
-            {
-                "Sid": "BedrockWritesInvocationLogs",
-                "Effect": "Allow",
-                "Principal": {"Service": "bedrock.amazonaws.com"},
-                "Action": "kms:GenerateDataKey",
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": env.account_id},
-                    "ArnLike": {"aws:SourceArn": f"arn:aws:bedrock:{env.region}:{env.account_id}:*"},
-                },
-            }
-        )
-    return tuple(statements)
-
-
-def alert_triage_args(
-    env: LoadedEnvironment,
-    *,
-    root: Path,
-    kms_key_arn: pulumi.Input[str],
-    alarm_topic_arns: Sequence[pulumi.Input[str]],
-    report_buckets: Mapping[str, pulumi.Input[str]],
-    deploy_commit: str | None,
-) -> TriageArgs:
-    assert env.triage is not None
-    return TriageArgs(
-        environment=env.name,
-        account_id=env.account_id,
-        region=env.region,
-        settings=env.triage,
-        config=triage_config(env, root),
-        kms_key_arn=kms_key_arn,
-        alarm_topic_arns=tuple(alarm_topic_arns),
-        report_buckets=dict(report_buckets),
-        protect_stateful=env.protect_stateful_resources,
-        deploy_commit=deploy_commit,
-    )
 
 
 def code_archive(config: Mapping[str, Any]) -> pulumi.AssetArchive:

@@ -33,6 +33,7 @@ from typing import Any
 from mlp.cost_catalog import ESTIMATED, STATUSES, coverage, type_of
 from mlp.plan import Plan
 from mlp.pricing import (
+    BATCH_TRANSFORM,
     HOSTING,
     HOSTING_DATA,
     KMS_KEY,
@@ -287,10 +288,15 @@ def _notes(prices: PriceBook, assumptions: Assumptions) -> tuple[str, ...]:
         "data transfer, logs) are not estimated; data processed by real-time endpoints only for the models in "
         "finops.endpoint_traffic.",
     ]
-    for kind in ("training", "processing", "monitoring"):
+    for kind in ("training", "processing", "monitoring", "batch"):
         minutes = assumptions.expected_minutes.get(kind)
         if minutes:
             notes.append(f"Each {kind} job is assumed to run {minutes} minutes (finops.expected_runtime_minutes).")
+        elif kind == "batch":
+            notes.append(
+                "Batch transform jobs have no maximum runtime: without finops.expected_runtime_minutes.batch "
+                "their cost is unknown."
+            )
         else:
             notes.append(f"{kind.capitalize()} jobs are upper bounds: each is assumed to use its MaxRuntimeInSeconds.")
     if assumptions.spot_savings_percent:
@@ -480,7 +486,7 @@ def _pipeline_items(ctx: _Context, pipeline: dict[str, Any], schedules: list[dic
         if kind is None:
             continue
         args = step.get("Arguments", {})
-        config = args.get("ResourceConfig", {}) if kind == "training" else args.get("ProcessingResources", {})
+        config = args.get(_STEP_RESOURCES[kind], {})
         config = config.get("ClusterConfig", config)
         if kind != "training" and not config:
             continue  # declares no instances (not a step SageMaker would run): nothing to price
@@ -502,7 +508,7 @@ def _pipeline_items(ctx: _Context, pipeline: dict[str, Any], schedules: list[dic
             what += f" x {runtime_text}"
         if spot:
             what += f" (managed spot, {assumptions.spot_savings_percent}% saving assumed)"
-        price_kind = TRAINING if kind == "training" else PROCESSING
+        price_kind = {"training": TRAINING, "batch": BATCH_TRANSFORM}.get(kind, PROCESSING)
         price = prices.lookup(region, price_kind, str(instance))
         if price is None:
             problems.append(f"no price for {price_kind} {instance} in {region}")
@@ -517,7 +523,10 @@ def _pipeline_items(ctx: _Context, pipeline: dict[str, Any], schedules: list[dic
 
 # Pipeline step types that run instances: a QualityCheck step runs a processing job (the Model Monitor
 # analyzer), like a Processing step.
-_STEP_KINDS = {"Training": "training", "Processing": "processing", "QualityCheck": "processing"}
+_STEP_KINDS = {"Training": "training", "Processing": "processing", "QualityCheck": "processing", "Transform": "batch"}
+# Where each kind's step arguments name its instances (CreateTrainingJob ResourceConfig, CreateProcessingJob
+# ProcessingResources.ClusterConfig, CreateTransformJob TransformResources: botocore sagemaker service-2.json).
+_STEP_RESOURCES = {"training": "ResourceConfig", "processing": "ProcessingResources", "batch": "TransformResources"}
 
 
 def _runtime(ctx: _Context, kind: str, max_runtime: Any) -> tuple[float | None, str]:

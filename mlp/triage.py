@@ -11,13 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from components.composition import triage_config
 from components.config.triage import Triage
 from components.errors import InputError, Problem
 from components.functions.triage.gather import describe_alarm, make_clients
 from components.functions.triage.handler import Result, triage
 from components.functions.triage.settings import settings_from_dict
 from components.loader import load_environment
-from components.triage import triage_config
 
 
 class CredentialsError(Exception):

@@ -53,6 +53,8 @@ class ExpectedRuntime(Strict):
     """One processing or quality-check step of a pipeline run."""
     monitoring: Annotated[int, Field(gt=0)] | None = None
     """One Model Monitor execution."""
+    batch: Annotated[int, Field(gt=0)] | None = None
+    """One batch transform step of a pipeline run (a transform job has no maximum runtime to fall back on)."""
 
 
 class FinOps(Strict):

@@ -99,6 +99,7 @@ def assumptions_for(env: str, root: Path | None) -> Assumptions:
                 ("training", runtime.training),
                 ("processing", runtime.processing),
                 ("monitoring", runtime.monitoring),
+                ("batch", runtime.batch),
             )
             if minutes
         },

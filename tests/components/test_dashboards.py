@@ -9,11 +9,11 @@ import jsonschema
 import pulumi
 import pytest
 
+from components.composition import model_endpoint_args, platform_tags, team_tags
 from components.config.observability import effective_monitoring
 from components.dashboards import METRIC_WIDGETS, Dashboards, DashboardsArgs, dashboard_body
 from components.loader import load_environment
-from components.platform import platform_tags, team_tags
-from components.serving import ModelEndpoint, model_endpoint_args
+from components.serving import ModelEndpoint
 from mlp.plan import Plan
 from tests.conftest import ENVIRONMENTS, ComponentPlanner, fixture_env, resources_of
 

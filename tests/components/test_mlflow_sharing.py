@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
+from components.composition import registry_tracking_server_arn, uploads_artifacts
 from components.loader import load_environment
-from components.mlflow import LOGGING_ACTIONS, logging_statement, registry_tracking_server_arn, uploads_artifacts
+from components.mlflow import LOGGING_ACTIONS, logging_statement
 from mlp.plan import Plan, build_plan
 from tests.conftest import EditFn, one_of, resources_of
 

@@ -18,6 +18,7 @@ import pytest
 from moto import mock_aws
 
 from components.artifacts import baselines_prefix, model_artifacts_prefix
+from components.composition import training_pipeline_args
 from components.config import LoadedEnvironment, Model, Training
 from components.loader import repo_root
 from components.pipeline_definition import (
@@ -32,7 +33,7 @@ from components.pipeline_definition import (
     builtin_image_uri,
     model_monitor_image_uri,
 )
-from components.pipelines import definition_spec, training_pipeline_args
+from components.pipelines import definition_spec
 from mlp.plan import Plan
 from tests.conftest import ENVIRONMENTS, fixture_env, one_of, resources_of
 from tests.mlp.test_plan_errors import plan_errors

@@ -303,3 +303,43 @@ def test_a_change_that_adds_an_unpriced_type_says_so_in_the_pull_request(tmp_pat
     assert "Not estimated, changed by this change (not in the totals):" in out
     assert "- `aws:appmesh/mesh:Mesh: 0 -> 1 (no price source: no price source for this resource type yet)`" in out
     assert "**+0.00**" in out, "the priced lines did not change"
+
+
+def test_a_batch_transform_step_is_priced_per_run_at_its_expected_runtime(tmp_path: Path) -> None:
+    model = tags(model="fraud-scoring")
+    definition = {
+        "Steps": [
+            {
+                "Name": "BatchTransform",
+                "Type": "Transform",
+                "Arguments": {"TransformResources": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 2}},
+            }
+        ]
+    }
+    pipeline = res(
+        "aws:sagemaker/pipeline:Pipeline",
+        "dev-fraud-scoring-batch-pipeline",
+        {"pipelineName": "dev-fraud-scoring-batch", "pipelineDefinition": json.dumps(definition), "tags": model},
+    )
+    schedule = res(
+        "aws:scheduler/schedule:Schedule",
+        "dev-fraud-scoring-batch-schedule",
+        {"scheduleExpression": "cron(0 2 * * ? *)", "target": {"arn": "x"}, "tags": model},
+        (pipeline["urn"],),
+    )
+    provider = res("pulumi:providers:aws", "aws", {"region": "eu-west-1"})
+    plan: Plan = {"project": "ml-platform", "stack": "dev", "resources": [provider, pipeline, schedule]}
+    price_file = write_prices(tmp_path / "p.json")
+    data = json.loads(price_file.read_text())
+    data["prices"].append({**data["prices"][0], "kind": "sagemaker-batch-transform", "usd_per_unit": 0.5})
+    price_file.write_text(json.dumps(data))
+
+    unknown = estimate(plan, load_prices(price_file), Assumptions())
+    (item,) = unknown.items
+    assert not item.known and any("finops.expected_runtime_minutes.batch" in n for n in item.notes)
+
+    est = estimate(plan, load_prices(price_file), Assumptions(expected_minutes={"batch": 30}))
+    (item,) = est.items
+    runs = 365 / 12  # a daily schedule, 730 h / 24 h
+    assert item.low == pytest.approx(runs * 2 * 0.5 * 0.5)
+    assert "batch step BatchTransform: 2 x ml.m5.xlarge" in item.description
