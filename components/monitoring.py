@@ -34,7 +34,7 @@ from components.config.observability import (
 from components.foundation import artifact_bucket_name, key_alias_name
 from components.iam import image_and_network_statements
 from components.naming import CLOUDWATCH_ALARM, IAM_ROLE, SAGEMAKER, physical_name
-from components.pipeline_definition import MODEL_MONITOR_REPOSITORY, model_monitor_image_uri, model_monitor_registries
+from components.sdk_images import MODEL_MONITOR_REPOSITORY, model_monitor_image_uri, model_monitor_registries
 from components.serving import CAPTURE_PREFIX, RegistryKey
 from components.tagging import CostTags
 

@@ -198,15 +198,15 @@ class MonitoringSpec:
 def build_monitoring_definition(spec: MonitoringSpec) -> str:
     """The definition JSON of `spec` (canonical: sorted keys), built with the training pipelines' offline SDK,
     or read from the definition cache (as components/job_definitions.py's build_job_definition does)."""
-    from components.pipeline_definition import _offline_sdk, _session
+    from components.sdk_patches import offline_sdk, sdk_session
 
     cache = definition_cache_dir()
     entry = cache / f"{definition_key(spec)}.json" if cache else None
     cached = read_cached(entry) if entry else None
     if cached is not None:
         return cached
-    with _offline_sdk(spec.region):
-        session = _session(spec.region, spec.bucket)
+    with offline_sdk(spec.region):
+        session = sdk_session(spec.region, spec.bucket)
         session.context = None  # as a fresh session starts, even if an earlier build failed halfway
         raw = spec.build(session)
     definition = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"))

@@ -22,7 +22,8 @@ from components.config import LoadedEnvironment, Model, Training
 from components.mlflow import ARTIFACTS_PREFIX as MLFLOW_ARTIFACTS
 from components.mlflow import logging_statement, tracking_server_arn
 from components.naming import EVENTBRIDGE_RULE, IAM_POLICY, IAM_ROLE, SAGEMAKER_PIPELINE, physical_name
-from components.pipeline_definition import DefinitionSpec, builtin_image_uri, model_monitor_image_uri
+from components.pipeline_definition import DefinitionSpec
+from components.sdk_images import builtin_image_uri, model_monitor_image_uri
 from components.tagging import CostTags
 
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
