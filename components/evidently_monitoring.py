@@ -34,7 +34,7 @@ from components.artifacts import BASELINE_FILES, DATA_QUALITY, version_baselines
 from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Network
 from components.config.observability import Monitoring
-from components.iam import image_and_network_statements
+from components.iam import ground_truth_statements, image_and_network_statements, lambda_trust_policy
 from components.jobs.metrics_contract import (
     DRIFT_METRIC,
     LATEST_POINTER,
@@ -44,6 +44,9 @@ from components.jobs.metrics_contract import (
     REFERENCE_FILE,
     ROWS_METRIC,
 )
+
+# The alarms keep the Model Monitor engine's names, so dashboards and runbooks find either engine's.
+from components.monitoring import drift_alarm_name, quality_alarm_name
 from components.monitoring_definition import MANIFESTS, MonitoringSpec
 from components.monitoring_image import drift_job_image_uri, drift_job_repository
 from components.naming import (
@@ -138,14 +141,6 @@ def code_archive() -> pulumi.AssetArchive:
     }
     assets |= {f"components/{name}": pulumi.FileAsset(str(components / name)) for name in CONTRACT_FILES}
     return pulumi.AssetArchive(assets)
-
-
-def drift_alarm_name(environment: str, model: str, feature: str) -> str:
-    return physical_name(CLOUDWATCH_ALARM, environment, model, "drift", feature)
-
-
-def quality_alarm_name(environment: str, model: str, metric: str) -> str:
-    return physical_name(CLOUDWATCH_ALARM, environment, model, "quality", metric)
 
 
 @dataclass(frozen=True)
@@ -337,19 +332,7 @@ class EvidentlyMonitor(PlatformComponent):
             f"{name}-{step}-role",
             name=physical_name(IAM_ROLE, args.environment, args.model, f"monitor-{step}"),
             description=f"Lambda function {fn_name}: the {step} step of the {args.model} monitoring pipeline",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "lambda.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                },
-                sort_keys=True,
-            ),
+            assume_role_policy=lambda_trust_policy(),
             opts=self.child_opts(),
         )
         policy = aws.iam.RolePolicy(
@@ -668,23 +651,6 @@ def monitor_policy(args: EvidentlyMonitorArgs, role_arn: str, kms_key_arn: str, 
         statements.append(args.registry_key.decrypt_statement())
     truth = args.monitoring.ground_truth
     if truth is not None:
-        bucket, _, key = truth.s3_uri.removeprefix("s3://").partition("/")
-        key = key.rstrip("/")
-        objects = f"{key}/*" if key else "*"
-        statements += [
-            {
-                "Sid": "ReadGroundTruth",
-                "Effect": "Allow",
-                "Action": ["s3:GetObject"],
-                "Resource": [f"arn:aws:s3:::{bucket}/{objects}"],
-            },
-            {
-                "Sid": "ListGroundTruth",
-                "Effect": "Allow",
-                "Action": ["s3:ListBucket"],
-                "Resource": [f"arn:aws:s3:::{bucket}"],
-                "Condition": {"StringLike": {"s3:prefix": [objects]}},
-            },
-        ]
+        statements += ground_truth_statements(truth.s3_uri)
     statements += image_and_network_statements(args.region, args.account_id, args.network)
     return {"Version": "2012-10-17", "Statement": statements}

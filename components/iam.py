@@ -54,6 +54,44 @@ def image_and_network_statements(region: str, account_id: str, network: Network 
     return statements
 
 
+def lambda_trust_policy() -> str:
+    """Trust policy (JSON) of a Lambda function's execution role: Lambda's documented one
+    (https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html, read 2026-11-30), with no
+    aws:SourceAccount condition, which Lambda does not document for this role."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            ],
+        },
+        sort_keys=True,
+    )
+
+
+def ground_truth_statements(s3_uri: str) -> list[dict[str, Any]]:
+    """Read the objects under the ground-truth prefix `s3_uri` (s3://bucket/prefix/) and list only that prefix:
+    what a model-quality job (either monitoring engine) needs of the team's labels."""
+    bucket, _, key = s3_uri.removeprefix("s3://").partition("/")
+    key = key.rstrip("/")
+    objects = f"{key}/*" if key else "*"
+    return [
+        {
+            "Sid": "ReadGroundTruth",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": [f"arn:aws:s3:::{bucket}/{objects}"],
+        },
+        {
+            "Sid": "ListGroundTruth",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": [f"arn:aws:s3:::{bucket}"],
+            "Condition": {"StringLike": {"s3:prefix": [objects]}},
+        },
+    ]
+
+
 def service_trust_policy(service: str, account_id: str) -> str:
     """Trust policy (JSON) letting one AWS service assume the role, only on behalf of this account (the
     aws:SourceAccount condition guards against the confused deputy)."""

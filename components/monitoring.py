@@ -32,7 +32,7 @@ from components.config.observability import (
     effective_monitoring,
 )
 from components.foundation import artifact_bucket_name, key_alias_name
-from components.iam import image_and_network_statements
+from components.iam import ground_truth_statements, image_and_network_statements
 from components.naming import CLOUDWATCH_ALARM, IAM_ROLE, SAGEMAKER, physical_name
 from components.sdk_images import MODEL_MONITOR_REPOSITORY, model_monitor_image_uri, model_monitor_registries
 from components.serving import CAPTURE_PREFIX, RegistryKey
@@ -572,23 +572,6 @@ def monitor_policy(args: ModelMonitorArgs, image_uri: str, kms_key_arn: str, cap
         statements.append(args.registry_key.decrypt_statement())
     truth = args.monitoring.ground_truth
     if truth is not None:
-        bucket, _, key = truth.s3_uri.removeprefix("s3://").partition("/")
-        key = key.rstrip("/")
-        objects = f"{key}/*" if key else "*"
-        statements += [
-            {
-                "Sid": "ReadGroundTruth",
-                "Effect": "Allow",
-                "Action": ["s3:GetObject"],
-                "Resource": [f"arn:aws:s3:::{bucket}/{objects}"],
-            },
-            {
-                "Sid": "ListGroundTruth",
-                "Effect": "Allow",
-                "Action": ["s3:ListBucket"],
-                "Resource": [f"arn:aws:s3:::{bucket}"],
-                "Condition": {"StringLike": {"s3:prefix": [objects]}},
-            },
-        ]
+        statements += ground_truth_statements(truth.s3_uri)
     statements += image_and_network_statements(args.region, args.account_id, args.network)
     return {"Version": "2012-10-17", "Statement": statements}

@@ -22,13 +22,11 @@ and bucket), see `components.sdk_patches.sdk_session`. The images a spec names c
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from components.artifacts import DATA_QUALITY, EXECUTION_METADATA_KEY
-from components.definition_cache import definition_cache_dir, definition_key, read_cached, write_cached
-from components.sdk_patches import offline_sdk, quality_check_step_class, sdk_session
+from components.sdk_patches import build_offline, quality_check_step_class
 
 # Step names: the order of the pipeline, and what tests and docs refer to.
 PREPARE_STEP = "PrepareFeatures"
@@ -99,20 +97,10 @@ class DefinitionSpec:
 def build_definition(spec: DefinitionSpec) -> str:
     """The pipeline definition JSON for `spec` (canonical: sorted keys), built with the sagemaker SDK, or
     read from the definition cache when this spec was built before by the same SDK and builder."""
-    cache = definition_cache_dir()
-    entry = cache / f"{definition_key(spec)}.json" if cache else None
-    cached = read_cached(entry) if entry else None
-    if cached is not None:
-        return cached
-    with offline_sdk(spec.region):
-        raw = _build(spec)
-    definition = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"))
-    if entry:
-        write_cached(entry, definition)
-    return definition
+    return build_offline(spec, lambda session: _build(spec, session))
 
 
-def _build(spec: DefinitionSpec) -> str:
+def _build(spec: DefinitionSpec, session: Any) -> str:
     from sagemaker.core.drift_check_baselines import DriftCheckBaselines
     from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
     from sagemaker.core.model_monitor.dataset_format import DatasetFormat
@@ -139,8 +127,6 @@ def _build(spec: DefinitionSpec) -> str:
     from sagemaker.serve.model_builder import ModelBuilder
     from sagemaker.train.model_trainer import ModelTrainer
 
-    session = sdk_session(spec.region, spec.bucket)
-    session.context = None  # as a fresh session starts, even if an earlier build failed halfway
     base = f"s3://{spec.bucket}/{spec.output_prefix}".rstrip("/")
     processing_instance = ParameterString(PARAM_PROCESSING_INSTANCE, default_value=spec.processing_instance_type)
     training_instance = ParameterString(PARAM_TRAINING_INSTANCE, default_value=spec.training_instance_type)
@@ -187,20 +173,23 @@ def _build(spec: DefinitionSpec) -> str:
             ),
         )
 
+    # The execution's data-quality folder: the baseline step's statistics and constraints, and the reference
+    # data, land there side by side (and are copied to the version's folder together).
+    data_quality_folder = Join(
+        on="/",
+        values=[
+            f"s3://{spec.bucket}/{spec.baselines_prefix}".rstrip("/"),
+            ExecutionVariables.PIPELINE_EXECUTION_ID,
+            DATA_QUALITY,
+        ],
+    )
     # The reference data the evidently engine's drift job compares captures with: preprocess.py writes the
     # prepared features (CSV with a header, no label) as reference.csv into this output, which lands in the
     # execution's data-quality folder next to the baseline and is copied to the version's with it.
     reference_output = ProcessingOutput(
         output_name=REFERENCE_OUTPUT,
         s3_output=ProcessingS3Output(
-            s3_uri=Join(
-                on="/",
-                values=[
-                    f"s3://{spec.bucket}/{spec.baselines_prefix}".rstrip("/"),
-                    ExecutionVariables.PIPELINE_EXECUTION_ID,
-                    DATA_QUALITY,
-                ],
-            ),
+            s3_uri=data_quality_folder,
             local_path=f"/opt/ml/processing/{REFERENCE_OUTPUT}",
             s3_upload_mode="EndOfJob",
         ),
@@ -227,14 +216,7 @@ def _build(spec: DefinitionSpec) -> str:
             baseline_dataset=prepared("train"),
             # The features as the built-in XGBoost reads them: CSV without a header, label first.
             dataset_format=DatasetFormat.csv(header=False),
-            output_s3_uri=Join(
-                on="/",
-                values=[
-                    f"s3://{spec.bucket}/{spec.baselines_prefix}".rstrip("/"),
-                    ExecutionVariables.PIPELINE_EXECUTION_ID,
-                    DATA_QUALITY,
-                ],
-            ),
+            output_s3_uri=data_quality_folder,
         ),
         check_job_config=CheckJobConfig(
             role=spec.role_arn,

@@ -8,7 +8,9 @@ monitoring_definition.py) runs the SDK in:
   validation off and two speed patches (config validation once per process; no LocalSession per step);
 - `sdk_session(region, bucket)`: the SDK session of a build, shared by the builds of a process, with the
   default bucket given (never looked up) and the SDK configuration explicit (`SDK_CONFIG`, telemetry off);
-- `quality_check_step_class()`: the SDK's QualityCheckStep, fixed so that its definition serialises.
+- `quality_check_step_class()`: the SDK's QualityCheckStep, fixed so that its definition serialises;
+- `build_offline(spec, build)`: what each builder's entry point does, once: the definition cache, else
+  `build(session)` in the offline SDK, in canonical form.
 
 This module is part of the builder: its source is in the digest of every definition
 (components/definition_cache.py BUILDER_SOURCES).
@@ -18,11 +20,17 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import logging
 import os
 import warnings
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from components.definition_cache import definition_cache_dir, definition_key, read_cached, write_cached
+
+if TYPE_CHECKING:
+    from components.rendered_pipelines import AnySpec
 
 # The SDK configuration used for every build: explicit, so no config file on the machine changes the
 # definition, and with telemetry off (the SDK would otherwise send usage pings over HTTP).
@@ -172,3 +180,22 @@ def quality_check_step_class() -> type:
         return request
 
     return type("QualityCheckStep", (QualityCheckStep,), {"arguments": property(arguments), "__module__": __name__})
+
+
+def build_offline(spec: AnySpec, build: Callable[[Any], str]) -> str:
+    """The definition JSON of `spec` in canonical form (sorted keys, no spaces): read from the definition
+    cache when this spec was built before by the same SDK and builder, else `build(session)` with the SDK
+    session of spec's region and bucket, inside `offline_sdk`, and kept in the cache."""
+    cache = definition_cache_dir()
+    entry = cache / f"{definition_key(spec)}.json" if cache else None
+    cached = read_cached(entry) if entry else None
+    if cached is not None:
+        return cached
+    with offline_sdk(spec.region):
+        session = sdk_session(spec.region, spec.bucket)
+        session.context = None  # as a fresh session starts, even if an earlier build failed halfway
+        raw = build(session)
+    definition = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"))
+    if entry:
+        write_cached(entry, definition)
+    return definition
