@@ -20,7 +20,7 @@ from components import rendered_pipelines
 from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Network
 from components.config.batch import Batch
-from components.iam import image_and_network_statements
+from components.iam import image_and_network_statements, job_key_statements
 from components.job_definitions import BatchSpec
 from components.naming import IAM_POLICY, IAM_ROLE, SAGEMAKER, SAGEMAKER_PIPELINE, physical_name
 from components.scheduled_pipelines import add_pipeline
@@ -250,19 +250,7 @@ def model_policy_document(
             "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
             "Resource": [args.image_repository_arn],
         },
-        {
-            "Sid": "UseEnvironmentKey",
-            "Effect": "Allow",
-            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-            "Resource": [key_arn],
-        },
-        {
-            "Sid": "GrantKeyToJobVolumes",
-            "Effect": "Allow",
-            "Action": ["kms:CreateGrant"],
-            "Resource": [key_arn],
-            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-        },
+        *job_key_statements(key_arn),
         {
             "Sid": "WriteJobLogs",
             "Effect": "Allow",

@@ -54,6 +54,26 @@ def image_and_network_statements(region: str, account_id: str, network: Network 
     return statements
 
 
+def job_key_statements(key_arn: str) -> list[dict[str, Any]]:
+    """What a SageMaker job's execution role needs of the environment key: encrypt and decrypt its data, and
+    let SageMaker grant the key to the job's encrypted volumes (only to AWS resources)."""
+    return [
+        {
+            "Sid": "UseEnvironmentKey",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+            "Resource": [key_arn],
+        },
+        {
+            "Sid": "GrantKeyToJobVolumes",
+            "Effect": "Allow",
+            "Action": ["kms:CreateGrant"],
+            "Resource": [key_arn],
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        },
+    ]
+
+
 def lambda_trust_policy() -> str:
     """Trust policy (JSON) of a Lambda function's execution role: Lambda's documented one
     (https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html, read 2026-11-30), with no
