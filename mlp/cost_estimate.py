@@ -385,26 +385,11 @@ def _variant_item(
     count = f"{low_count}" if low_count == high_count else f"{low_count}..{high_count}"
     description = f"{label} {name}: {count} x {instance} x {hours:g} h{scaling}"
     price = prices.lookup(region, HOSTING, instance)
+    item = LineItem(key, config["name"], category, owner, description, None, None)
     if price is None:
-        return LineItem(
-            key,
-            config["name"],
-            category,
-            owner,
-            description,
-            None,
-            None,
-            notes=(f"no price for {HOSTING} {instance} in {region}",),
-        )
-    return LineItem(
-        key,
-        config["name"],
-        category,
-        owner,
-        description,
-        low_count * hours * price.usd_per_unit,
-        high_count * hours * price.usd_per_unit,
-        prices=(price,),
+        return replace(item, notes=(f"no price for {HOSTING} {instance} in {region}",))
+    return replace(
+        item, low=low_count * hours * price.usd_per_unit, high=high_count * hours * price.usd_per_unit, prices=(price,)
     )
 
 
