@@ -34,7 +34,13 @@ from components.artifacts import BASELINE_FILES, DATA_QUALITY, version_baselines
 from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Network
 from components.config.observability import Monitoring
-from components.iam import ground_truth_statements, image_and_network_statements, lambda_trust_policy
+from components.iam import (
+    ground_truth_statements,
+    image_and_network_statements,
+    lambda_trust_policy,
+    monitoring_job_statements,
+    pull_image_statement,
+)
 from components.jobs.metrics_contract import (
     DRIFT_METRIC,
     LATEST_POINTER,
@@ -64,7 +70,6 @@ from components.warnings import warn
 
 REPORTS_PREFIX = "monitoring"
 """Reports go under <capture bucket>/monitoring/<model>/v<version>/<run>/ (and latest.json beside the runs)."""
-PROCESSING_LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
 # The select and publish steps' functions (components/functions/monitoring/), packaged with the metrics contract
 # they import (components/jobs/metrics_contract.py imports nothing).
 FUNCTION_SOURCE = Path(__file__).parent / "functions" / "monitoring"
@@ -626,24 +631,8 @@ def monitor_policy(args: EvidentlyMonitorArgs, role_arn: str, kms_key_arn: str, 
                 f"arn:aws:s3:::{args.reference_bucket}/{reference_prefix(args.model, args.version)}{REFERENCE_FILE}"
             ],
         },
-        {
-            "Sid": "UseEnvironmentKey",
-            "Effect": "Allow",
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-            "Resource": [kms_key_arn],
-        },
-        {
-            "Sid": "WriteOwnLogs",
-            "Effect": "Allow",
-            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-            "Resource": [f"arn:aws:logs:{args.region}:{args.account_id}:log-group:{PROCESSING_LOG_GROUP}:*"],
-        },
-        {
-            "Sid": "PullDriftJobImage",
-            "Effect": "Allow",
-            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-            "Resource": [repository],
-        },
+        *monitoring_job_statements(args.region, args.account_id, kms_key_arn),
+        pull_image_statement("PullDriftJobImage", repository),
     ]
     if args.registry_key is not None:
         # Cross-account SSE-KMS: the reference data is encrypted with the registry environment's key, whose

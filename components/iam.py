@@ -54,6 +54,50 @@ def image_and_network_statements(region: str, account_id: str, network: Network 
     return statements
 
 
+# Where SageMaker processing jobs (the monitoring jobs of either engine) write their logs.
+PROCESSING_LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
+
+
+def pull_image_statement(sid: str, repository_arn: str) -> dict[str, Any]:
+    """Pull the image of one ECR repository (the token to log in is in `image_and_network_statements`)."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        "Resource": [repository_arn],
+    }
+
+
+def monitoring_job_statements(region: str, account_id: str, kms_key_arn: str) -> list[dict[str, Any]]:
+    """What a monitoring job's role needs whichever engine runs it: read and write data under the environment
+    key, and write the processing jobs' logs."""
+    return [
+        {
+            "Sid": "UseEnvironmentKey",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": [kms_key_arn],
+        },
+        {
+            "Sid": "WriteOwnLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+            "Resource": [f"arn:aws:logs:{region}:{account_id}:log-group:{PROCESSING_LOG_GROUP}:*"],
+        },
+    ]
+
+
+def account_administers_key_statement(account_root: str) -> dict[str, Any]:
+    """AWS's default key policy statement: the account administers the key, through IAM (the roles' policies)."""
+    return {
+        "Sid": "AccountAdministersKeyThroughIam",
+        "Effect": "Allow",
+        "Principal": {"AWS": account_root},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
 def job_key_statements(key_arn: str) -> list[dict[str, Any]]:
     """What a SageMaker job's execution role needs of the environment key: encrypt and decrypt its data, and
     let SageMaker grant the key to the job's encrypted volumes (only to AWS resources)."""

@@ -32,7 +32,12 @@ from components.config.observability import (
     effective_monitoring,
 )
 from components.foundation import artifact_bucket_name, key_alias_name
-from components.iam import ground_truth_statements, image_and_network_statements
+from components.iam import (
+    ground_truth_statements,
+    image_and_network_statements,
+    monitoring_job_statements,
+    pull_image_statement,
+)
 from components.naming import CLOUDWATCH_ALARM, IAM_ROLE, SAGEMAKER, physical_name
 from components.sdk_images import MODEL_MONITOR_REPOSITORY, model_monitor_image_uri, model_monitor_registries
 from components.serving import CAPTURE_PREFIX, RegistryKey
@@ -63,7 +68,6 @@ LOCAL_INPUT = "/opt/ml/processing/input/endpoint"
 LOCAL_GROUND_TRUTH = "/opt/ml/processing/groundtruth"
 LOCAL_OUTPUT = "/opt/ml/processing/output"
 # Processing jobs (monitoring executions run as such) log to this group.
-PROCESSING_LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
 
 
 # cloudwatch:PutMetricData has no resource types (Service Authorization Reference,
@@ -540,24 +544,10 @@ def monitor_policy(args: ModelMonitorArgs, image_uri: str, kms_key_arn: str, cap
             "Action": ["sagemaker:DescribeEndpoint"],
             "Resource": [endpoint_arn + endpoint_name(args.environment, args.model)],
         },
-        {
-            "Sid": "UseEnvironmentKey",
-            "Effect": "Allow",
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-            "Resource": [kms_key_arn],
-        },
-        {
-            "Sid": "WriteOwnLogs",
-            "Effect": "Allow",
-            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-            "Resource": [f"arn:aws:logs:{args.region}:{args.account_id}:log-group:{PROCESSING_LOG_GROUP}:*"],
-        },
-        {
-            "Sid": "PullMonitorImage",
-            "Effect": "Allow",
-            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-            "Resource": [f"arn:aws:ecr:{args.region}:{registry_account}:repository/{MODEL_MONITOR_REPOSITORY}"],
-        },
+        *monitoring_job_statements(args.region, args.account_id, kms_key_arn),
+        pull_image_statement(
+            "PullMonitorImage", f"arn:aws:ecr:{args.region}:{registry_account}:repository/{MODEL_MONITOR_REPOSITORY}"
+        ),
         {
             "Sid": "PublishMonitorMetrics",
             "Effect": "Allow",

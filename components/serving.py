@@ -30,7 +30,7 @@ from components.config.serving import (
     sagemaker_warnings,
 )
 from components.foundation import artifact_bucket_name, key_alias_name
-from components.iam import image_and_network_statements
+from components.iam import image_and_network_statements, pull_image_statement
 from components.naming import CLOUDWATCH_ALARM, IAM_ROLE, S3_BUCKET, SAGEMAKER, physical_name
 from components.storage import PrivateBucket, PrivateBucketArgs
 from components.tagging import CostTags
@@ -546,12 +546,7 @@ def execution_policy(
             "Resource": [bucket_arn],
             "Condition": {"StringLike": {"s3:prefix": [f"{args.artifact_prefix}*"]}},
         },
-        {
-            "Sid": "PullOwnImage",
-            "Effect": "Allow",
-            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-            "Resource": [args.image_repository_arn],
-        },
+        pull_image_statement("PullOwnImage", args.image_repository_arn),
         {
             "Sid": "UseEnvironmentKey",
             "Effect": "Allow",
