@@ -35,9 +35,8 @@ from components.base import PlatformComponent
 from components.config import LoadedEnvironment, Model, Network
 from components.config.observability import Monitoring
 from components.iam import (
-    ground_truth_statements,
-    image_and_network_statements,
     lambda_trust_policy,
+    monitoring_job_access_statements,
     monitoring_job_statements,
     pull_image_statement,
 )
@@ -634,12 +633,11 @@ def monitor_policy(args: EvidentlyMonitorArgs, role_arn: str, kms_key_arn: str, 
         *monitoring_job_statements(args.region, args.account_id, kms_key_arn),
         pull_image_statement("PullDriftJobImage", repository),
     ]
-    if args.registry_key is not None:
-        # Cross-account SSE-KMS: the reference data is encrypted with the registry environment's key, whose
-        # policy allows this account (components/foundation.py); the role needs the grant in its own policy too.
-        statements.append(args.registry_key.decrypt_statement())
-    truth = args.monitoring.ground_truth
-    if truth is not None:
-        statements += ground_truth_statements(truth.s3_uri)
-    statements += image_and_network_statements(args.region, args.account_id, args.network)
+    statements += monitoring_job_access_statements(
+        args.region,
+        args.account_id,
+        args.network,
+        registry_decrypt=args.registry_key.decrypt_statement() if args.registry_key is not None else None,
+        ground_truth_uri=args.monitoring.ground_truth.s3_uri if args.monitoring.ground_truth else None,
+    )
     return {"Version": "2012-10-17", "Statement": statements}

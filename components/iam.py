@@ -87,6 +87,25 @@ def monitoring_job_statements(region: str, account_id: str, kms_key_arn: str) ->
     ]
 
 
+def monitoring_job_access_statements(
+    region: str,
+    account_id: str,
+    network: Network | None,
+    *,
+    registry_decrypt: dict[str, Any] | None,
+    ground_truth_uri: str | None,
+) -> list[dict[str, Any]]:
+    """The end of a monitoring job role's policy, whichever engine: in staging and prod the registry
+    environment's key (the served version's baseline or reference data is in that environment's bucket,
+    encrypted with its key, whose policy allows this account: components/foundation.py; the role needs the
+    grant in its own policy too, or every run fails), the ground truth when model quality is monitored, then
+    the image login and the network."""
+    statements = [registry_decrypt] if registry_decrypt is not None else []
+    if ground_truth_uri is not None:
+        statements += ground_truth_statements(ground_truth_uri)
+    return statements + image_and_network_statements(region, account_id, network)
+
+
 def account_administers_key_statement(account_root: str) -> dict[str, Any]:
     """AWS's default key policy statement: the account administers the key, through IAM (the roles' policies)."""
     return {

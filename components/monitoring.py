@@ -33,8 +33,7 @@ from components.config.observability import (
 )
 from components.foundation import artifact_bucket_name, key_alias_name
 from components.iam import (
-    ground_truth_statements,
-    image_and_network_statements,
+    monitoring_job_access_statements,
     monitoring_job_statements,
     pull_image_statement,
 )
@@ -556,12 +555,11 @@ def monitor_policy(args: ModelMonitorArgs, image_uri: str, kms_key_arn: str, cap
             "Condition": {"StringEquals": {"cloudwatch:namespace": [DATA_METRICS_NAMESPACE, MODEL_METRICS_NAMESPACE]}},
         },
     ]
-    if args.registry_key is not None:
-        # Staging and prod read the served version's baseline from the registry environment's bucket, encrypted
-        # with that environment's key: without this statement every data-quality run failed there.
-        statements.append(args.registry_key.decrypt_statement())
-    truth = args.monitoring.ground_truth
-    if truth is not None:
-        statements += ground_truth_statements(truth.s3_uri)
-    statements += image_and_network_statements(args.region, args.account_id, args.network)
+    statements += monitoring_job_access_statements(
+        args.region,
+        args.account_id,
+        args.network,
+        registry_decrypt=args.registry_key.decrypt_statement() if args.registry_key is not None else None,
+        ground_truth_uri=args.monitoring.ground_truth.s3_uri if args.monitoring.ground_truth else None,
+    )
     return {"Version": "2012-10-17", "Statement": statements}
