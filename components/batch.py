@@ -20,7 +20,7 @@ from components import rendered_pipelines
 from components.base import PlatformComponent
 from components.config import Network
 from components.config.batch import Batch
-from components.iam import image_and_network_statements
+from components.iam import image_and_network_statements, job_key_statements, pull_image_statement
 from components.job_definitions import BatchSpec
 from components.naming import IAM_POLICY, IAM_ROLE, SAGEMAKER, SAGEMAKER_PIPELINE, physical_name
 from components.scheduled_pipelines import add_pipeline
@@ -212,25 +212,8 @@ def model_policy_document(
             "Action": ["s3:PutObject", "s3:AbortMultipartUpload"],
             "Resource": [f"{bucket_arn}/{output_prefix}*"],
         },
-        {
-            "Sid": "PullOwnImage",
-            "Effect": "Allow",
-            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-            "Resource": [args.image_repository_arn],
-        },
-        {
-            "Sid": "UseEnvironmentKey",
-            "Effect": "Allow",
-            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-            "Resource": [key_arn],
-        },
-        {
-            "Sid": "GrantKeyToJobVolumes",
-            "Effect": "Allow",
-            "Action": ["kms:CreateGrant"],
-            "Resource": [key_arn],
-            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-        },
+        pull_image_statement("PullOwnImage", args.image_repository_arn),
+        *job_key_statements(key_arn),
         {
             "Sid": "WriteJobLogs",
             "Effect": "Allow",

@@ -29,6 +29,7 @@ from components.bootstrap_names import (
     oidc_subjects,
     state_bucket,
 )
+from components.iam import account_administers_key_statement
 from components.storage import PrivateBucket, PrivateBucketArgs
 from components.tagging import CostTags
 
@@ -395,15 +396,7 @@ class AccountBootstrap(PlatformComponent):
             policy=json.dumps(
                 {
                     "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "AccountAdministersKeyThroughIam",
-                            "Effect": "Allow",
-                            "Principal": {"AWS": account_root},
-                            "Action": "kms:*",
-                            "Resource": "*",
-                        }
-                    ],
+                    "Statement": [account_administers_key_statement(account_root)],
                 }
             ),
             opts=self.child_opts(protect=args.protect, retain_on_delete=args.protect),

@@ -29,9 +29,9 @@ from components.finops import KEY_SERVICE_PRINCIPALS, FinOpsArgs, TeamBudget
 from components.foundation import FoundationArgs, artifact_bucket_name, key_alias_name
 from components.mlflow import tracking_server_arn
 from components.monitoring import ModelMonitorArgs
-from components.pipeline_definition import builtin_image_uri
 from components.pipelines import TrainingPipelineArgs
 from components.registry import ModelRegistryArgs
+from components.sdk_images import builtin_image_uri
 from components.serving import ModelEndpointArgs, RegistryKey, capture_bucket_name, endpoint_name
 from components.tagging import PLATFORM_TEAM, CostTags
 from components.triage import TriageArgs, budget_table_name, log_group_name, runbook_sections

@@ -1,7 +1,9 @@
 """The definition cache: pipeline definitions kept on disk by what they are built from.
 
 A definition is a pure function of its spec, the SDK's code (its release: the build reads no config file
-and makes no call) and the builder's code (`components/pipeline_definition.py`, `components/artifacts.py`).
+and makes no call) and the builder's code (`BUILDER_SOURCES`: `components/pipeline_definition.py`, the SDK
+sandbox and patches every builder runs in, `components/sdk_patches.py`, and the constants they use,
+`components/artifacts.py` and `components/jobs/metrics_contract.py`).
 Importing the SDK is most of an example environment's plan (benchmarks/README.md), so builds are kept on
 disk under a key hashing all of those: a plan whose pipelines did not change reads them back without
 importing the SDK. A changed spec, SDK release or builder gives a new key; a damaged entry is rebuilt.
@@ -31,8 +33,14 @@ if TYPE_CHECKING:
 CACHE_ENV = "MLP_DEFINITION_CACHE"
 # Distributions whose code the build runs; their installed versions are part of the key.
 SDK_DISTRIBUTIONS = ("sagemaker", "sagemaker-core", "boto3", "botocore")
-# Our modules whose code or constants shape a definition.
-BUILDER_SOURCES = (Path(__file__).with_name("pipeline_definition.py"), Path(__file__).with_name("artifacts.py"))
+# Our modules whose code or constants shape a definition (the image table, components/sdk_images.py, does
+# not: a spec carries the image URIs themselves). jobs/metrics_contract.py: the monitoring pipeline's paths
+# and pointer name (components/monitoring_definition.py). tests/components/test_definition_digest.py checks
+# that every module the builders import is here.
+BUILDER_SOURCES = tuple(
+    Path(__file__).parent / name
+    for name in ("pipeline_definition.py", "sdk_patches.py", "artifacts.py", "jobs/metrics_contract.py")
+)
 
 
 def definition_cache_dir() -> Path | None:

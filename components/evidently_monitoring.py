@@ -36,7 +36,12 @@ from components.config import Network
 from components.config.observability import Monitoring
 from components.functions.monitoring import mlflow_run
 from components.functions.monitoring.publish_run import TRACKING_ARN_VARIABLE
-from components.iam import image_and_network_statements
+from components.iam import (
+    lambda_trust_policy,
+    monitoring_job_access_statements,
+    monitoring_job_statements,
+    pull_image_statement,
+)
 from components.jobs.metrics_contract import (
     DRIFT_METRIC,
     LATEST_POINTER,
@@ -47,6 +52,9 @@ from components.jobs.metrics_contract import (
     ROWS_METRIC,
 )
 from components.mlflow import logging_statement
+
+# The alarms keep the Model Monitor engine's names, so dashboards and runbooks find either engine's.
+from components.monitoring import drift_alarm_name, quality_alarm_name
 from components.monitoring_definition import MANIFESTS, MonitoringSpec
 from components.monitoring_image import drift_job_image_uri, drift_job_repository
 from components.naming import (
@@ -64,7 +72,6 @@ from components.warnings import warn
 
 REPORTS_PREFIX = "monitoring"
 """Reports go under <capture bucket>/monitoring/<model>/v<version>/<run>/ (and latest.json beside the runs)."""
-PROCESSING_LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
 # The select and publish steps' functions (components/functions/monitoring/), packaged with the metrics contract
 # they import (components/jobs/metrics_contract.py imports nothing).
 FUNCTION_SOURCE = Path(__file__).parent / "functions" / "monitoring"
@@ -122,14 +129,6 @@ def code_archive() -> pulumi.AssetArchive:
     }
     assets |= {f"components/{name}": pulumi.FileAsset(str(components / name)) for name in CONTRACT_FILES}
     return pulumi.AssetArchive(assets)
-
-
-def drift_alarm_name(environment: str, model: str, feature: str) -> str:
-    return physical_name(CLOUDWATCH_ALARM, environment, model, "drift", feature)
-
-
-def quality_alarm_name(environment: str, model: str, metric: str) -> str:
-    return physical_name(CLOUDWATCH_ALARM, environment, model, "quality", metric)
 
 
 @dataclass(frozen=True)
@@ -289,19 +288,7 @@ class EvidentlyMonitor(PlatformComponent):
             f"{name}-{step}-role",
             name=physical_name(IAM_ROLE, args.environment, args.model, f"monitor-{step}"),
             description=f"Lambda function {fn_name}: the {step} step of the {args.model} monitoring pipeline",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "lambda.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                },
-                sort_keys=True,
-            ),
+            assume_role_policy=lambda_trust_policy(),
             opts=self.child_opts(),
         )
         policy = aws.iam.RolePolicy(
@@ -602,48 +589,14 @@ def monitor_policy(args: EvidentlyMonitorArgs, role_arn: str, kms_key_arn: str, 
                 f"arn:aws:s3:::{args.reference_bucket}/{reference_prefix(args.model, args.version)}{REFERENCE_FILE}"
             ],
         },
-        {
-            "Sid": "UseEnvironmentKey",
-            "Effect": "Allow",
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-            "Resource": [kms_key_arn],
-        },
-        {
-            "Sid": "WriteOwnLogs",
-            "Effect": "Allow",
-            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-            "Resource": [f"arn:aws:logs:{args.region}:{args.account_id}:log-group:{PROCESSING_LOG_GROUP}:*"],
-        },
-        {
-            "Sid": "PullDriftJobImage",
-            "Effect": "Allow",
-            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-            "Resource": [repository],
-        },
+        *monitoring_job_statements(args.region, args.account_id, kms_key_arn),
+        pull_image_statement("PullDriftJobImage", repository),
     ]
-    if args.registry_key is not None:
-        # Cross-account SSE-KMS: the reference data is encrypted with the registry environment's key, whose
-        # policy allows this account (components/foundation.py); the role needs the grant in its own policy too.
-        statements.append(args.registry_key.decrypt_statement())
-    truth = args.monitoring.ground_truth
-    if truth is not None:
-        bucket, _, key = truth.s3_uri.removeprefix("s3://").partition("/")
-        key = key.rstrip("/")
-        objects = f"{key}/*" if key else "*"
-        statements += [
-            {
-                "Sid": "ReadGroundTruth",
-                "Effect": "Allow",
-                "Action": ["s3:GetObject"],
-                "Resource": [f"arn:aws:s3:::{bucket}/{objects}"],
-            },
-            {
-                "Sid": "ListGroundTruth",
-                "Effect": "Allow",
-                "Action": ["s3:ListBucket"],
-                "Resource": [f"arn:aws:s3:::{bucket}"],
-                "Condition": {"StringLike": {"s3:prefix": [objects]}},
-            },
-        ]
-    statements += image_and_network_statements(args.region, args.account_id, args.network)
+    statements += monitoring_job_access_statements(
+        args.region,
+        args.account_id,
+        args.network,
+        registry_decrypt=args.registry_key.decrypt_statement() if args.registry_key is not None else None,
+        ground_truth_uri=args.monitoring.ground_truth.s3_uri if args.monitoring.ground_truth else None,
+    )
     return {"Version": "2012-10-17", "Statement": statements}

@@ -39,8 +39,8 @@ from components.config import Network
 from components.config.features import FeatureGroup
 from components.job_definitions import ProcessingJobSpec
 from components.naming import IAM_POLICY, IAM_ROLE, SAGEMAKER_PIPELINE, NameRule, physical_name
-from components.pipeline_definition import builtin_image_uri
 from components.scheduled_pipelines import add_pipeline, processing_job_statements
+from components.sdk_images import builtin_image_uri
 from components.tagging import CostTags
 
 JOBS_DIR = Path(__file__).with_name("jobs")

@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from components.artifacts import baselines_prefix, model_artifacts_prefix
 from components.base import PlatformComponent
+from components.iam import account_administers_key_statement
 from components.naming import KMS_ALIAS, S3_BUCKET, physical_name
 from components.storage import PrivateBucket, PrivateBucketArgs
 from components.tagging import CostTags
@@ -124,13 +125,7 @@ class EnvironmentFoundation(PlatformComponent):
                 {
                     "Version": "2012-10-17",
                     "Statement": [
-                        {
-                            "Sid": "AccountAdministersKeyThroughIam",
-                            "Effect": "Allow",
-                            "Principal": {"AWS": account_root},
-                            "Action": "kms:*",
-                            "Resource": "*",
-                        },
+                        account_administers_key_statement(account_root),
                         # CloudWatch alarms publish to the teams' SNS topics, which this key encrypts; SNS
                         # needs the alarm service to be allowed to use the key ("Enable compatibility between
                         # event sources from AWS services and encrypted topics",

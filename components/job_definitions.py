@@ -17,12 +17,10 @@ Build with `build_job_definition(spec)`.
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from components.definition_cache import definition_cache_dir, definition_key, read_cached, write_cached
-from components.pipeline_definition import _offline_sdk, _session
+from components.sdk_patches import build_offline
 
 TRANSFORM_STEP = "BatchTransform"
 PARAM_INPUT_DATA = "InputData"
@@ -188,20 +186,8 @@ JobSpec = BatchSpec | ProcessingJobSpec
 @functools.cache
 def build_job_definition(spec: JobSpec) -> str:
     """The definition JSON of `spec` (canonical: sorted keys), built with the offline SDK of the training
-    pipelines (`components.pipeline_definition._offline_sdk`), or read from the definition cache."""
-    cache = definition_cache_dir()
-    entry = cache / f"{definition_key(spec)}.json" if cache else None
-    cached = read_cached(entry) if entry else None
-    if cached is not None:
-        return cached
-    with _offline_sdk(spec.region):
-        session = _session(spec.region, spec.bucket)
-        session.context = None  # as a fresh session starts, even if an earlier build failed halfway
-        raw = spec.build(session)
-    definition = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"))
-    if entry:
-        write_cached(entry, definition)
-    return definition
+    pipelines (`components.sdk_patches.offline_sdk`), or read from the definition cache."""
+    return build_offline(spec, spec.build)
 
 
 def _flag(parameter: str) -> str:

@@ -25,7 +25,8 @@ from components.config.triage import triage_problems
 from components.config.wording import in_words
 from components.errors import InputError, Problem
 from components.fast_yaml import read_plain_yaml
-from components.pipeline_definition import image_problems, model_monitor_registries
+from components.image_validation import image_problems
+from components.sdk_images import model_monitor_registries
 
 ENVIRONMENTS_DIR = "environments"
 

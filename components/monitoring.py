@@ -29,9 +29,13 @@ from components.config.observability import (
     HOURLY_MODEL_QUALITY_MAX_RUNTIME_MINUTES,
     Monitoring,
 )
-from components.iam import image_and_network_statements
+from components.iam import (
+    monitoring_job_access_statements,
+    monitoring_job_statements,
+    pull_image_statement,
+)
 from components.naming import CLOUDWATCH_ALARM, IAM_ROLE, SAGEMAKER, physical_name
-from components.pipeline_definition import MODEL_MONITOR_REPOSITORY, model_monitor_image_uri, model_monitor_registries
+from components.sdk_images import MODEL_MONITOR_REPOSITORY, model_monitor_image_uri, model_monitor_registries
 from components.serving import CAPTURE_PREFIX, RegistryKey
 from components.tagging import CostTags
 
@@ -60,7 +64,6 @@ LOCAL_INPUT = "/opt/ml/processing/input/endpoint"
 LOCAL_GROUND_TRUTH = "/opt/ml/processing/groundtruth"
 LOCAL_OUTPUT = "/opt/ml/processing/output"
 # Processing jobs (monitoring executions run as such) log to this group.
-PROCESSING_LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
 
 
 # cloudwatch:PutMetricData has no resource types (Service Authorization Reference,
@@ -501,24 +504,10 @@ def monitor_policy(args: ModelMonitorArgs, image_uri: str, kms_key_arn: str, cap
             "Action": ["sagemaker:DescribeEndpoint"],
             "Resource": [endpoint_arn + endpoint_name(args.environment, args.model)],
         },
-        {
-            "Sid": "UseEnvironmentKey",
-            "Effect": "Allow",
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-            "Resource": [kms_key_arn],
-        },
-        {
-            "Sid": "WriteOwnLogs",
-            "Effect": "Allow",
-            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-            "Resource": [f"arn:aws:logs:{args.region}:{args.account_id}:log-group:{PROCESSING_LOG_GROUP}:*"],
-        },
-        {
-            "Sid": "PullMonitorImage",
-            "Effect": "Allow",
-            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-            "Resource": [f"arn:aws:ecr:{args.region}:{registry_account}:repository/{MODEL_MONITOR_REPOSITORY}"],
-        },
+        *monitoring_job_statements(args.region, args.account_id, kms_key_arn),
+        pull_image_statement(
+            "PullMonitorImage", f"arn:aws:ecr:{args.region}:{registry_account}:repository/{MODEL_MONITOR_REPOSITORY}"
+        ),
         {
             "Sid": "PublishMonitorMetrics",
             "Effect": "Allow",
@@ -527,29 +516,11 @@ def monitor_policy(args: ModelMonitorArgs, image_uri: str, kms_key_arn: str, cap
             "Condition": {"StringEquals": {"cloudwatch:namespace": [DATA_METRICS_NAMESPACE, MODEL_METRICS_NAMESPACE]}},
         },
     ]
-    if args.registry_key is not None:
-        # Staging and prod read the served version's baseline from the registry environment's bucket, encrypted
-        # with that environment's key: without this statement every data-quality run failed there.
-        statements.append(args.registry_key.decrypt_statement())
-    truth = args.monitoring.ground_truth
-    if truth is not None:
-        bucket, _, key = truth.s3_uri.removeprefix("s3://").partition("/")
-        key = key.rstrip("/")
-        objects = f"{key}/*" if key else "*"
-        statements += [
-            {
-                "Sid": "ReadGroundTruth",
-                "Effect": "Allow",
-                "Action": ["s3:GetObject"],
-                "Resource": [f"arn:aws:s3:::{bucket}/{objects}"],
-            },
-            {
-                "Sid": "ListGroundTruth",
-                "Effect": "Allow",
-                "Action": ["s3:ListBucket"],
-                "Resource": [f"arn:aws:s3:::{bucket}"],
-                "Condition": {"StringLike": {"s3:prefix": [objects]}},
-            },
-        ]
-    statements += image_and_network_statements(args.region, args.account_id, args.network)
+    statements += monitoring_job_access_statements(
+        args.region,
+        args.account_id,
+        args.network,
+        registry_decrypt=args.registry_key.decrypt_statement() if args.registry_key is not None else None,
+        ground_truth_uri=args.monitoring.ground_truth.s3_uri if args.monitoring.ground_truth else None,
+    )
     return {"Version": "2012-10-17", "Statement": statements}

@@ -16,11 +16,9 @@ A run's folder is `<report prefix><execution id>/` (manifests under `manifests/`
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from components.definition_cache import definition_cache_dir, definition_key, read_cached, write_cached
 from components.jobs.metrics_contract import (
     CAPTURE_INPUT,
     GROUND_TRUTH_INPUT,
@@ -198,18 +196,6 @@ class MonitoringSpec:
 def build_monitoring_definition(spec: MonitoringSpec) -> str:
     """The definition JSON of `spec` (canonical: sorted keys), built with the training pipelines' offline SDK,
     or read from the definition cache (as components/job_definitions.py's build_job_definition does)."""
-    from components.pipeline_definition import _offline_sdk, _session
+    from components.sdk_patches import build_offline
 
-    cache = definition_cache_dir()
-    entry = cache / f"{definition_key(spec)}.json" if cache else None
-    cached = read_cached(entry) if entry else None
-    if cached is not None:
-        return cached
-    with _offline_sdk(spec.region):
-        session = _session(spec.region, spec.bucket)
-        session.context = None  # as a fresh session starts, even if an earlier build failed halfway
-        raw = spec.build(session)
-    definition = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"))
-    if entry:
-        write_cached(entry, definition)
-    return definition
+    return build_offline(spec, spec.build)

@@ -4,42 +4,29 @@
 JSON. It runs inside `Output.all(...).apply(...)` in `components.pipelines` and only computes a string:
 it creates no resource and calls no AWS API:
 
-- the SDK gets a boto session whose credential chain is empty, so a request could not even be signed
-  (and the chain never queries instance metadata); the session's default bucket is given, so the SDK
-  never looks one up;
-- the SDK configuration is passed explicitly (telemetry off), so no user or admin config file changes
-  the output;
-- role validation is switched off for the build (`SAGEMAKER_VALIDATE_ROLE=false`) and the role is an ARN,
-  so the SDK never asks IAM about it;
+- the SDK runs sandboxed (`components/sdk_patches.py`): its boto session's credential chain is empty, so a
+  request could not even be signed (and the chain never queries instance metadata); the session's default
+  bucket is given, so the SDK never looks one up; its configuration is explicit (telemetry off), so no user
+  or admin config file changes the output; role validation is switched off for the build and the role is
+  an ARN, so the SDK never asks IAM about it;
 - processing code lives in S3 (configuration), so nothing is uploaded.
 
 `import sagemaker` takes seconds, so it happens inside `build_definition` only, each distinct spec is
 built once per process (`functools.cache`), and builds are cached on disk by content
 (`components/definition_cache.py`); plans first read the environment's committed renderings
 (`components/rendered_pipelines.py`). The SDK session is shared by the builds of a process (one per region
-and bucket), see `_session`.
+and bucket), see `components.sdk_patches.sdk_session`. The images a spec names come from
+`components/sdk_images.py`; an environment's image versions are checked by `components/image_validation.py`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import importlib.metadata
-import importlib.util
-import json
-import logging
-import os
-import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from components.artifacts import DATA_QUALITY, EXECUTION_METADATA_KEY
-from components.definition_cache import definition_cache_dir, definition_key, read_cached, write_cached
-
-if TYPE_CHECKING:
-    from components.config.training import Training
+from components.sdk_patches import build_offline, quality_check_step_class
 
 # Step names: the order of the pipeline, and what tests and docs refer to.
 PREPARE_STEP = "PrepareFeatures"
@@ -106,205 +93,14 @@ class DefinitionSpec:
     """The environment's MLflow tracking server: the evaluation step logs its run there (None: no tracking)."""
 
 
-# The SDK configuration used for every build: explicit, so no config file on the machine changes the
-# definition, and with telemetry off (the SDK would otherwise send usage pings over HTTP).
-SDK_CONFIG: dict[str, Any] = {
-    "SchemaVersion": "1.0",
-    "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}},
-}
-
-
-def builtin_image_uri(framework: str, version: str, region: str) -> str:
-    """URI of an AWS built-in image, from the registries in the sagemaker SDK's bundled
-    `sagemaker/core/image_uri_config/<framework>.json` (read without importing sagemaker).
-
-    Raises ValueError naming what is available when the version or region is unknown.
-    """
-    config = _image_config(framework)
-    versions = config["training"]["versions"] if "training" in config else config["versions"]
-    if version not in versions:
-        raise ValueError(f"{framework} version {version!r} is not known; known versions: {', '.join(versions)}")
-    entry = versions[version]
-    registries: dict[str, str] = entry["registries"]
-    if region not in registries:
-        raise ValueError(f"the built-in {framework} {version} image is not published in {region}")
-    repository = entry["repository"]
-    domain = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-    tag = f"{version}-cpu-py3" if framework == "sklearn" else version
-    return f"{registries[region]}.dkr.ecr.{region}.{domain}/{repository}:{tag}"
-
-
-def model_monitor_image_uri(region: str) -> str:
-    """URI of the Model Monitor analyzer image (data-quality baselining), from the SDK's bundled
-    `sagemaker/core/image_uri_config/model-monitor.json` (the registry the SDK's DefaultModelMonitor uses).
-
-    Raises ValueError when the image is not published in region.
-    """
-    registries = model_monitor_registries()
-    if region not in registries:
-        raise ValueError(f"the Model Monitor analyzer image is not published in {region}")
-    domain = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-    return f"{registries[region]}.dkr.ecr.{region}.{domain}/{MODEL_MONITOR_REPOSITORY}"
-
-
-MODEL_MONITOR_REPOSITORY = "sagemaker-model-monitor-analyzer"
-
-
-def model_monitor_registries() -> dict[str, str]:
-    """Account of the Model Monitor analyzer image per region (the SDK's model-monitor.json)."""
-    registries: dict[str, str] = _image_config("model-monitor")["versions"][""]["registries"]
-    return registries
-
-
-@functools.cache
-def _image_config(framework: str) -> dict[str, Any]:
-    spec = importlib.util.find_spec("sagemaker")  # finds the package without importing it
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the sagemaker SDK is not installed")
-    path = Path(next(iter(spec.submodule_search_locations))) / "core" / "image_uri_config" / f"{framework}.json"
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
-
-
 @functools.cache
 def build_definition(spec: DefinitionSpec) -> str:
     """The pipeline definition JSON for `spec` (canonical: sorted keys), built with the sagemaker SDK, or
     read from the definition cache when this spec was built before by the same SDK and builder."""
-    cache = definition_cache_dir()
-    entry = cache / f"{definition_key(spec)}.json" if cache else None
-    cached = read_cached(entry) if entry else None
-    if cached is not None:
-        return cached
-    with _offline_sdk(spec.region):
-        raw = _build(spec)
-    definition = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"))
-    if entry:
-        write_cached(entry, definition)
-    return definition
+    return build_offline(spec, lambda session: _build(spec, session))
 
 
-@contextlib.contextmanager
-def _offline_sdk(region: str) -> Iterator[None]:
-    """Quiet, validation-free SDK that cannot reach AWS, for the duration of one build; restores the
-    process's environment, logging and default boto3 session after.
-
-    Some SDK modules create boto3 clients from the default session at import time (e.g.
-    `sagemaker.ai_registry.air_hub`); with no credentials in the environment that would probe the
-    instance metadata endpoint over the network. The default session is swapped for an offline one
-    while the SDK is imported and used.
-    """
-    import boto3
-
-    overrides = {
-        "SAGEMAKER_VALIDATE_ROLE": "false",
-        # Some SDK code builds its own boto3.Session(): give it the region, and make sure its credential
-        # chain can never reach the instance metadata endpoint.
-        "AWS_DEFAULT_REGION": region,
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
-    saved_env = {name: os.environ.get(name) for name in overrides}
-    os.environ.update(overrides)
-    previous_session = boto3.DEFAULT_SESSION
-    boto3.DEFAULT_SESSION = _offline_boto_session(region)
-    # The SDK re-validates its config against its JSON Schema (checking the schema itself first) on every
-    # config lookup: ~0.35 s each, about 90 lookups per definition (profiled). Ours is a constant, so it is
-    # validated once per process and the lookups skip it.
-    from sagemaker.core.config.config_manager import SageMakerConfig
-
-    previous_validate = SageMakerConfig.__dict__["validate_sagemaker_config"]
-    SageMakerConfig.validate_sagemaker_config = staticmethod(_validate_sdk_config)
-    # ProcessingStep (and TransformStep) instantiate a LocalSagemakerClient only to read the name of one
-    # of its methods; each instance creates a LocalSession with its own boto clients: ~0.4 s per step
-    # (profiled). During a build the steps module sees a subclass with the same methods that creates
-    # no session.
-    from sagemaker.mlops.workflow import steps
-
-    previous_local_client = steps.LocalSagemakerClient
-    steps.LocalSagemakerClient = _method_names_only(previous_local_client)
-    # The SDK logs (and warns) at length about what a pipeline session skips; a plan shows none of it.
-    disabled = logging.root.manager.disable
-    logging.disable(logging.WARNING)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        logging.disable(disabled)
-        steps.LocalSagemakerClient = previous_local_client
-        SageMakerConfig.validate_sagemaker_config = previous_validate
-        boto3.DEFAULT_SESSION = previous_session
-        for name, value in saved_env.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-@functools.cache
-def _method_names_only(client_class: type) -> type:
-    """A subclass of the SDK's LocalSagemakerClient whose constructor creates no session: the steps only
-    read its methods' names, which it inherits unchanged."""
-
-    def init(self: Any, sagemaker_session: Any = None) -> None:
-        self.sagemaker_session = sagemaker_session
-
-    return type(client_class.__name__, (client_class,), {"__init__": init, "__module__": __name__})
-
-
-def _validate_sdk_config(sagemaker_config: dict[str, Any] | None = None) -> None:
-    """The SDK's config validation, done once for our constant SDK_CONFIG and every time for anything else."""
-    from sagemaker.core.config.config_manager import SAGEMAKER_PYTHON_SDK_CONFIG_SCHEMA
-
-    if sagemaker_config == SDK_CONFIG:
-        _validate_constant_config_once()
-        return
-    import jsonschema
-
-    jsonschema.validate(sagemaker_config, SAGEMAKER_PYTHON_SDK_CONFIG_SCHEMA)
-
-
-@functools.cache
-def _validate_constant_config_once() -> None:
-    import jsonschema
-    from sagemaker.core.config.config_manager import SAGEMAKER_PYTHON_SDK_CONFIG_SCHEMA
-
-    jsonschema.validate(SDK_CONFIG, SAGEMAKER_PYTHON_SDK_CONFIG_SCHEMA)
-
-
-@functools.cache
-def _offline_boto_session(region: str) -> Any:
-    """A boto3 session that cannot call AWS: its credential chain is empty, so nothing is looked up
-    (no files, no instance metadata) and no request could be signed.
-
-    One per region per process: its loader keeps the service models it parsed, and the SDK creates a
-    dozen clients (sagemaker's model alone is megabytes of JSON, profiled at ~0.2 s a parse).
-    """
-    import boto3
-    import botocore.credentials
-    import botocore.session
-
-    core = botocore.session.Session()
-    core.register_component("credential_provider", botocore.credentials.CredentialResolver(providers=[]))
-    return boto3.Session(botocore_session=core, region_name=region)
-
-
-@functools.cache
-def _session(region: str, bucket: str) -> Any:
-    """The SDK session of a build: offline boto session, known default bucket, explicit SDK config.
-
-    One per (region, bucket) per process: creating one costs ~1 s (it creates a dozen boto3 clients,
-    profiled), and a build only reads it (its defaults) or overwrites its `context` with the step being
-    built, so consecutive builds that share it produce the same definitions as fresh ones
-    (tests/components/test_pipelines.py checks every model of the example environments).
-    """
-    from sagemaker.core.workflow.pipeline_context import PipelineSession
-
-    return PipelineSession(
-        boto_session=_offline_boto_session(region), default_bucket=bucket, sagemaker_config=SDK_CONFIG
-    )
-
-
-def _build(spec: DefinitionSpec) -> str:
+def _build(spec: DefinitionSpec, session: Any) -> str:
     from sagemaker.core.drift_check_baselines import DriftCheckBaselines
     from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
     from sagemaker.core.model_monitor.dataset_format import DatasetFormat
@@ -331,8 +127,6 @@ def _build(spec: DefinitionSpec) -> str:
     from sagemaker.serve.model_builder import ModelBuilder
     from sagemaker.train.model_trainer import ModelTrainer
 
-    session = _session(spec.region, spec.bucket)
-    session.context = None  # as a fresh session starts, even if an earlier build failed halfway
     base = f"s3://{spec.bucket}/{spec.output_prefix}".rstrip("/")
     processing_instance = ParameterString(PARAM_PROCESSING_INSTANCE, default_value=spec.processing_instance_type)
     training_instance = ParameterString(PARAM_TRAINING_INSTANCE, default_value=spec.training_instance_type)
@@ -379,20 +173,23 @@ def _build(spec: DefinitionSpec) -> str:
             ),
         )
 
+    # The execution's data-quality folder: the baseline step's statistics and constraints, and the reference
+    # data, land there side by side (and are copied to the version's folder together).
+    data_quality_folder = Join(
+        on="/",
+        values=[
+            f"s3://{spec.bucket}/{spec.baselines_prefix}".rstrip("/"),
+            ExecutionVariables.PIPELINE_EXECUTION_ID,
+            DATA_QUALITY,
+        ],
+    )
     # The reference data the evidently engine's drift job compares captures with: preprocess.py writes the
     # prepared features (CSV with a header, no label) as reference.csv into this output, which lands in the
     # execution's data-quality folder next to the baseline and is copied to the version's with it.
     reference_output = ProcessingOutput(
         output_name=REFERENCE_OUTPUT,
         s3_output=ProcessingS3Output(
-            s3_uri=Join(
-                on="/",
-                values=[
-                    f"s3://{spec.bucket}/{spec.baselines_prefix}".rstrip("/"),
-                    ExecutionVariables.PIPELINE_EXECUTION_ID,
-                    DATA_QUALITY,
-                ],
-            ),
+            s3_uri=data_quality_folder,
             local_path=f"/opt/ml/processing/{REFERENCE_OUTPUT}",
             s3_upload_mode="EndOfJob",
         ),
@@ -413,20 +210,13 @@ def _build(spec: DefinitionSpec) -> str:
     # baseline each registered version carries (DriftCheckBaselines) and model monitoring checks against.
     # One folder per execution (<execution id>/data-quality/, laid out as the monitors' v<version>/
     # folders): the version number is only known after registration.
-    baseline = _quality_check_step_class()(
+    baseline = quality_check_step_class()(
         name=BASELINE_STEP,
         quality_check_config=DataQualityCheckConfig(
             baseline_dataset=prepared("train"),
             # The features as the built-in XGBoost reads them: CSV without a header, label first.
             dataset_format=DatasetFormat.csv(header=False),
-            output_s3_uri=Join(
-                on="/",
-                values=[
-                    f"s3://{spec.bucket}/{spec.baselines_prefix}".rstrip("/"),
-                    ExecutionVariables.PIPELINE_EXECUTION_ID,
-                    DATA_QUALITY,
-                ],
-            ),
+            output_s3_uri=data_quality_folder,
         ),
         check_job_config=CheckJobConfig(
             role=spec.role_arn,
@@ -571,40 +361,3 @@ def _build(spec: DefinitionSpec) -> str:
     )
     definition: str = pipeline.definition()
     return definition
-
-
-@functools.cache
-def _quality_check_step_class() -> type:
-    """The SDK's QualityCheckStep, with its job's NetworkConfig in API form.
-
-    The SDK (sagemaker-mlops, `_check_job_request._build_check_job_request`) puts the NetworkConfig
-    object itself into the CreateProcessingJob request, which `Pipeline.definition()` cannot serialise
-    (TypeError: Object of type NetworkConfig is not JSON serializable). This subclass converts it with
-    the object's own `_to_request_dict()`, as the SDK's processors do for ProcessingStep.
-    """
-    from sagemaker.core.network import NetworkConfig
-    from sagemaker.mlops.workflow.quality_check_step import QualityCheckStep
-
-    def arguments(self: Any) -> Any:
-        request = QualityCheckStep.arguments.fget(self)
-        if isinstance(request.get("NetworkConfig"), NetworkConfig):
-            request["NetworkConfig"] = request["NetworkConfig"]._to_request_dict()
-        return request
-
-    return type("QualityCheckStep", (QualityCheckStep,), {"arguments": property(arguments), "__module__": __name__})
-
-
-def image_problems(region: str, training: Training) -> list[tuple[str, str]]:
-    """(field, message) for built-in image versions the SDK does not know or does not publish in region."""
-    found: list[tuple[str, str]] = []
-    for field, framework, version, own in (
-        ("xgboost_version", "xgboost", training.xgboost_version, training.image),
-        ("sklearn_version", "sklearn", training.sklearn_version, training.processing_image),
-    ):
-        if own is not None:
-            continue  # the team's own image replaces the built-in one
-        try:
-            builtin_image_uri(framework, version, region)
-        except ValueError as exc:
-            found.append((field, f"{exc}; pick a listed version, or set your own image"))
-    return found

@@ -21,7 +21,8 @@ from components.base import PlatformComponent
 from components.mlflow import ARTIFACTS_PREFIX as MLFLOW_ARTIFACTS
 from components.mlflow import logging_statement
 from components.naming import EVENTBRIDGE_RULE, IAM_POLICY, IAM_ROLE, SAGEMAKER_PIPELINE, physical_name
-from components.pipeline_definition import DefinitionSpec, model_monitor_image_uri
+from components.pipeline_definition import DefinitionSpec
+from components.sdk_images import model_monitor_image_uri
 from components.tagging import CostTags
 
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"

@@ -19,7 +19,7 @@ import pulumi_aws as aws
 
 from components.base import PlatformComponent
 from components.config import Network
-from components.iam import image_and_network_statements
+from components.iam import image_and_network_statements, job_key_statements, pull_image_statement
 from components.naming import CLOUDWATCH_ALARM, EVENTBRIDGE_RULE, IAM_POLICY, IAM_ROLE, physical_name
 from components.pipelines import SCHEDULER_SERVICE, _ecr_repository_arn, scheduler_policy_document
 
@@ -147,25 +147,8 @@ def processing_job_statements(
             "Action": ["s3:PutObject", "s3:AbortMultipartUpload"],
             "Resource": [f"{bucket_arn}/{report_prefix}*"],
         },
-        {
-            "Sid": "UseEnvironmentKey",
-            "Effect": "Allow",
-            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-            "Resource": [key_arn],
-        },
-        {
-            "Sid": "GrantKeyToJobVolumes",
-            "Effect": "Allow",
-            "Action": ["kms:CreateGrant"],
-            "Resource": [key_arn],
-            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-        },
-        {
-            "Sid": "PullJobImage",
-            "Effect": "Allow",
-            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-            "Resource": [_ecr_repository_arn(image)],
-        },
+        *job_key_statements(key_arn),
+        pull_image_statement("PullJobImage", _ecr_repository_arn(image)),
         {
             "Sid": "WriteJobLogs",
             "Effect": "Allow",

@@ -28,7 +28,7 @@ from components.config.serving import (
     Serving,
     sagemaker_warnings,
 )
-from components.iam import image_and_network_statements
+from components.iam import image_and_network_statements, pull_image_statement
 from components.naming import CLOUDWATCH_ALARM, IAM_ROLE, S3_BUCKET, SAGEMAKER, physical_name
 from components.storage import PrivateBucket, PrivateBucketArgs
 from components.tagging import CostTags
@@ -512,12 +512,7 @@ def execution_policy(
             "Resource": [bucket_arn],
             "Condition": {"StringLike": {"s3:prefix": [f"{args.artifact_prefix}*"]}},
         },
-        {
-            "Sid": "PullOwnImage",
-            "Effect": "Allow",
-            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-            "Resource": [args.image_repository_arn],
-        },
+        pull_image_statement("PullOwnImage", args.image_repository_arn),
         {
             "Sid": "UseEnvironmentKey",
             "Effect": "Allow",

@@ -27,6 +27,7 @@ import pulumi_aws as aws
 
 from components.base import PlatformComponent
 from components.config.triage import Triage
+from components.iam import lambda_trust_policy
 from components.naming import IAM_POLICY, IAM_ROLE, S3_BUCKET, NameRule, physical_name
 from components.storage import PrivateBucket, PrivateBucketArgs, ServiceWriter
 from components.tagging import CostTags
@@ -209,21 +210,7 @@ class AlertTriage(PlatformComponent):
             f"{name}-role",
             name=physical_name(IAM_ROLE, args.environment, "alert-triage"),
             description=f"Lambda function {fn_name}: reads alarms, metrics and endpoints, posts triage notes",
-            # Lambda's documented trust policy (https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html,
-            # read 2026-11-30); no aws:SourceAccount condition, which Lambda does not document for this role.
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "lambda.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                },
-                sort_keys=True,
-            ),
+            assume_role_policy=lambda_trust_policy(),
             opts=self.child_opts(),
         )
         role_policy_resource = aws.iam.RolePolicy(

@@ -3,7 +3,7 @@
 The table is data: a type that is not in it (a new component's Lambda function, ECR repository, MLflow
 tracking server, feature group, ...) is listed under "not estimated" with `NO_PRICE_SOURCE`, so a new
 resource type can never vanish from `mlp cost`. To price a type, add its price to mlp/data/prices.json and
-its estimator to mlp/cost.py, then mark it `ESTIMATED` here.
+its estimator to mlp/cost_estimate.py, then mark it `ESTIMATED` here.
 
 Resources made through Cloud Control (`aws:cloudcontrol/resource:Resource`) are looked up by the
 CloudFormation type they create (`typeName`, e.g. AWS::SageMaker::ModelQualityJobDefinition).
@@ -42,7 +42,7 @@ _CW_FREE_TIER = (
 )
 
 CATALOG: Mapping[str, Coverage] = {
-    # Priced by mlp/cost.py.
+    # Priced by mlp/cost_estimate.py.
     "aws:sagemaker/endpoint:Endpoint": Coverage(ESTIMATED, "its configuration's variants, per instance-hour"),
     "aws:sagemaker/endpointConfiguration:EndpointConfiguration": Coverage(ESTIMATED, "with the endpoint using it"),
     "aws:sagemaker/pipeline:Pipeline": Coverage(ESTIMATED, "training and processing steps x scheduled runs"),

@@ -50,8 +50,6 @@ secondary status transitions). They are reported as observations — runs, longe
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-import io
 import os
 import re
 import shlex
@@ -69,6 +67,7 @@ from components.naming import SAGEMAKER, SAGEMAKER_PIPELINE, physical_name
 from components.serving import VARIANT
 from mlp.pricing import HOSTING, TRAINING, PriceBook
 from mlp.promote import next_environments
+from mlp.yaml_edit import dump_changes, round_trip_yaml
 
 RIGHTSIZE_PEAK_PERCENT = 40.0
 """Peak CPU and memory below this share: half the instance would still run below 2x this (80%)."""
@@ -567,13 +566,8 @@ def pr_body(report: Report) -> str:
 def apply_changes(path: Path, changes: list[Change]) -> str:
     """Set each `models[<model>].serving.<field>` through a ruamel round trip (comments, order and style kept,
     as `mlp promote` does) and return the new text; refuses if more lines than the values would change."""
-    from ruamel.yaml import YAML
-
     original = path.read_text(encoding="utf-8")
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml = round_trip_yaml()
     data = yaml.load(original)
     models = {m.get("name"): m for m in data.get("models") or []}
     for change in changes:
@@ -584,14 +578,7 @@ def apply_changes(path: Path, changes: list[Change]) -> str:
         if node is None or node.get(leaf) != change.old:
             raise AdviceRefusedError(f"{path.name}: {change.path} is not {change.old!r} any more; run advise again")
         node[leaf] = change.new
-    buffer = io.StringIO()
-    yaml.dump(data, buffer)
-    updated = buffer.getvalue()
-    changed = [
-        line
-        for line in difflib.unified_diff(original.splitlines(), updated.splitlines(), lineterm="", n=0)
-        if line[:1] in "+-" and not line.startswith(("+++", "---"))
-    ]
+    updated, changed = dump_changes(yaml, data, original)
     if len(changed) != 2 * len(changes):
         raise AdviceRefusedError(
             f"editing {path.name} would change {len(changed)} lines for {len(changes)} values: its layout is not "

@@ -19,8 +19,6 @@ converge. Which stage an approval goes to (`next_stage`) and which promotions a 
 
 from __future__ import annotations
 
-import difflib
-import io
 import json
 import re
 import shlex
@@ -29,8 +27,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from ruamel.yaml import YAML
 
 from components.config import Environment, LoadedEnvironment, Model
 from components.errors import InputError
@@ -41,6 +37,7 @@ from components.loader import (
     validate_environment,
 )
 from components.loader import promotion_order as loader_promotion_order
+from mlp.yaml_edit import dump_changes, round_trip_yaml
 
 PR_MARKER = "<!-- mlp-promote -->"
 
@@ -380,10 +377,7 @@ def set_model_version(path: Path, model_name: str, version: int) -> str:
 
 def edited_model_version(original: str, shown: str, model_name: str, version: int) -> str:
     """The text of an environment file with `models[<model>].version` set (see set_model_version)."""
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml = round_trip_yaml()
     data = yaml.load(original)
     shadow_line: tuple[int, int] | None = None
     for model in data.get("models") or []:
@@ -396,14 +390,7 @@ def edited_model_version(original: str, shown: str, model_name: str, version: in
             break
     else:
         raise PromotionRefusedError(f"model {model_name!r} is not in {shown}")
-    buffer = io.StringIO()
-    yaml.dump(data, buffer)
-    updated = buffer.getvalue()
-    changed = [
-        line
-        for line in difflib.unified_diff(original.splitlines(), updated.splitlines(), lineterm="", n=0)
-        if line[:1] in "+-" and not line.startswith(("+++", "---"))
-    ]
+    updated, changed = dump_changes(yaml, data, original)
     if len(changed) != 2 or not re.fullmatch(rf"\+\s*version: {version}(\s+#.*)?", changed[1]):
         raise PromotionRefusedError(
             f"editing {shown} would change {len(changed)} lines, not one: the file's layout is not what the "

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components import definition_cache, pipeline_definition
+from components import definition_cache, pipeline_definition, sdk_patches
 from components.errors import InputError
 from components.loader import load_environment, validate_environment
 from components.pipeline_definition import build_definition
@@ -20,8 +20,8 @@ def _fresh_build(spec: Any) -> str:
     """A definition built the way it was before the speed-ups: new boto and SDK sessions, and the SDK's
     own LocalSagemakerClient (which creates a LocalSession per processing step)."""
     build_definition.cache_clear()
-    pipeline_definition._session.cache_clear()
-    pipeline_definition._offline_boto_session.cache_clear()
+    sdk_patches.sdk_session.cache_clear()
+    sdk_patches._offline_boto_session.cache_clear()
     return build_definition(spec)
 
 
@@ -36,7 +36,7 @@ def test_shared_sessions_build_every_definition_as_fresh_ones_do(
     specs = {(env, model): _spec_of(plans, env, model) for env, model in ENV_MODELS}
     one_per_environment = {env: (env, model) for env, model in reversed(ENV_MODELS)}.values()
     with monkeypatch.context() as patch:
-        patch.setattr(pipeline_definition, "_method_names_only", lambda client_class: client_class)
+        patch.setattr(sdk_patches, "_method_names_only", lambda client_class: client_class)
         for env, model in one_per_environment:
             planned = _pipeline(plans[env], model)["inputs"]["pipelineDefinition"]
             assert _fresh_build(specs[env, model]) == planned, f"{env}/{model}"

@@ -17,17 +17,9 @@ from components.errors import InputError, Problem
 from components.loader import load_environment
 from mlp.aws_access import aws_access
 from mlp.commands import add_root_option
-from mlp.cost import (
-    Assumptions,
-    EndpointTraffic,
-    Estimate,
-    ServerlessTraffic,
-    estimate,
-    render_delta_markdown,
-    render_delta_text,
-    render_text,
-    to_json,
-)
+from mlp.cost_delta import render_delta_markdown, render_delta_text
+from mlp.cost_estimate import Assumptions, EndpointTraffic, Estimate, ServerlessTraffic, estimate
+from mlp.cost_render import render_text, to_json
 from mlp.plan import Plan, build_plan
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -270,7 +262,7 @@ def report_actual(est: Estimate, month: str | None, as_json: bool, client: Any =
 
 def instance_types_of(plan: Plan) -> set[str]:
     """Hosting and training instance types the plan uses (endpoint variants and pipeline training steps)."""
-    from mlp.cost import ENDPOINT_CONFIG, PIPELINE
+    from mlp.cost_estimate import ENDPOINT_CONFIG, PIPELINE
 
     found: set[str] = set()
     for r in plan["resources"]:
@@ -295,7 +287,7 @@ def instance_types_of(plan: Plan) -> set[str]:
 def refresh_prices(plan: Plan, prices: Any, client: Any = None) -> int:
     import boto3
 
-    from mlp.cost import plan_region
+    from mlp.cost_estimate import plan_region
     from mlp.pricing import fetch_sagemaker_prices, save_prices
 
     region = plan_region(plan)

@@ -107,7 +107,7 @@ def _limit(budget: Resource) -> float | None:
     "and each team's budget.",
 )
 def estimate_within_budget(resources: Sequence[Resource], _config: RuleConfig) -> list[StackFinding]:
-    from mlp.cost import estimate
+    from mlp.cost_estimate import estimate
     from mlp.pricing import load_prices
 
     budgets = [(b, _limit(b)) for b in of_type(resources, BUDGET)]

@@ -30,10 +30,9 @@ from components.pipeline_definition import (
     REGISTER_STEP,
     TRAIN_STEP,
     build_definition,
-    builtin_image_uri,
-    model_monitor_image_uri,
 )
 from components.pipelines import definition_spec
+from components.sdk_images import builtin_image_uri, model_monitor_image_uri
 from mlp.plan import Plan
 from tests.conftest import ENVIRONMENTS, fixture_env, one_of, resources_of
 from tests.mlp.test_plan_errors import plan_errors

@@ -19,7 +19,9 @@ from moto import mock_aws
 from components.loader import repo_root
 from mlp.cli import EXIT_INPUT, main
 from mlp.commands.cost import instance_types_of, refresh_prices
-from mlp.cost import Assumptions, ServerlessTraffic, estimate, render_delta_markdown, render_delta_text, runs_per_month
+from mlp.cost_delta import render_delta_markdown, render_delta_text
+from mlp.cost_estimate import Assumptions, ServerlessTraffic, estimate
+from mlp.cost_schedules import runs_per_month
 from mlp.plan import Plan
 from mlp.pricing import load_prices
 from tests.mlp.fixture_environments import ENVIRONMENT, write_environment
@@ -279,7 +281,7 @@ def test_cli_json_groups_by_team_and_shows_unknown_never_zero(
 
 
 def test_text_output_prints_unknown_and_the_notes(tmp_path: Path) -> None:
-    from mlp.cost import render_text
+    from mlp.cost_render import render_text
 
     est = estimate(fixture_plan(), load_prices(write_prices(tmp_path / "p.json")), Assumptions())
     text = render_text(est)

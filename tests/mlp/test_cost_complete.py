@@ -13,8 +13,9 @@ import pytest
 
 from components.config.finops import FinOps, shared_cost_center
 from mlp.cli import main
-from mlp.cost import Assumptions, estimate, render_text
 from mlp.cost_catalog import ESTIMATED, NO_PRICE_SOURCE, coverage, type_of
+from mlp.cost_estimate import Assumptions, estimate
+from mlp.cost_render import render_text
 from mlp.plan import Plan
 from mlp.pricing import load_prices
 
@@ -249,7 +250,7 @@ def test_without_a_platform_cost_center_the_fallback_is_said() -> None:
 
 
 def test_endpoint_data_comes_from_the_expected_traffic(tmp_path: Path) -> None:
-    from mlp.cost import EndpointTraffic
+    from mlp.cost_estimate import EndpointTraffic
 
     prices_file = write_prices(tmp_path / "p.json")
     data = json.loads(prices_file.read_text())
@@ -290,7 +291,7 @@ def test_traffic_for_a_model_that_does_not_exist_is_refused(edit_env: Edit, caps
 
 
 def test_a_change_that_adds_an_unpriced_type_says_so_in_the_pull_request(tmp_path: Path) -> None:
-    from mlp.cost import render_delta_markdown
+    from mlp.cost_delta import render_delta_markdown
 
     prices = load_prices(write_prices(tmp_path / "p.json"))
     before_plan = fixture_plan()

@@ -19,18 +19,20 @@ The estimate reads resources by their engine (camelCase) inputs as the pulumi-aw
 A value that is missing or unpriced makes the line "unknown"; nothing is ever counted as zero for lack of a
 price. Every other resource type is listed by type under "not estimated" with the reason
 (mlp/cost_catalog.py), so nothing in the plan is left out silently.
+
+Runs per month come from mlp/cost_schedules.py; mlp/cost_render.py prints an estimate, mlp/cost_delta.py the
+change between two.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mlp.cost_catalog import ESTIMATED, STATUSES, coverage, type_of
+from mlp.cost_catalog import ESTIMATED, coverage, type_of
+from mlp.cost_schedules import pipeline_runs_per_month, runs_per_month
 from mlp.plan import Plan
 from mlp.pricing import (
     BATCH_TRANSFORM,
@@ -389,26 +391,11 @@ def _variant_item(
     count = f"{low_count}" if low_count == high_count else f"{low_count}..{high_count}"
     description = f"{label} {name}: {count} x {instance} x {hours:g} h{scaling}"
     price = prices.lookup(region, HOSTING, instance)
+    item = LineItem(key, config["name"], category, owner, description, None, None)
     if price is None:
-        return LineItem(
-            key,
-            config["name"],
-            category,
-            owner,
-            description,
-            None,
-            None,
-            notes=(f"no price for {HOSTING} {instance} in {region}",),
-        )
-    return LineItem(
-        key,
-        config["name"],
-        category,
-        owner,
-        description,
-        low_count * hours * price.usd_per_unit,
-        high_count * hours * price.usd_per_unit,
-        prices=(price,),
+        return replace(item, notes=(f"no price for {HOSTING} {instance} in {region}",))
+    return replace(
+        item, low=low_count * hours * price.usd_per_unit, high=high_count * hours * price.usd_per_unit, prices=(price,)
     )
 
 
@@ -479,7 +466,7 @@ def _pipeline_items(ctx: _Context, pipeline: dict[str, Any], schedules: list[dic
         parameters = {p["Name"]: p.get("DefaultValue") for p in doc.get("Parameters", []) if "Name" in p}
     except (TypeError, ValueError, AttributeError, KeyError):
         return [LineItem(base_key, pipeline["name"], "training", owner, "pipeline definition not readable", None, None)]
-    runs = _runs_per_month(pipeline, schedules, hours)
+    runs = pipeline_runs_per_month(pipeline, schedules, hours)
     items = []
     for step in steps:
         kind = _STEP_KINDS.get(str(step.get("Type")))
@@ -600,316 +587,3 @@ def _resolve(value: Any, parameters: Mapping[str, Any]) -> Any:
         name = value["Get"].removeprefix("Parameters.")
         return parameters.get(name)
     return value
-
-
-def _runs_per_month(pipeline: dict[str, Any], schedules: list[dict[str, Any]], hours: float) -> float | None:
-    name = str(pipeline["inputs"].get("pipelineName") or pipeline["name"])
-    for schedule in schedules:
-        target = str((schedule["inputs"].get("target") or {}).get("arn", ""))
-        if pipeline["urn"] in schedule.get("dependencies", []) or target.endswith(f":pipeline/{name}"):
-            return runs_per_month(str(schedule["inputs"].get("scheduleExpression", "")), hours)
-    return None
-
-
-_RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
-_UNIT_HOURS = {"minute": 1 / 60, "hour": 1.0, "day": 24.0}
-
-
-def runs_per_month(expression: str, hours: float) -> float | None:
-    """Runs per month of an EventBridge Scheduler expression, or None when it cannot be counted.
-
-    rate(N unit) runs hours/(N unit) times; cron(min hour day-of-month month day-of-week year) with fixed
-    minutes and hours runs once per listed time on each matching day: every day (hours/24 days), listed
-    days of the month, or listed weekdays (hours/24/7 weeks each). Other forms are not counted.
-    """
-    expression = expression.strip()
-    rate = _RATE.match(expression)
-    if rate:
-        every = int(rate.group(1)) * _UNIT_HOURS[rate.group(2).rstrip("s")]
-        return hours / every if every else None
-    if not (expression.startswith("cron(") and expression.endswith(")")):
-        return None
-    return _cron_runs(expression[5:-1].split(), hours)
-
-
-def _cron_runs(fields: list[str], hours: float) -> float | None:
-    if len(fields) != 6:
-        return None
-    minutes, hours_field, dom, month, dow, _year = fields
-    at_minutes = _count(minutes)
-    at_hours = 24 if hours_field == "*" else _count(hours_field)
-    if at_minutes is None or at_hours is None or month not in ("*", "?"):
-        return None
-    per_day = at_minutes * at_hours
-    days = hours / 24
-    if dom in ("*", "?") and dow in ("*", "?"):
-        return per_day * days
-    if dow in ("*", "?"):
-        listed = _count(dom)
-        return per_day * listed if listed else None
-    listed = _count(dow)
-    return per_day * listed * days / 7 if listed else None
-
-
-def _count(field_value: str) -> int | None:
-    """How many values a fixed cron field lists ("5", "1,15", "MON-FRI" style ranges); None otherwise."""
-    total = 0
-    for part in field_value.split(","):
-        if re.fullmatch(r"\d+|[A-Z]{3}", part):
-            total += 1
-        elif re.fullmatch(r"\d+-\d+", part):
-            a, b = (int(x) for x in part.split("-"))
-            total += b - a + 1 if b >= a else 0
-        elif re.fullmatch(r"[A-Z]{3}-[A-Z]{3}", part):
-            days = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
-            a, b = (days.index(x) if x in days else -1 for x in part.split("-"))
-            if a < 0 or b < a:
-                return None
-            total += b - a + 1
-        else:
-            return None
-    return total or None
-
-
-# --- rendering ---------------------------------------------------------------------------------------
-
-
-def money(low: float | None, high: float | None = None) -> str:
-    if low is None:
-        return UNKNOWN
-    high = low if high is None else high
-    if math.isclose(low, high):
-        return f"{low:,.2f}"
-    return f"{low:,.2f}..{high:,.2f}"
-
-
-def total_text(total: Total) -> str:
-    if total.complete:
-        return money(total.low, total.high)
-    known = money(total.low, total.high)
-    return f"{UNKNOWN} ({known} known + {len(total.unknown)} unknown: {', '.join(total.unknown)})"
-
-
-def total_json(total: Total) -> dict[str, Any]:
-    return {
-        "monthly_usd": round(total.low, 2) if total.complete else UNKNOWN,
-        "monthly_usd_max": round(total.high, 2) if total.complete else UNKNOWN,
-        "known_part_usd": round(total.low, 2),
-        "known_part_usd_max": round(total.high, 2),
-        "unknown_resources": list(total.unknown),
-    }
-
-
-def render_text(est: Estimate) -> str:
-    lines = [f"Monthly cost estimate for {est.stack} ({est.region}), USD", ""]
-    if est.items:
-        w_res = max(len(i.resource) for i in est.items) + 2
-        w_team = max(len(i.owner.team) for i in est.items) + 2
-        w_model = max(len(i.owner.model) for i in est.items) + 2
-        lines.append(f"  {'Resource':<{w_res}}{'Team':<{w_team}}{'Model':<{w_model}}{'USD/month':>22}  What")
-        for i in est.items:
-            lines.append(
-                f"  {i.resource:<{w_res}}{i.owner.team:<{w_team}}{i.owner.model:<{w_model}}"
-                f"{money(i.low, i.high):>22}  {i.description}"
-            )
-            lines.extend(f"  {'':<{w_res + w_team + w_model + 22}}  ! {n}" for n in i.notes)
-    else:
-        lines.append("  nothing in the plan has a price this tool knows")
-    for group, title in (("team", "By team"), ("cost_center", "By cost center"), ("model", "By model")):
-        lines += ["", f"{title}:"]
-        lines += [f"  {k:<24}{total_text(t)}" for k, t in est.by(group).items()]
-    lines += ["", f"Total: {total_text(est.total())}"]
-    if est.shared:
-        lines += ["", "Shared costs:"] + [f"  {s}" for s in est.shared]
-    if est.not_estimated:
-        lines += ["", "Not estimated (not in the total), by type:"]
-        for status in sorted({n.status for n in est.not_estimated}, key=_STATUS_ORDER.index):
-            lines.append(f"  {status}:")
-            lines += [f"    {n.type} x{n.count}: {n.reason}" for n in est.not_estimated if n.status == status]
-    if est.rollouts:
-        lines += ["", "Rollouts (temporary, not in the monthly total):"]
-        lines += [f"  {r}" for r in est.rollouts]
-    lines += ["", "Assumptions:"] + [f"  - {a}" for a in est.assumptions]
-    return "\n".join(lines) + "\n"
-
-
-_STATUS_ORDER = list(STATUSES)
-
-
-def to_json(est: Estimate) -> dict[str, Any]:
-    return {
-        "stack": est.stack,
-        "region": est.region,
-        "currency": "USD",
-        "hours_per_month": est.hours_per_month,
-        "items": [
-            {
-                "resource": i.resource,
-                "category": i.category,
-                "team": i.owner.team,
-                "cost_center": i.owner.cost_center,
-                "model": i.owner.model,
-                "description": i.description,
-                "monthly_usd": UNKNOWN if i.low is None else round(i.low, 2),
-                "monthly_usd_max": UNKNOWN if i.high is None else round(i.high, 2),
-                "prices": [
-                    {
-                        "kind": p.kind,
-                        "item": p.item,
-                        "region": p.region,
-                        "usd_per_unit": p.usd_per_unit,
-                        "unit": p.unit,
-                        "source": p.source,
-                        "read_on": p.read_on,
-                        "published": p.published,
-                    }
-                    for p in i.prices
-                ],
-                "notes": list(i.notes),
-            }
-            for i in est.items
-        ],
-        **{f"by_{g}": {k: total_json(t) for k, t in est.by(g).items()} for g in GROUPS},
-        "total": total_json(est.total()),
-        "shared": list(est.shared),
-        "estimated_types": list(est.estimated_types),
-        "not_estimated": [
-            {"type": n.type, "count": n.count, "status": n.status, "reason": n.reason} for n in est.not_estimated
-        ],
-        "rollouts": list(est.rollouts),
-        "assumptions": list(est.assumptions),
-    }
-
-
-# --- deltas between two revisions ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Delta:
-    """Monthly change of one group between two estimates (None = unknown)."""
-
-    group: str
-    before: Total
-    after: Total
-    low: float | None
-    high: float | None
-
-
-def deltas(before: Estimate, after: Estimate, group: str) -> list[Delta]:
-    """Per group value: the change in monthly cost. Items unchanged between the revisions contribute
-    nothing, even when unpriced; a changed item with an unknown price makes the delta unknown."""
-    old = {i.key: i for i in before.items}
-    new = {i.key: i for i in after.items}
-    values = sorted({getattr(i.owner, group) for i in (*old.values(), *new.values())})
-    result = []
-    for value in values:
-        low: float | None = 0.0
-        high: float | None = 0.0
-        for key in sorted(set(old) | set(new)):
-            a, b = old.get(key), new.get(key)
-            a = a if a and getattr(a.owner, group) == value else None
-            b = b if b and getattr(b.owner, group) == value else None
-            if a is None and b is None:
-                continue
-            if a and b and (a.description, a.prices, a.low, a.high) == (b.description, b.prices, b.low, b.high):
-                continue
-            if (a and not a.known) or (b and not b.known):
-                low = high = None
-                break
-            assert low is not None and high is not None
-            low += (b.low if b and b.low is not None else 0.0) - (a.low if a and a.low is not None else 0.0)
-            high += (b.high if b and b.high is not None else 0.0) - (a.high if a and a.high is not None else 0.0)
-        result.append(
-            Delta(
-                value,
-                before.total(i for i in before.items if getattr(i.owner, group) == value),
-                after.total(i for i in after.items if getattr(i.owner, group) == value),
-                low,
-                high,
-            )
-        )
-    return result
-
-
-def signed(low: float | None, high: float | None) -> str:
-    if low is None or high is None:
-        return UNKNOWN
-    if math.isclose(low, high):
-        return f"{low:+,.2f}"
-    return f"{low:+,.2f}..{high:+,.2f}"
-
-
-def render_delta_text(before: Estimate, after: Estimate, ref: str) -> str:
-    lines = [f"Monthly cost change for {after.stack}: {ref} -> working tree, USD", ""]
-    for group, title in (("team", "By team"), ("model", "By model")):
-        lines.append(f"{title}:")
-        for d in deltas(before, after, group):
-            lines.append(
-                f"  {d.group:<24}{total_text(d.before):>16} -> {total_text(d.after):<16} {signed(d.low, d.high)}"
-            )
-        lines.append("")
-    total = _total_delta(before, after)
-    lines.append(f"Total: {total_text(before.total())} -> {total_text(after.total())} ({signed(*total)})")
-    added = not_estimated_changes(before, after)
-    if added:
-        lines += ["", "Not estimated, changed by this revision (not in the totals):"] + [f"  {a}" for a in added]
-    return "\n".join(lines) + "\n"
-
-
-def not_estimated_changes(before: Estimate, after: Estimate) -> list[str]:
-    """Resource types without a cost line whose count changes between two estimates, with the reason."""
-    old = {n.type: n.count for n in before.not_estimated}
-    changed = []
-    for n in after.not_estimated:
-        if n.count != old.get(n.type, 0):
-            changed.append(f"{n.type}: {old.get(n.type, 0)} -> {n.count} ({n.status}: {n.reason})")
-    now = {n.type for n in after.not_estimated}
-    changed += [f"{t}: {count} -> 0" for t, count in sorted(old.items()) if t not in now]
-    return changed
-
-
-def render_delta_markdown(before: Estimate, after: Estimate, ref: str) -> str:
-    lines = [f"### Monthly cost change for `{after.stack}` ({ref} → this change)", ""]
-    lines += ["| Team | Model | Before (USD/month) | After (USD/month) | Change |", "|---|---|---:|---:|---:|"]
-    rows = _team_model_rows(before, after)
-    lines += [f"| {t} | {m} | {b} | {a} | {c} |" for t, m, b, a, c in rows]
-    total = _total_delta(before, after)
-    lines.append(f"| **Total** | | {total_text(before.total())} | {total_text(after.total())} | **{signed(*total)}** |")
-    lines += [
-        "",
-        f"Prices: on-demand, {after.region}; {after.hours_per_month:g} hours per month. "
-        "Unknown means a price or usage figure is missing, never zero.",
-    ]
-    added = not_estimated_changes(before, after)
-    if added:
-        lines += ["", "Not estimated, changed by this change (not in the totals):"] + [f"- `{a}`" for a in added]
-    if after.rollouts:
-        lines += ["", "Rollouts (temporary):"] + [f"- {r}" for r in after.rollouts]
-    return "\n".join(lines) + "\n"
-
-
-def _team_model_rows(before: Estimate, after: Estimate) -> list[tuple[str, str, str, str, str]]:
-    pairs = sorted({(i.owner.team, i.owner.model) for i in (*before.items, *after.items)})
-    rows = []
-    for team, model in pairs:
-
-        def pick(est: Estimate, team: str = team, model: str = model) -> Estimate:
-            chosen = tuple(i for i in est.items if (i.owner.team, i.owner.model) == (team, model))
-            return Estimate(est.stack, est.region, est.hours_per_month, est.hours_source, chosen, (), ())
-
-        b, a = pick(before), pick(after)
-        d = _total_delta(b, a)
-        rows.append((team, model, total_text(b.total()), total_text(a.total()), signed(*d)))
-    return rows
-
-
-def _total_delta(before: Estimate, after: Estimate) -> tuple[float | None, float | None]:
-    """The change over everything: the sum of the per-team deltas (unknown if any is unknown)."""
-    low: float | None = 0.0
-    high: float | None = 0.0
-    for d in deltas(before, after, "team"):
-        if d.low is None or d.high is None or low is None or high is None:
-            return None, None
-        low += d.low
-        high += d.high
-    return low, high
