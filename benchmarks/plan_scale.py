@@ -2,6 +2,7 @@
 
     uv run python benchmarks/plan_scale.py 100          # one size
     uv run python benchmarks/plan_scale.py 10 100 500   # several; one result line per size
+    uv run python benchmarks/plan_scale.py --env dev staging prod   # the example environments
 
 For each N it generates an environment with N models spread over teams (every model with an endpoint and
 a registry, every fourth one with a training pipeline), copied from the example models in
@@ -25,6 +26,12 @@ the median of each (the floor's time moves by up to 10 % between runs on this ma
     plan_scale_one_stale models=N plan_s=X ratio=Z peak_mb=M
     plan_scale_runs models=N plan_s=X1,X2,... floor_s=Y1,Y2,...                (with --repeat)
     plan_scale models=N resources=R plan_s=X floor_s=Y ratio=Z peak_mb=M      (rendered; the last line)
+
+With `--env ENV ...` it plans each example environment of this repository instead, as `mlp plan ENV`
+does, with its committed definitions and an empty definition cache (the state of main), against the floor
+built from that plan's resources; `--repeat K` as above. One line per environment (after
+`plan_examples_runs env=ENV ...` with --repeat):
+    plan_examples env=ENV resources=R plan_s=X floor_s=Y ratio=Z peak_mb=M
 """
 
 from __future__ import annotations
@@ -43,10 +50,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-
-from components.rendered_pipelines import rendered_dir
-
 REPO = Path(__file__).resolve().parent.parent
 TEAMS = ("fraud", "risk", "payments", "disputes", "onboarding", "aml", "credit", "treasury")
 PIPELINE_EVERY = 4
@@ -55,6 +58,8 @@ ENV_NAME = "bench"
 
 def generate_environment(models: int, root: Path) -> None:
     """environments/bench.yaml with `models` models, plus the example files the loader reads alongside."""
+    from ruamel.yaml import YAML  # here, not at the top: a child's clock starts after the module's imports
+
     shutil.copytree(REPO / "environments", root / "environments")
     (root / "stacks").mkdir()
     shutil.copy(REPO / "stacks" / "Pulumi.prod.yaml", root / "stacks" / f"Pulumi.{ENV_NAME}.yaml")
@@ -90,20 +95,21 @@ import pulumi_aws
 
 resources = json.loads(open(os.environ["MLP_FLOOR_RESOURCES"]).read())
 provider = None
+k8s_opts = None
 for r in resources:
     if r["type"] == "pulumi:providers:aws":
         ids = r["inputs"].get("allowedAccountIds")
         provider = pulumi_aws.Provider(r["name"], region=r["inputs"].get("region"),
                                        allowed_account_ids=json.loads(ids) if isinstance(ids, str) else ids)
+    elif r["type"].startswith("pulumi:providers:"):  # e.g. the kubernetes provider: no pulumi_aws class
+        k8s = pulumi.ProviderResource(r["type"].rpartition(":")[2], r["name"], dict(r["inputs"]))
+        k8s_opts = pulumi.ResourceOptions(provider=k8s)  # the mocks refuse Kubernetes objects without one
 opts = pulumi.ResourceOptions(provider=provider)
 for r in resources:
-    if not r["custom"] or r["type"] == "pulumi:providers:aws":
-        continue
-    if r["type"].startswith("pulumi:providers:"):  # e.g. the kubernetes provider: no pulumi_aws class
-        pulumi.ProviderResource(r["type"].rpartition(":")[2], r["name"], dict(r["inputs"]))
+    if not r["custom"] or r["type"].startswith("pulumi:providers:"):
         continue
     if not r["type"].startswith("aws:"):  # Kubernetes objects: registered as they are, by type token
-        pulumi.CustomResource(r["type"], r["name"], dict(r["inputs"]))
+        pulumi.CustomResource(r["type"], r["name"], dict(r["inputs"]), opts=k8s_opts)
         continue
     module_path, _, class_name = r["type"].split(":", 1)[1].rpartition(":")
     cls = getattr(importlib.import_module("pulumi_aws." + module_path.split("/")[0]), class_name)
@@ -112,8 +118,8 @@ for r in resources:
 '''
 
 
-def child_plan(root: Path, out: Path) -> None:
-    """Run in a fresh process: plan the benchmark environment the way `mlp plan` does."""
+def child_plan(root: Path, env: str, out: Path) -> None:
+    """Run in a fresh process: plan environment `env` under `root` the way `mlp plan` does."""
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     started = time.perf_counter()
     import gc
@@ -123,7 +129,7 @@ def child_plan(root: Path, out: Path) -> None:
 
     gc.set_threshold(*RUN_GC_THRESHOLDS)  # as the `mlp` console script does (mlp.cli.entry)
 
-    plan = build_plan(ENV_NAME, root)
+    plan = build_plan(env, root)
     plan_json(plan)
     elapsed = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -144,7 +150,7 @@ def child_floor(resources_file: Path, out: Path) -> None:
     out.write_text(json.dumps({"seconds": elapsed, "resources": len(registered)}))
 
 
-def _child(kind: str, *args: Path, cache: Path | None = None) -> dict[str, Any]:
+def _child(kind: str, *args: Path | str, cache: Path | None = None) -> dict[str, Any]:
     env = dict(os.environ)
     if cache is not None:
         env["MLP_DEFINITION_CACHE"] = str(cache)
@@ -160,44 +166,81 @@ def _child(kind: str, *args: Path, cache: Path | None = None) -> dict[str, Any]:
 def measure(models: int, repeat: int = 1) -> list[str]:
     """The three plans (see the module's docstring), checked to plan the same resources, and the floor,
     which builds no definitions; the rendered plan and the floor `repeat` times each."""
+    from components.rendered_pipelines import rendered_dir  # here: the plan child times this import itself
+
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "repo"
         generate_environment(models, root)
-        cold = _child("plan", root, cache=Path(tmp) / "cold-cache")
+        cold = _child("plan", root, ENV_NAME, cache=Path(tmp) / "cold-cache")
         _render(root, cache=Path(tmp) / "cold-cache")
         renderings = sorted(rendered_dir(root, ENV_NAME).glob("*.json"))
         if not renderings:
             raise SystemExit("no pipeline definition was rendered")
         taken = renderings[0].rename(Path(tmp) / renderings[0].name)
-        one_stale = _child("plan", root, cache=Path(tmp) / "one-stale-cache")
+        one_stale = _child("plan", root, ENV_NAME, cache=Path(tmp) / "one-stale-cache")
         taken.rename(renderings[0])
-        resources_file = Path(tmp) / "resources.json"
-        resources_file.write_text(json.dumps(cold["resources"]))
-        rendered: list[dict[str, Any]] = []
-        floors: list[dict[str, Any]] = []
-        for run in range(repeat):
-            rendered.append(_child("plan", root, cache=Path(tmp) / f"rendered-cache-{run}"))
-            floors.append(_child("floor", resources_file))
+        rendered, floors = _rendered_against_floor(root, ENV_NAME, cold["resources"], repeat, Path(tmp))
         if any(r["resources"] != cold["resources"] for r in (one_stale, *rendered)):
             raise SystemExit("the plans differ")
-    resources = cold["resources"]
-    custom = sum(1 for r in resources if r["custom"])
-    if any(floor["resources"] != custom for floor in floors):
-        raise SystemExit(f"the floor registered other than the plan's {custom} custom resources")
-    plan_s = statistics.median(r["seconds"] for r in rendered)
     floor_s = statistics.median(f["seconds"] for f in floors)
-    peak_mb = max(r["peak_mb"] for r in rendered)
 
     def short(kind: str, run: dict[str, Any]) -> str:
         ratio = run["seconds"] / floor_s
         return f"{kind} models={models} plan_s={run['seconds']:.2f} ratio={ratio:.2f} peak_mb={run['peak_mb']:.0f}"
 
     lines = [short("plan_scale_cold", cold), short("plan_scale_one_stale", one_stale)]
-    if repeat > 1:
+    return lines + _summary("plan_scale", f"models={models}", cold["resources"], rendered, floors)
+
+
+def measure_env(env: str, repeat: int = 1) -> list[str]:
+    """An example environment of this repository as `mlp plan ENV` sees it on main (definitions committed),
+    against the floor built from its first plan's resources; the plan and the floor `repeat` times each."""
+    with tempfile.TemporaryDirectory() as tmp:
+        first = _child("plan", REPO, env, cache=Path(tmp) / "rendered-cache-0")
+        rendered, floors = _rendered_against_floor(REPO, env, first["resources"], repeat, Path(tmp), done=[first])
+        if any(r["resources"] != first["resources"] for r in rendered):
+            raise SystemExit("the plans differ")
+    return _summary("plan_examples", f"env={env}", first["resources"], rendered, floors)
+
+
+def _rendered_against_floor(
+    root: Path,
+    env: str,
+    resources: list[dict[str, Any]],
+    repeat: int,
+    tmp: Path,
+    *,
+    done: list[dict[str, Any]] | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rendered plan (each run with an empty definition cache of its own) and the floor built from
+    `resources`, `repeat` times each, alternating; `done` holds plan runs already made (counted in)."""
+    resources_file = tmp / "resources.json"
+    resources_file.write_text(json.dumps(resources))
+    rendered: list[dict[str, Any]] = list(done or [])
+    floors: list[dict[str, Any]] = []
+    for run in range(repeat):
+        if run >= len(rendered):
+            rendered.append(_child("plan", root, env, cache=tmp / f"rendered-cache-{run}"))
+        floors.append(_child("floor", resources_file))
+    return rendered, floors
+
+
+def _summary(
+    kind: str, label: str, resources: list[dict[str, Any]], rendered: list[dict[str, Any]], floors: list[dict[str, Any]]
+) -> list[str]:
+    """The runs line (with more than one run) and the result line: medians, checked counts."""
+    custom = sum(1 for r in resources if r["custom"])
+    if any(floor["resources"] != custom for floor in floors):
+        raise SystemExit(f"the floor registered other than the plan's {custom} custom resources")
+    plan_s = statistics.median(r["seconds"] for r in rendered)
+    floor_s = statistics.median(f["seconds"] for f in floors)
+    peak_mb = max(r["peak_mb"] for r in rendered)
+    lines = []
+    if len(rendered) > 1:
         runs = f"plan_s={','.join(_seconds(rendered))} floor_s={','.join(_seconds(floors))}"
-        lines.append(f"plan_scale_runs models={models} {runs}")
+        lines.append(f"{kind}_runs {label} {runs}")
     lines.append(
-        f"plan_scale models={models} resources={len(resources)} plan_s={plan_s:.2f} floor_s={floor_s:.2f} "
+        f"{kind} {label} resources={len(resources)} plan_s={plan_s:.2f} floor_s={floor_s:.2f} "
         f"ratio={plan_s / floor_s:.2f} peak_mb={peak_mb:.0f}"
     )
     return lines
@@ -218,13 +261,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("models", nargs="*", type=int, default=[10])
     parser.add_argument("--repeat", type=int, default=1, help="runs of the rendered plan and of the floor (median)")
-    parser.add_argument("--plan", nargs=2, type=Path, metavar=("ROOT", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--env", nargs="+", metavar="ENV", help="example environments instead of generated sizes")
+    parser.add_argument("--plan", nargs=3, metavar=("ROOT", "ENV", "OUT"), help=argparse.SUPPRESS)
     parser.add_argument("--floor", nargs=2, type=Path, metavar=("RESOURCES", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.plan:
-        child_plan(*args.plan)
+        root, env, out = args.plan
+        child_plan(Path(root), env, Path(out))
     elif args.floor:
         child_floor(*args.floor)
+    elif args.env:
+        for env in args.env:
+            for line in measure_env(env, args.repeat):
+                print(line, flush=True)
     else:
         for n in args.models:
             for line in measure(n, args.repeat):
