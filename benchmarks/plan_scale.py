@@ -89,11 +89,20 @@ def generate_environment(models: int, root: Path) -> None:
 FLOOR_PROGRAM = '''
 """The floor: the same resource types, count and inputs registered straight through pulumi_aws (and, for
 the few non-AWS ones, through pulumi's generic resource classes)."""
-import importlib, json, os, re
+import importlib, json, keyword, os, re
 import pulumi
 import pulumi_aws
 
 resources = json.loads(open(os.environ["MLP_FLOOR_RESOURCES"]).read())
+
+
+def archive(value):
+    """The plan writes an archive as its members' digests (mlp.plan._asset): one of as many members."""
+    if isinstance(value, dict) and list(value) == ["archive"]:
+        return pulumi.AssetArchive({n: pulumi.StringAsset(m.get("sha256", "")) for n, m in value["archive"].items()})
+    return value
+
+
 provider = None
 k8s_opts = None
 for r in resources:
@@ -112,8 +121,10 @@ for r in resources:
         pulumi.CustomResource(r["type"], r["name"], dict(r["inputs"]), opts=k8s_opts)
         continue
     module_path, _, class_name = r["type"].split(":", 1)[1].rpartition(":")
-    cls = getattr(importlib.import_module("pulumi_aws." + module_path.split("/")[0]), class_name)
-    kwargs = {re.sub(r"(?<!^)(?=[A-Z])", "_", k).lower(): v for k, v in r["inputs"].items()}
+    module = module_path.split("/")[0]
+    module += "_" if keyword.iskeyword(module) else ""  # aws:lambda/... lives in pulumi_aws.lambda_
+    cls = getattr(importlib.import_module("pulumi_aws." + module), class_name)
+    kwargs = {re.sub(r"(?<!^)(?=[A-Z])", "_", k).lower(): archive(v) for k, v in r["inputs"].items()}
     cls(r["name"], opts=opts, **kwargs)
 '''
 
