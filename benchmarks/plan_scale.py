@@ -27,9 +27,10 @@ the median of each (the floor's time moves by up to 10 % between runs on this ma
     plan_scale_runs models=N plan_s=X1,X2,... floor_s=Y1,Y2,...                (with --repeat)
     plan_scale models=N resources=R plan_s=X floor_s=Y ratio=Z peak_mb=M      (rendered; the last line)
 
-With `--env ENV ...` it plans each example environment of this repository instead, as `mlp plan ENV`
-does, with its committed definitions and an empty definition cache (the state of main), against the floor
-built from that plan's resources; `--repeat K` as above. One line per environment (after
+With `--env ENV ...` it plans each example environment of this repository instead: the whole command
+`mlp plan ENV --json` (its parser, the plan, the policy report) in a fresh process, with the committed
+definitions and an empty definition cache (the state of main), against the floor built from that plan's
+resources; `--repeat K` as above. One line per environment (after
 `plan_examples_runs env=ENV ...` with --repeat):
     plan_examples env=ENV resources=R plan_s=X floor_s=Y ratio=Z peak_mb=M
 """
@@ -129,22 +130,38 @@ for r in resources:
 '''
 
 
-def child_plan(root: Path, env: str, out: Path) -> None:
-    """Run in a fresh process: plan environment `env` under `root` the way `mlp plan` does."""
+def child_plan(root: Path, env: str, out: Path, command: bool = False) -> None:
+    """Run in a fresh process: plan environment `env` under `root` the way `mlp plan` does; with `command`,
+    the whole command, `mlp plan ENV --json` (its parser, the outdated-definitions notes, the policy report)."""
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     started = time.perf_counter()
     import gc
 
     from mlp.collector import RUN_GC_THRESHOLDS
-    from mlp.plan import build_plan, plan_json
 
     gc.set_threshold(*RUN_GC_THRESHOLDS)  # as the `mlp` console script does (mlp.cli.entry)
 
-    plan = build_plan(env, root)
-    plan_json(plan)
+    if command:
+        import contextlib
+        import io
+
+        from mlp.cli import main
+
+        document, report = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(document), contextlib.redirect_stderr(report):
+            code = main(["plan", env, "--json", "--root", str(root)])
+        if code:
+            raise SystemExit(f"mlp plan {env} exited {code}:\n{report.getvalue()}")
+        resources = json.loads(document.getvalue())["resources"]
+    else:
+        from mlp.plan import build_plan, plan_json
+
+        plan = build_plan(env, root)
+        plan_json(plan)
+        resources = plan["resources"]
     elapsed = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out.write_text(json.dumps({"seconds": elapsed, "peak_mb": peak_mb, "resources": plan["resources"]}))
+    out.write_text(json.dumps({"seconds": elapsed, "peak_mb": peak_mb, "resources": resources}))
 
 
 def child_floor(resources_file: Path, out: Path) -> None:
@@ -207,8 +224,10 @@ def measure_env(env: str, repeat: int = 1) -> list[str]:
     """An example environment of this repository as `mlp plan ENV` sees it on main (definitions committed),
     against the floor built from its first plan's resources; the plan and the floor `repeat` times each."""
     with tempfile.TemporaryDirectory() as tmp:
-        first = _child("plan", REPO, env, cache=Path(tmp) / "rendered-cache-0")
-        rendered, floors = _rendered_against_floor(REPO, env, first["resources"], repeat, Path(tmp), done=[first])
+        first = _child("plan-command", REPO, env, cache=Path(tmp) / "rendered-cache-0")
+        rendered, floors = _rendered_against_floor(
+            REPO, env, first["resources"], repeat, Path(tmp), done=[first], kind="plan-command"
+        )
         if any(r["resources"] != first["resources"] for r in rendered):
             raise SystemExit("the plans differ")
     return _summary("plan_examples", f"env={env}", first["resources"], rendered, floors)
@@ -222,6 +241,7 @@ def _rendered_against_floor(
     tmp: Path,
     *,
     done: list[dict[str, Any]] | None = None,
+    kind: str = "plan",
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The rendered plan (each run with an empty definition cache of its own) and the floor built from
     `resources`, `repeat` times each, alternating; `done` holds plan runs already made (counted in)."""
@@ -231,7 +251,7 @@ def _rendered_against_floor(
     floors: list[dict[str, Any]] = []
     for run in range(repeat):
         if run >= len(rendered):
-            rendered.append(_child("plan", root, env, cache=tmp / f"rendered-cache-{run}"))
+            rendered.append(_child(kind, root, env, cache=tmp / f"rendered-cache-{run}"))
         floors.append(_child("floor", resources_file))
     return rendered, floors
 
@@ -274,6 +294,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs of the rendered plan and of the floor (median)")
     parser.add_argument("--env", nargs="+", metavar="ENV", help="example environments instead of generated sizes")
     parser.add_argument("--plan", nargs=3, metavar=("ROOT", "ENV", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--plan-command", nargs=3, metavar=("ROOT", "ENV", "OUT"), help=argparse.SUPPRESS)
     parser.add_argument("--floor", nargs=2, type=Path, metavar=("RESOURCES", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.plan:
@@ -281,6 +302,9 @@ def main() -> None:
         child_plan(Path(root), env, Path(out))
     elif args.floor:
         child_floor(*args.floor)
+    elif args.plan_command:
+        root, env, out = args.plan_command
+        child_plan(Path(root), env, Path(out), command=True)
     elif args.env:
         for env in args.env:
             for line in measure_env(env, args.repeat):
