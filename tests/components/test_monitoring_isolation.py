@@ -22,21 +22,24 @@ from components.functions.monitoring import mlflow_run, publish_run, select_wind
 from components.jobs import drift_job
 from components.jobs.metrics_contract import (
     CAPTURE_INPUT,
-    DRIFT_METRIC,
     GROUND_TRUTH_INPUT,
     LABELLED_INPUT,
     METRICS_JSON,
-    MISSING_METRIC,
     NAMESPACE,
     QUALITY_METRIC_PREFIX,
     REFERENCE_FILE,
     REFERENCE_INPUT,
     REPORT_HTML,
-    ROWS_METRIC,
     WINDOW_FILE,
 )
 from mlp.plan import Plan, build_plan
-from tests.components.jobs.test_drift_job import NOW, capture_line, data, write_hour  # noqa: F401 - data is a fixture
+from tests.components.jobs.test_drift_job import (  # noqa: F401 - data is a fixture
+    NOW,
+    assert_fraud_scoring_v12_metrics,
+    capture_line,
+    data,
+    write_hour,
+)
 from tests.components.test_evidently_monitoring import SERVING_ACCOUNT, fixture_environments, plan_with, policy_of
 from tests.components.test_triage_plan import AUTHORISED_AS, SERVICES
 from tests.conftest import EditFn, one_of, resources_of
@@ -378,24 +381,7 @@ def test_select_then_isolated_job_then_publish_gives_the_same_numbers_and_metric
 
     latest = json.loads(s3.get_object(Bucket=BUCKET, Key=f"monitoring/{MODEL}/v12/latest.json")["Body"].read())
     assert latest == {"run": run}
-    dims = {"environment": "prod", "model": MODEL, "version": "12"}
-    found = {}
-    for metric in cloudwatch.list_metrics(Namespace=NAMESPACE)["Metrics"]:
-        d = {x["Name"]: x["Value"] for x in metric["Dimensions"]}
-        found[(metric["MetricName"], d.get("feature"))] = d
-    assert found[(DRIFT_METRIC, "amount")] == dims | {"feature": "amount"}
-    assert found[(MISSING_METRIC, "merchant_category")] == dims | {"feature": "merchant_category"}
-    assert found[(ROWS_METRIC, None)] == dims
-    stats = cloudwatch.get_metric_statistics(
-        Namespace=NAMESPACE,
-        MetricName=MISSING_METRIC,
-        Dimensions=[{"Name": k, "Value": v} for k, v in (dims | {"feature": "merchant_category"}).items()],
-        StartTime=NOW - timedelta(hours=1),
-        EndTime=NOW + timedelta(hours=1),
-        Period=3600,
-        Statistics=["Maximum"],
-    )
-    assert [p["Maximum"] for p in stats["Datapoints"]] == [30.0]
+    assert_fraud_scoring_v12_metrics(cloudwatch)
 
 
 @mock_aws

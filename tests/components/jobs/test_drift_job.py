@@ -108,19 +108,9 @@ def published(cloudwatch: Any) -> dict[tuple[str, str | None], dict[str, str]]:
     return found
 
 
-@mock_aws
-def test_a_shifted_feature_exceeds_its_threshold_and_unshifted_ones_do_not(data: Path) -> None:
-    cloudwatch = boto3.client("cloudwatch", region_name="eu-west-1")
-    result = drift_job.run(args(data), now=NOW, store=drift_job.Store(), cloudwatch=cloudwatch)
-
-    assert result.rows == 400  # the hour before the old one is not read
-    # amount moved by 2 standard deviations: the normed Wasserstein distance is about 2.
-    assert result.drift["amount"] == pytest.approx(2.0, abs=0.25)
-    assert result.drift["amount"] > 0.1  # prod's threshold for amount
-    assert result.drift["merchant_category"] < 0.1
-    assert result.drift["card_country"] < 0.1
-    assert result.missing == {"amount": 0, "merchant_category": 30, "card_country": 0}
-
+def assert_fraud_scoring_v12_metrics(cloudwatch: Any) -> None:
+    """The metrics a run over `data` publishes, with their dimensions, and the missing-values count's value
+    (shared with the three-step run in tests/components/test_monitoring_isolation.py: same numbers)."""
     metrics = published(cloudwatch)
     dims = {"environment": "prod", "model": "fraud-scoring", "version": "12"}
     assert metrics[(DRIFT_METRIC, "amount")] == dims | {"feature": "amount"}
@@ -136,6 +126,22 @@ def test_a_shifted_feature_exceeds_its_threshold_and_unshifted_ones_do_not(data:
         Statistics=["Maximum"],
     )
     assert [p["Maximum"] for p in stats["Datapoints"]] == [30.0]
+
+
+@mock_aws
+def test_a_shifted_feature_exceeds_its_threshold_and_unshifted_ones_do_not(data: Path) -> None:
+    cloudwatch = boto3.client("cloudwatch", region_name="eu-west-1")
+    result = drift_job.run(args(data), now=NOW, store=drift_job.Store(), cloudwatch=cloudwatch)
+
+    assert result.rows == 400  # the hour before the old one is not read
+    # amount moved by 2 standard deviations: the normed Wasserstein distance is about 2.
+    assert result.drift["amount"] == pytest.approx(2.0, abs=0.25)
+    assert result.drift["amount"] > 0.1  # prod's threshold for amount
+    assert result.drift["merchant_category"] < 0.1
+    assert result.drift["card_country"] < 0.1
+    assert result.missing == {"amount": 0, "merchant_category": 30, "card_country": 0}
+
+    assert_fraud_scoring_v12_metrics(cloudwatch)
 
 
 @mock_aws
