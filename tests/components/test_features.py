@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from ruamel.yaml import YAML
 from components.config.sagemaker_api import _shapes
 from components.loader import repo_root
 from mlp.plan import Plan, build_plan
+from tests.components.test_pipelines import NO_NETWORK, build_in_a_bare_process
 from tests.conftest import one_of, resources_of
 from tests.mlp.test_plan_errors import plan_errors
 
@@ -391,49 +393,21 @@ def test_batch_definition_is_deterministic() -> None:
     assert json.loads(first)["Steps"][0]["Arguments"]["ModelName"] == "fx-scorer-batch-v7-abcdef12"
 
 
-NO_NETWORK_BUILD = """
-import dataclasses, json, socket, sys
-import botocore.endpoint
+NO_NETWORK_BUILD = NO_NETWORK + textwrap.dedent(
+    """
+    from components.job_definitions import BatchSpec, build_job_definition
 
-def refuse(*args, **kwargs):
-    raise RuntimeError("network access while building a pipeline definition")
-
-socket.socket.connect = refuse
-socket.create_connection = refuse
-botocore.endpoint.Endpoint._send = refuse
-botocore.endpoint.Endpoint.make_request = refuse
-
-from components.job_definitions import BatchSpec, build_job_definition
-
-sys.stdout.write(build_job_definition(BatchSpec(**json.load(sys.stdin))))
-"""
+    sys.stdout.write(build_job_definition(BatchSpec(**json.load(sys.stdin))))
+    """
+)
 
 
 def test_batch_definition_builds_without_network_credentials_or_region() -> None:
     """A fresh process with sockets and botocore refusing to send and no AWS settings builds the same bytes."""
-    import dataclasses
-    import os
-    import subprocess
-    import sys
-
     from components.job_definitions import build_job_definition
 
     spec = _batch_spec()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAGEMAKER_"))}
-    env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
-    env["MLP_DEFINITION_CACHE"] = "off"
-    result = subprocess.run(
-        [sys.executable, "-c", NO_NETWORK_BUILD],
-        input=json.dumps(dataclasses.asdict(spec)),
-        capture_output=True,
-        text=True,
-        cwd=repo_root(),
-        env=env,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout == build_job_definition(spec)
+    assert build_in_a_bare_process(NO_NETWORK_BUILD, spec, MLP_DEFINITION_CACHE="off") == build_job_definition(spec)
 
 
 # --- validation ------------------------------------------------------------------------------------------

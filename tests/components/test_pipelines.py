@@ -336,7 +336,8 @@ def test_definition_is_byte_identical_when_rebuilt(plans: dict[str, Plan]) -> No
     assert build_definition(spec) == first == _pipeline(plans["prod"], "fraud-scoring")["inputs"]["pipelineDefinition"]
 
 
-NO_NETWORK_BUILD = textwrap.dedent(
+# Sockets and botocore refuse to send: a build that tried to reach AWS fails.
+NO_NETWORK = textwrap.dedent(
     """
     import json, socket, sys
     import botocore.endpoint
@@ -348,7 +349,11 @@ NO_NETWORK_BUILD = textwrap.dedent(
     socket.create_connection = refuse
     botocore.endpoint.Endpoint._send = refuse
     botocore.endpoint.Endpoint.make_request = refuse
+    """
+)
 
+NO_NETWORK_BUILD = NO_NETWORK + textwrap.dedent(
+    """
     from components.pipeline_definition import DefinitionSpec, build_definition
 
     values = json.load(sys.stdin)
@@ -360,25 +365,32 @@ NO_NETWORK_BUILD = textwrap.dedent(
 )
 
 
+def build_in_a_bare_process(script: str, spec: Any, **extra_env: str) -> str:
+    """What `script` (reading `spec` as JSON on stdin) writes, run in a fresh interpreter with no AWS
+    settings or credentials; the process must succeed."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAGEMAKER_"))}
+    env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        input=json.dumps(dataclasses.asdict(spec)),
+        capture_output=True,
+        text=True,
+        cwd=repo_root(),
+        env=env | extra_env,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
 def test_definition_builds_without_network_credentials_or_region(plans: dict[str, Plan]) -> None:
     """A fresh process with sockets and botocore refusing to send, and no AWS settings at all, builds
     the same bytes as the plan: importing the SDK and building make no AWS call and depend on nothing
     of the machine's."""
     spec = _spec_of(plans, "staging", "fraud-scoring")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAGEMAKER_"))}
-    env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
-    result = subprocess.run(
-        [sys.executable, "-c", NO_NETWORK_BUILD],
-        input=json.dumps(dataclasses.asdict(spec)),
-        capture_output=True,
-        text=True,
-        cwd=repo_root(),
-        env=env,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout == _pipeline(plans["staging"], "fraud-scoring")["inputs"]["pipelineDefinition"]
+    built = build_in_a_bare_process(NO_NETWORK_BUILD, spec)
+    assert built == _pipeline(plans["staging"], "fraud-scoring")["inputs"]["pipelineDefinition"]
 
 
 @pytest.mark.parametrize(("env", "model"), ENV_MODELS)
