@@ -10,22 +10,9 @@ import pytest
 
 from components.config.observability import Monitoring
 from components.loader import load_environment
-from mlp.cli import EXIT_INPUT, main
+from mlp.cli import main
+from tests.components.test_monitoring import line_of, only_error
 from tests.conftest import EditFn
-
-
-def only_error(root: Path, env: str, capsys: pytest.CaptureFixture[str]) -> str:
-    code = main(["plan", env, "--root", str(root)])
-    captured = capsys.readouterr()
-    assert code == EXIT_INPUT, captured.err
-    assert "Traceback" not in captured.err
-    [error] = captured.err.strip().splitlines()
-    return error
-
-
-def line_of(root: Path, env: str, text: str) -> int:
-    lines = (root / "environments" / f"{env}.yaml").read_text().splitlines()
-    return next(i + 1 for i, line in enumerate(lines) if text in line)
 
 
 def monitored(retention_days: int, monitoring: dict[str, Any]) -> EditFn:

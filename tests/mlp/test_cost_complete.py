@@ -18,6 +18,7 @@ from mlp.cost_estimate import Assumptions, estimate
 from mlp.cost_render import render_text
 from mlp.plan import Plan
 from mlp.pricing import load_prices
+from tests.mlp.test_cost import resource as res
 
 HOSTING_XL = 0.2
 PROCESSING_XL = 0.3
@@ -31,19 +32,6 @@ def tags(team: str = "fraud", cost_center: str = "CC-4100", **extra: str) -> dic
         "managed-by": "pulumi/ml-platform",
         "repository": "payments-co/ml-platform",
         **extra,
-    }
-
-
-def res(type_: str, name: str, inputs: dict[str, Any], deps: tuple[str, ...] = ()) -> dict[str, Any]:
-    return {
-        "urn": f"urn:pulumi:dev::ml-platform::{type_}::{name}",
-        "type": type_,
-        "name": name,
-        "parent": None,
-        "custom": True,
-        "protect": False,
-        "dependencies": list(deps),
-        "inputs": inputs,
     }
 
 
