@@ -1,5 +1,6 @@
-"""Plans of another git revision, for `mlp plan ENV --against REF`: the revision is checked out into a
-temporary `git worktree` and planned offline there, by its own code when it has any."""
+"""Plans of another git revision, for `mlp plan ENV --against REF` and `mlp cost ENV --against REF`: the
+revision is checked out into a temporary `git worktree` and planned offline there, by its own code when it has
+any."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def plan_at_revision(repo: Path, ref: str, env: str) -> Plan:
         raise InputError([Problem("command line", "--against", f"{repo} is not in a git work tree")])
     resolved = git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     if resolved is None:
-        raise InputError([Problem("command line", "--against", f"{ref!r} is not a commit of the repository at {top}")])
+        raise InputError([Problem("command line", "--against", f"{ref!r} is not a commit in this repository ({top})")])
     # The files of `repo` may sit below the work tree's top (e.g. a test's fixture directory).
     below = Path(repo).resolve().relative_to(Path(top).resolve())
     with tempfile.TemporaryDirectory(prefix="mlp-against-") as tmp:

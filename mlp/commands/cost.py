@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +18,7 @@ from mlp.cost_delta import render_delta_markdown, render_delta_text
 from mlp.cost_estimate import Assumptions, EndpointTraffic, Estimate, ServerlessTraffic, estimate
 from mlp.cost_render import render_text, to_json
 from mlp.plan import Plan, build_plan
+from mlp.revisions import git, plan_at_revision, plan_in_directory
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -112,8 +110,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.against:
         repo = work_tree_root(args.repo or Path.cwd())
+        # Both sides planned the way `mlp plan --against` plans them (mlp/revisions.py), each by its own code.
         before = estimate(plan_at_revision(repo, args.against, args.env), prices, assumptions)
-        after = estimate(plan_in_directory(repo, args.env), prices, assumptions)
+        after = estimate(plan_in_directory(repo, args.env, "the working tree"), prices, assumptions)
         render = render_delta_markdown if args.markdown else render_delta_text
         sys.stdout.write(render(before, after, args.against))
         return 0
@@ -136,60 +135,12 @@ def run(args: argparse.Namespace) -> int:
 # --- plans of git revisions -------------------------------------------------------------------------------
 
 
-def plan_in_directory(directory: Path, env: str) -> Plan:
-    """Plan ENV with the code and files of `directory` (a checkout), in a subprocess.
-
-    The checkout's own `mlp.cli` plans its own files: PYTHONPATH puts the checkout first, so its packages
-    win over the installed ones. Runs offline under the mocks, like `mlp plan`.
-    """
-    environ = {**os.environ, "PYTHONPATH": str(directory)}
-    proc = subprocess.run(
-        [sys.executable, "-m", "mlp.cli", "plan", env, "--json"],
-        cwd=directory,
-        env=environ,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    # Exit 1 means planned with policy violations: the plan document is complete and its cost still counts.
-    if proc.returncode not in (0, 1) or not proc.stdout.strip():
-        detail = (proc.stderr.strip() or proc.stdout.strip()).splitlines()[-5:]
-        raise InputError(
-            [Problem(str(directory), "", f"planning {env} there failed (exit {proc.returncode}): {' | '.join(detail)}")]
-        )
-    plan: Plan = json.loads(proc.stdout)
-    return plan
-
-
 def work_tree_root(path: Path) -> Path:
     """The top directory of the git work tree holding `path`."""
-    top = _git(path, "rev-parse", "--show-toplevel")
+    top = git(path, "rev-parse", "--show-toplevel")
     if not top:
         raise InputError([Problem(str(path), "--repo", "not inside a git work tree: run from the repository")])
     return Path(top)
-
-
-def plan_at_revision(repo: Path, ref: str, env: str) -> Plan:
-    """Plan ENV as it was at `ref`: a temporary `git worktree`, planned by that revision's code."""
-    resolved = _git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    if resolved is None:
-        raise InputError([Problem(str(repo), "--against", f"{ref!r} is not a commit in this repository")])
-    with tempfile.TemporaryDirectory(prefix="mlp-cost-") as tmp:
-        tree = Path(tmp) / "tree"
-        if _git(repo, "worktree", "add", "--detach", "--quiet", str(tree), resolved) is None:
-            raise InputError([Problem(str(repo), "--against", f"could not check out {ref} in a temporary worktree")])
-        try:
-            if not (tree / "environments" / f"{env}.yaml").is_file():
-                # The environment is new in the working tree: before, nothing was deployed.
-                return {"project": "ml-platform", "stack": env, "resources": []}
-            return plan_in_directory(tree, env)
-        finally:
-            _git(repo, "worktree", "remove", "--force", str(tree))
-
-
-def _git(repo: Path, *args: str) -> str | None:
-    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=False)
-    return proc.stdout.strip() if proc.returncode == 0 else None
 
 
 # --- actual spend --------------------------------------------------------------------------------------
