@@ -21,10 +21,6 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlencode
 from urllib.request import Request, urlopen
 
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.session import get_session
-
 API_PREFIX = "/api/2.0/mlflow/"
 # Every MLflow operation this module calls: its HTTP method and path under API_PREFIX. The IAM action of each is
 # sagemaker-mlflow:<operation> (Service Authorization Reference, "Actions, resources, and condition keys for
@@ -81,6 +77,9 @@ class Client:
 
     @classmethod
     def for_server(cls, arn: str, endpoint_override: str | None = None) -> Client:
+        # botocore is imported where it signs, not at the top: every plan imports this module for ACTIONS.
+        from botocore.session import get_session
+
         credentials = get_session().get_credentials()
         if credentials is None:
             raise MlflowError("no AWS credentials to sign with")
@@ -129,6 +128,9 @@ class Client:
         raise MlflowError(f"{operation}: {failure}")
 
     def _signed_headers(self, method: str, url: str, data: bytes | None) -> dict[str, str]:
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+
         request = AWSRequest(
             method=method,
             url=url,
