@@ -91,8 +91,10 @@ def generate_environment(models: int, root: Path) -> None:
 
 
 FLOOR_PROGRAM = '''
-"""The floor: the same resource types, count and inputs registered straight through pulumi_aws (and, for
-the few non-AWS ones, through pulumi's generic resource classes)."""
+"""The floor: the same resource types, count and inputs registered straight through the SDKs: pulumi_aws
+for AWS types, pulumi_kubernetes for Kubernetes ones (a custom resource kind through its CustomResource), so
+the floor pays for importing every SDK module a program declaring these types must import, and nothing of
+ours (mlp.runtime imports only components/data_root.py)."""
 import importlib, json, keyword, os, re
 import pulumi
 import pulumi_aws
@@ -121,7 +123,18 @@ opts = pulumi.ResourceOptions(provider=provider)
 for r in resources:
     if not r["custom"] or r["type"].startswith("pulumi:providers:"):
         continue
-    if not r["type"].startswith("aws:"):  # Kubernetes objects: registered as they are, by type token
+    if r["type"].startswith("kubernetes:"):
+        kwargs = {re.sub(r"(?<!^)(?=[A-Z])", "_", k).lower(): v for k, v in r["inputs"].items()}
+        group_version, _, kind = r["type"].split(":", 1)[1].rpartition(":")
+        module_name = "pulumi_kubernetes." + group_version.replace(".k8s.io", "").replace("/", ".")
+        try:
+            cls = getattr(importlib.import_module(module_name), kind)
+        except (ImportError, AttributeError):  # a custom resource kind (KServe's): the SDK's generic class
+            import pulumi_kubernetes
+            cls = pulumi_kubernetes.apiextensions.CustomResource
+        cls(r["name"], opts=k8s_opts, **kwargs)
+        continue
+    if not r["type"].startswith("aws:"):  # any other provider's objects: registered as they are, by type token
         pulumi.CustomResource(r["type"], r["name"], dict(r["inputs"]), opts=k8s_opts)
         continue
     module_path, _, class_name = r["type"].split(":", 1)[1].rpartition(":")

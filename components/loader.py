@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from components.config.observability import observability_problems
 from components.config.serving import sagemaker_problems
 from components.config.triage import triage_problems
 from components.config.wording import in_words
+from components.data_root import data_root
 from components.errors import InputError, Problem
 from components.fast_yaml import read_plain_yaml
 from components.image_validation import image_problems
@@ -31,20 +31,6 @@ from components.sdk_images import model_monitor_registries
 ENVIRONMENTS_DIR = "environments"
 
 Loc = Sequence[int | str]
-
-
-# Where environments/ is read from. The repository by default; `mlp plan` sets it inside the fresh
-# context of one run, so tests and benchmarks can plan fixture environments with the real program.
-DATA_ROOT: ContextVar[Path | None] = ContextVar("mlp_data_root", default=None)
-
-
-def repo_root() -> Path:
-    """The repository root: the directory holding Pulumi.yaml (found from this file, not the cwd)."""
-    return Path(__file__).resolve().parent.parent
-
-
-def data_root() -> Path:
-    return DATA_ROOT.get() or repo_root()
 
 
 def known_environments(root: Path) -> list[str]:

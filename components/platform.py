@@ -27,6 +27,7 @@ from components.composition import (
 from components.config import LoadedEnvironment, Model, Team
 from components.config.observability import EVIDENTLY, effective_monitoring
 from components.dashboards import Dashboards
+from components.data_root import data_root
 from components.evidently_monitoring import EvidentlyMonitor
 from components.features import (
     FeatureCatalog,
@@ -41,7 +42,6 @@ from components.foundation import EnvironmentFoundation, artifact_bucket_name, p
 from components.gitops import ApprovalDispatch, ApprovalDispatchArgs
 from components.kserve import KServeModel, KServeModelArgs
 from components.kubernetes import TeamNamespace, TeamNamespaceArgs, kubernetes_provider_for
-from components.loader import data_root
 from components.mlflow import ExperimentTracking, ExperimentTrackingArgs
 from components.monitoring import ModelMonitor
 from components.monitoring_image import MonitoringImage, MonitoringImageArgs

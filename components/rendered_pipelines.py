@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
+from components.data_root import data_root
 from components.definition_cache import definition_cache_dir, definition_material
-from components.loader import ENVIRONMENTS_DIR, data_root
+from components.loader import ENVIRONMENTS_DIR
 from components.pipeline_definition import DefinitionSpec, build_definition
 
 if TYPE_CHECKING:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from components.config import LoadedEnvironment
-from components.loader import load_environment, repo_root
+from components.data_root import repo_root
+from components.loader import load_environment
 from mlp.plan import Plan, plan_document
 from mlp.policy import Violation, check_plan
 from mlp.runtime import run_program

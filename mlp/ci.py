@@ -24,8 +24,9 @@ from typing import Literal
 from ruamel.yaml import YAML
 
 from components.bootstrap_names import Role, backend_url, role_arn
+from components.data_root import repo_root
 from components.errors import InputError, Problem
-from components.loader import load_environment, repo_root
+from components.loader import load_environment
 from mlp.stack_config import stack_config_path
 from policies.config import pack_config
 

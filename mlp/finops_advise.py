@@ -62,7 +62,8 @@ from typing import Any
 
 from components.config import LoadedEnvironment, Model
 from components.config.serving import hosting_instance_types
-from components.loader import load_environment, repo_root
+from components.data_root import repo_root
+from components.loader import load_environment
 from components.naming import SAGEMAKER, SAGEMAKER_PIPELINE, physical_name
 from components.serving import VARIANT
 from mlp.pricing import HOSTING, TRAINING, PriceBook

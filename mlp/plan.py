@@ -17,7 +17,8 @@ from typing import Any
 import pulumi
 from pulumi.runtime import rpc
 
-from components.loader import load_environment, repo_root
+from components.data_root import repo_root
+from components.loader import load_environment
 from mlp.plan_diff import DELETE, SYMBOLS, Change, short, shown_fields
 from mlp.policy import check_config
 from mlp.runtime import PROJECT, Registration, run_function, run_program

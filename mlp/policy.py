@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from components.config import LoadedEnvironment
+from components.data_root import data_root
 from components.errors import InputError, Problem
-from components.loader import ENVIRONMENTS_DIR, _line, _read_yaml, data_root
+from components.loader import ENVIRONMENTS_DIR, _line, _read_yaml
 from policies.config import PackConfig, level_of, pack_config, properties_of
 from policies.registry import RULES, RULES_BY_NAME
 

@@ -25,7 +25,7 @@ from pulumi.runtime.proto import resource_pb2, source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
-from components.loader import DATA_ROOT
+from components.data_root import DATA_ROOT
 from mlp.collector import fewer_collections
 from mlp.mocks import PlanMocks
 

@@ -26,7 +26,8 @@ os.environ.setdefault("SAGEMAKER_VALIDATE_ROLE", "false")
 os.environ["MLP_DEFINITION_CACHE"] = "off"
 
 from components.config import LoadedEnvironment
-from components.loader import known_environments, load_environment, repo_root
+from components.data_root import repo_root
+from components.loader import known_environments, load_environment
 from mlp.plan import Plan, build_plan, plan_function
 
 # The environments the tests own: frozen copies of the examples as they were, with the repository's stack

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from components.loader import repo_root
+from components.data_root import repo_root
 
 ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}
 REGION = "eu-west-1"

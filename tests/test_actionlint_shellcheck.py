@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from components.loader import repo_root
+from components.data_root import repo_root
 
 WORKFLOWS = repo_root() / ".github" / "workflows"
 

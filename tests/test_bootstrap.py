@@ -30,7 +30,7 @@ def staging(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Path]:
     """The bootstrap plan of a copy of the environments (staging: a cluster, no dispatch token)."""
     import shutil
 
-    from components.loader import repo_root
+    from components.data_root import repo_root
 
     root = tmp_path_factory.mktemp("bootstrap") / "repo"
     shutil.copytree(repo_root() / "environments", root / "environments")
@@ -137,7 +137,7 @@ def test_the_deploy_role_cannot_change_the_workflow_roles(staging: tuple[Plan, P
 def test_only_the_registry_environment_deploy_role_reads_the_dispatch_token(tmp_path: Path) -> None:
     import shutil
 
-    from components.loader import repo_root
+    from components.data_root import repo_root
 
     shutil.copytree(repo_root() / "environments", tmp_path / "environments")
     env = load_environment("dev", tmp_path)
@@ -195,7 +195,7 @@ def test_bootstrap_plan_command_reports_policies_and_rejects_bad_input(
 ) -> None:
     import shutil
 
-    from components.loader import repo_root
+    from components.data_root import repo_root
 
     shutil.copytree(repo_root() / "environments", tmp_path / "environments")
     assert main(["bootstrap", "plan", "prod", "--root", str(tmp_path)]) == 0
@@ -209,7 +209,7 @@ def test_a_plan_of_the_platform_is_unchanged_by_the_bootstrap(tmp_path: Path) ->
     # The two projects are separate: the platform plan holds none of the bootstrap's resources.
     import shutil
 
-    from components.loader import repo_root
+    from components.data_root import repo_root
 
     shutil.copytree(repo_root() / "environments", tmp_path / "environments")
     plan = build_plan("staging", tmp_path)

@@ -29,7 +29,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 from ruamel.yaml import YAML
 
-from components.loader import repo_root
+from components.data_root import repo_root
 from mlp.cli import main
 from mlp.plan import build_plan
 from tests.fake_github import FakeGitHub

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from components.data_root import repo_root
 from components.gitops import APPROVAL_EVENT_TYPE
-from components.loader import repo_root
 
 WORKFLOWS = repo_root() / ".github" / "workflows"
 # A GitHub App installation token expires an hour after it is minted (docs/gitops.md, with its source).

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from components.loader import repo_root
+from components.data_root import repo_root
 from mlp.promote import promotion_order
 
 WORKFLOWS = repo_root() / ".github" / "workflows"

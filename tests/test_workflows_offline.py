@@ -18,7 +18,8 @@ import pytest
 from ruamel.yaml import YAML
 
 from components.bootstrap_names import SESSION_SECONDS
-from components.loader import load_environment, repo_root
+from components.data_root import repo_root
+from components.loader import load_environment
 from policies.config import pack_config
 from tests.conftest import FIXTURE_ROOT, fixture_env
 from tests.workflow_harness import Run, WorkflowRunner, load_workflow

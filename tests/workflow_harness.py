@@ -21,7 +21,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from components.loader import repo_root
+from components.data_root import repo_root
 
 WORKFLOWS = repo_root() / ".github" / "workflows"
 

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from components.loader import repo_root
+from components.data_root import repo_root
 from mlp.affected import affected_stacks
 from mlp.commands import add_root_option
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from components.loader import known_environments, repo_root
+from components.data_root import repo_root
+from components.loader import known_environments
 from components.rendered_pipelines import RENDERED_DIR, SUFFIX, rendered_dir
 from mlp.commands import add_root_option
 from mlp.generated import stale_files, write_files

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from components.data_root import repo_root
 from components.errors import InputError, Problem
-from components.loader import load_environment, repo_root
+from components.loader import load_environment
 from components.rendered_pipelines import outdated, rendered_dir
 from mlp.commands import add_root_option
 from mlp.plan import build_plan, plan_json, render_tree

@@ -6,8 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from components.data_root import repo_root
 from components.errors import InputError, Problem
-from components.loader import load_environment, repo_root
+from components.loader import load_environment
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

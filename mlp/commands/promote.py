@@ -17,8 +17,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from components.data_root import repo_root
 from components.errors import InputError, Problem
-from components.loader import load_environment, repo_root
+from components.loader import load_environment
 from mlp import promote as promote_module
 from mlp.aws_access import aws_access
 from mlp.commands import add_root_option

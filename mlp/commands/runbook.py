@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from components.loader import load_environment, repo_root
+from components.data_root import repo_root
+from components.loader import load_environment
 from mlp.commands import add_root_option
 from mlp.generated import stale_files, write_files
 from mlp.plan import build_plan

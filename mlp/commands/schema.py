@@ -7,7 +7,8 @@ import json
 import sys
 
 from components.config import Environment
-from components.loader import ENVIRONMENTS_DIR, repo_root
+from components.data_root import repo_root
+from components.loader import ENVIRONMENTS_DIR
 
 SCHEMA_FILE = "schema.json"
 

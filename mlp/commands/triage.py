@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from components.loader import repo_root
+from components.data_root import repo_root
 from mlp.commands import add_root_option
 from mlp.triage import CredentialsError, run_triage
 

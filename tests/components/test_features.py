@@ -16,7 +16,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from components.config.sagemaker_api import _shapes
-from components.loader import repo_root
+from components.data_root import repo_root
 from mlp.plan import Plan, build_plan
 from tests.components.test_pipelines import NO_NETWORK, build_in_a_bare_process
 from tests.conftest import one_of, resources_of

@@ -14,8 +14,8 @@ from ruamel.yaml import YAML
 
 from components.config import LoadedEnvironment, Model
 from components.config.observability import effective_monitoring
+from components.data_root import repo_root
 from components.foundation import artifact_bucket_name
-from components.loader import repo_root
 from mlp.cli import EXIT_INPUT, main
 from mlp.plan import Plan, build_plan
 from tests.conftest import ENVIRONMENTS, FIXTURE_ROOT, fixture_env, one_of, resources_of

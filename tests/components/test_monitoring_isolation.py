@@ -88,7 +88,7 @@ def code_actions(module: str) -> set[str]:
 @pytest.fixture(scope="module")
 def plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
     """prod as a serving account with the fraud model monitored hourly with ground truth, image pinned."""
-    from components.loader import repo_root
+    from components.data_root import repo_root
 
     # As tests/conftest.py's env_root does, once for this module: the plan takes seconds.
     root = tmp_path_factory.mktemp("env") / "repo"

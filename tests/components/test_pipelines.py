@@ -20,7 +20,7 @@ from moto import mock_aws
 from components.artifacts import baselines_prefix, model_artifacts_prefix
 from components.composition import training_pipeline_args
 from components.config import LoadedEnvironment, Model, Training
-from components.loader import repo_root
+from components.data_root import repo_root
 from components.pipeline_definition import (
     BASELINE_STEP,
     CHECK_STEP,

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from components.loader import load_environment, repo_root
+from components.data_root import repo_root
+from components.loader import load_environment
 from components.pipeline_definition import FAIL_STEP
 from components.rendered_pipelines import RENDERED_DIR, SUFFIX, outdated, rendered_dir
 from mlp import cli

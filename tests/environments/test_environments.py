@@ -3,7 +3,7 @@ registry lives, which accounts consume it) is derived from the files, on the fix
 
 from __future__ import annotations
 
-from components.loader import repo_root
+from components.data_root import repo_root
 from mlp.commands.schema import render_schema
 from tests.conftest import fixture_env
 

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from components.loader import ENVIRONMENTS_DIR, load_environment, repo_root
+from components.data_root import repo_root
+from components.loader import ENVIRONMENTS_DIR, load_environment
 from components.rendered_pipelines import SUFFIX, forget, rendered_dir, rendering, requests_in
 from mlp.cli import EXIT_OK, main
 from mlp.generated import stale_files

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
+from components.data_root import repo_root
 from components.errors import InputError
-from components.loader import repo_root
 from mlp.aws_access import aws_access
 from mlp.cli import EXIT_INPUT, main
 from tests.mlp.fixture_environments import write_environment

@@ -11,7 +11,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from components.loader import repo_root
+from components.data_root import repo_root
 from mlp.plan import Plan, build_plan
 from mlp.promote import set_model_version
 from tests.components.test_features import ACCOUNT, REGION, fixture_env

@@ -16,7 +16,7 @@ import requests
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from components.loader import repo_root
+from components.data_root import repo_root
 from mlp.cli import EXIT_INPUT, main
 from mlp.commands.cost import instance_types_of, refresh_prices
 from mlp.cost_delta import render_delta_markdown, render_delta_text

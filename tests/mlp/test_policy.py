@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from components.loader import repo_root
+from components.data_root import repo_root
 from mlp.cli import EXIT_INPUT, EXIT_OK, EXIT_POLICY, main
 from mlp.plan import Plan
 from mlp.policy import check_plan, mandatory, render_violations

@@ -19,7 +19,7 @@ from pulumi_policy.policy import _PolicyAnalyzerServicer
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from components.config import Policies
-from components.loader import repo_root
+from components.data_root import repo_root
 from policies.adapter import build_policies
 from policies.config import LEVEL_KEY, PACK_NAME, PackConfig, pack_config
 from policies.registry import RULES

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from components.loader import repo_root
+from components.data_root import repo_root
 from mlp.plan import Plan, build_plan
 from policies.registry import RULES, RULES_BY_NAME
 from policies.rules.kms_readers import plan_set_findings

@@ -15,7 +15,7 @@ import pytest
 from google.protobuf import empty_pb2  # type: ignore[import-untyped]
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
-from components.loader import repo_root
+from components.data_root import repo_root
 from policies.registry import RULES
 
 
