@@ -10,16 +10,20 @@ same layout. All their prices are made up for the tests; they are not AWS's.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from mlp.cli import main
+from mlp.finops_advise import SERVERLESS_PROPOSED_MEMORY_MB, advise
 from mlp.price_list import offer_file_url, read_offer_file
 from mlp.pricing import SERVERLESS_COMPUTE, load_prices
 from tests.mlp.test_cost import write_prices
+from tests.mlp.test_finops_advise import NOW, series
 from tests.mlp.test_prices import EXCERPT, read_excerpt
 
 URL = offer_file_url("eu-west-1")
@@ -162,3 +166,110 @@ def test_cost_prices_a_serverless_endpoint_from_the_refreshed_price(
     assert line["monthly_usd"] == pytest.approx(50_000 * PAID_4GB)
     assert line["prices"][0]["source"] == f"{URL} (AWS Price List, SKU AAASRVLS4GB0010)"
     assert "4096 MB" in line["description"]
+
+
+# --- the advisor's serverless proposal ------------------------------------------------------------------------
+
+QUIET_ENV = """\
+account_id: "111122223333"
+region: eu-west-1
+repository: payments-co/ml-platform
+protect_stateful_resources: false
+finops:
+  monthly_budget_usd: 3000
+  platform_cost_center: CC-4000
+teams:
+  - name: fraud
+    cost_center: CC-4100
+    owners: [fraud-ml@payments.example.com]
+    monthly_budget_usd: 1500
+models:
+  - name: quiet-model
+    team: fraud
+    registry_group: quiet-model
+    version: 1
+    serving:
+      instance_type: ml.m5.xlarge
+      instance_count: 1
+"""
+HOSTING_XL = 0.25
+"""Test price per instance-hour (not AWS's)."""
+
+
+@pytest.fixture
+def quiet_root(tmp_path: Path) -> Path:
+    """dev, a stage below staging (so outside production), with one endpoint on one ml.m5.xlarge."""
+    root = tmp_path / "repo"
+    (root / "environments").mkdir(parents=True)
+    (root / "environments" / "dev.yaml").write_text(QUIET_ENV)
+    staging = QUIET_ENV.replace('account_id: "111122223333"', 'account_id: "444455556666"\npromoted_from: dev')
+    (root / "environments" / "staging.yaml").write_text(staging)
+    return root
+
+
+def advisor_prices(tmp_path: Path, serverless: dict[str, float]) -> Any:
+    entries = [("eu-west-1", "sagemaker-hosting", "ml.m5.xlarge", HOSTING_XL, "instance-hour")]
+    entries += [("eu-west-1", SERVERLESS_COMPUTE, item, usd, "second") for item, usd in serverless.items()]
+    return load_prices(write_prices(tmp_path / "advisor-prices.json", entries))
+
+
+@pytest.fixture
+def quiet_cloudwatch() -> Iterator[Any]:
+    """100 invocations an hour in 24 of the last 168 hours; ModelLatency peak 500 ms (microseconds in CloudWatch)."""
+    with mock_aws():
+        client = boto3.client("cloudwatch", region_name="eu-west-1")
+        series(client, "dev-quiet-model", "AWS/SageMaker", "Invocations", [100.0] * 24)
+        series(client, "dev-quiet-model", "AWS/SageMaker", "ModelLatency", [200_000.0] * 23 + [500_000.0])
+        yield client
+
+
+def _serverless_proposals(report: Any) -> list[Any]:
+    return [p for p in report.proposals if p.kind == "serverless"]
+
+
+def test_the_serverless_saving_is_the_instance_cost_less_the_priced_serverless_compute(
+    tmp_path: Path, quiet_root: Path, quiet_cloudwatch: Any
+) -> None:
+    price = 0.0001  # USD per second at the proposed memory size: a test value
+    prices = advisor_prices(tmp_path, {f"{SERVERLESS_PROPOSED_MEMORY_MB}MB": price})
+
+    report = advise("dev", 7, prices, root=quiet_root, cloudwatch=quiet_cloudwatch, now=NOW)
+
+    [proposal] = _serverless_proposals(report)
+    monthly_invocations = 2400 / 7 * 730 / 24
+    serverless = monthly_invocations * 0.5 * price
+    assert proposal.monthly_saving_usd == pytest.approx(HOSTING_XL * 730 - serverless)
+    assert proposal.summary == f"serve quiet-model serverless ({SERVERLESS_PROPOSED_MEMORY_MB} MB)"
+    assert proposal.evidence[0] == "343 invocations a day on average (below 10,000)"
+    assert (
+        f"serverless at {SERVERLESS_PROPOSED_MEMORY_MB} MB: 10,429 invocations a month x 0.5 s" in proposal.evidence[1]
+    )
+    assert f"= {serverless:,.2f} USD/month, against the instances' 182.50 USD/month" in proposal.evidence[1]
+
+
+def test_serverless_is_not_proposed_when_the_prices_say_it_costs_more(
+    tmp_path: Path, quiet_root: Path, quiet_cloudwatch: Any
+) -> None:
+    # 10,429 invocations x 0.5 s x 0.05 USD/s = 260.71 USD a month, more than the instance's 182.50.
+    prices = advisor_prices(tmp_path, {f"{SERVERLESS_PROPOSED_MEMORY_MB}MB": 0.05})
+
+    report = advise("dev", 7, prices, root=quiet_root, cloudwatch=quiet_cloudwatch, now=NOW)
+
+    assert not _serverless_proposals(report)
+    [note] = [u for u in report.untouched if "serverless" in u]
+    assert note.startswith("dev-quiet-model: kept on instances: serverless would cost more")
+    assert "= 260.71 USD/month" in note
+
+
+def test_without_the_price_of_the_proposed_memory_size_the_saving_stays_unknown(
+    tmp_path: Path, quiet_root: Path, quiet_cloudwatch: Any
+) -> None:
+    prices = advisor_prices(tmp_path, {"2048MB": 0.0001})  # another memory size only
+
+    report = advise("dev", 7, prices, root=quiet_root, cloudwatch=quiet_cloudwatch, now=NOW)
+
+    [proposal] = _serverless_proposals(report)
+    assert proposal.monthly_saving_usd is None
+    assert proposal.evidence[1] == (
+        "saves at most the instances' 182.50 USD/month; no serverless price in the price file, so the saving is unknown"
+    )
