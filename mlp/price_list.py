@@ -17,12 +17,13 @@ MemorySizeInMB / 1024; a public tool that streams the SageMaker price list descr
 as "a per-second price for one of the six memory sizes a serverless endpoint can be configured with"; a public
 note quotes the Price List API for "USE1-ServerlessInf:Mem-3GB" as a price "per processing second". The issue's
 "per GB-second" is that price divided by N. A usage type carries tiered rows: infracost takes the row starting
-at 150,000 seconds (price filter StartUsageAmount "150000"), i.e. the first range, 0 to 150,000 seconds, is the
-free-tier allowance, not the price. So a zero-price row is never taken, and of the priced rows the one whose
-StartingRange is highest (the price every second past the allowance pays) is; two different prices there leave
-the size unknown, as two prices for an instance do. The price is stored per memory size in MB, the item
-`mlp.cost_estimate` looks up from the endpoint configuration's `serverlessConfig.memorySizeInMb` (the
-environment file's `serving.serverless.memory_mb`): "Mem-2GB" is item "2048MB".
+at 150,000 seconds (price filter StartUsageAmount "150000"), i.e. the first range, 0 to 150,000 seconds, is read
+as the free-tier allowance (no AWS page we could read confirms the figure), not the price. So a zero-price row is
+never taken, and of the priced rows the one whose StartingRange is highest (the price every second past the
+allowance pays) is; two different prices there leave the size unknown, as two prices for an instance do. The
+price is stored per memory size in MB, the item `mlp.cost_estimate` looks up from the endpoint configuration's
+`serverlessConfig.memorySizeInMb` (the environment file's `serving.serverless.memory_mb`): "Mem-2GB" is item
+"2048MB".
 
 Provisioned concurrency (`ProvisionedConcurrency:Mem-<N>GB`, `ProvisionedConcurrency:Usage-<N>GB` in the same
 product family, per infracost) is left out: no component here configures it. Serverless data processed is left
