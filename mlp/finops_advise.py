@@ -85,7 +85,7 @@ SERVERLESS_PROPOSED_MEMORY_MB = 6144
 """The memory size the serverless proposal prices: the largest Serverless Inference offers (botocore's sagemaker
 model, ServerlessMemorySizeInMB 1024..6144, "1 GB increments", read 2026-11-30). CloudWatch's MemoryUtilization is
 a share of the instance's memory, not what the model needs on a serverless worker, so the advisor cannot pick a
-smaller size safely; the largest gives the smallest saving, and a smaller size that fits saves more."""
+smaller size safely; a person who knows a smaller size fits can choose it (and check its price)."""
 _RESIZABLE = re.compile(r"^ml\.(m5|c5|r5)\.(large|xlarge|\d+xlarge)$")
 
 
@@ -368,9 +368,9 @@ def _serverless(
     else:
         # Monthly serverless compute: invocations a month x seconds each x the price per second at the memory
         # size. The duration is the ModelLatency peak (the advisor reads the hourly Maximum, not the mean): an
-        # upper bound of the mean, so the cost is an upper bound and the saving a lower bound. Cold starts
-        # (ModelSetupTime) are not counted. Data processed is billed by both kinds of endpoint and is left out
-        # of both sides.
+        # upper bound of the mean, so, cold starts (ModelSetupTime) aside, which are not counted, the cost is
+        # overstated and the saving understated. Data processed is billed by both kinds of endpoint and is left
+        # out of both sides.
         monthly_invocations = daily * prices.hours_per_month / 24
         seconds = usage.latency_max_ms / 1000
         then = monthly_invocations * seconds * price.usd_per_unit
