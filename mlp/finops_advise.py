@@ -34,8 +34,11 @@ settings, not one value):
 - **scale-down window**: at least `IDLE_SHARE` of the hours had no invocation and more than one instance runs
   all month. Saving: the instances above one x the idle share of the month x the hourly price.
 - **serverless**: fewer than `SERVERLESS_MAX_DAILY_INVOCATIONS` invocations a day on average, and nothing
-  Serverless Inference cannot do (data capture, shadow variants, a VPC: docs/serving.md). Saving: at most the
-  instance cost; the serverless price is not in the price file, so the saving is unknown.
+  Serverless Inference cannot do (data capture, shadow variants, a VPC: docs/serving.md). Saving: the instance
+  cost minus the serverless compute cost at `SERVERLESS_PROPOSED_MEMORY_MB` (invocations a month x the ModelLatency
+  peak, an upper bound of the mean duration, x the per-second price `mlp prices refresh` reads from the offer
+  file); not proposed when serverless would cost more. Without that price (or without latency data) the saving
+  is unknown: at most the instance cost, shown.
 
 Everything else is left alone and reported as such, with the figures that kept it.
 
@@ -66,7 +69,7 @@ from components.data_root import repo_root
 from components.loader import load_environment
 from components.naming import SAGEMAKER, SAGEMAKER_PIPELINE, physical_name
 from components.serving import VARIANT
-from mlp.pricing import HOSTING, TRAINING, PriceBook
+from mlp.pricing import HOSTING, SERVERLESS_COMPUTE, TRAINING, PriceBook
 from mlp.promote import next_environments
 from mlp.yaml_edit import dump_changes, round_trip_yaml
 
@@ -79,6 +82,11 @@ IDLE_SHARE = 1 / 3
 """Our threshold: a third of the hours without traffic (nights, weekends) is worth a scale-down window."""
 SERVERLESS_MAX_DAILY_INVOCATIONS = 10_000
 """Our threshold: below this many invocations a day a non-production endpoint is proposed for serverless."""
+SERVERLESS_PROPOSED_MEMORY_MB = 6144
+"""The memory size the serverless proposal prices: the largest Serverless Inference offers (botocore's sagemaker
+model, ServerlessMemorySizeInMB 1024..6144, "1 GB increments", read 2026-11-30). CloudWatch's MemoryUtilization is
+a share of the instance's memory, not what the model needs on a serverless worker, so the advisor cannot pick a
+smaller size safely; a person who knows a smaller size fits can choose it (and check its price)."""
 _RESIZABLE = re.compile(r"^ml\.(m5|c5|r5)\.(large|xlarge|\d+xlarge)$")
 
 
@@ -247,7 +255,9 @@ def propose(
         reason = busy or "no smaller size and no instance to spare"
         untouched.append(f"{endpoint}: size kept: {reason}")
     if not production:
-        proposals += _quiet_hours(env, model, usage, days, prices)
+        quiet, notes = _quiet_hours(env, model, usage, days, prices)
+        proposals += quiet
+        untouched += notes
     return proposals, untouched
 
 
@@ -293,8 +303,11 @@ def _resize(
     )
 
 
-def _quiet_hours(env: LoadedEnvironment, model: Model, usage: Usage, days: int, prices: PriceBook) -> list[Proposal]:
-    """Non-production proposals for an endpoint that is often idle or always quiet (listed, not edited)."""
+def _quiet_hours(
+    env: LoadedEnvironment, model: Model, usage: Usage, days: int, prices: PriceBook
+) -> tuple[list[Proposal], list[str]]:
+    """Non-production proposals for an endpoint that is often idle or always quiet (listed, not edited), and the
+    reasons for what is not proposed."""
     endpoint = physical_name(SAGEMAKER, env.name, model.name)
     count = _instances(model)
     instance = model.serving.instance_type
@@ -315,6 +328,17 @@ def _quiet_hours(env: LoadedEnvironment, model: Model, usage: Usage, days: int, 
                 None if one is None else one * (count - 1) * idle,
             )
         )
+    serverless, note = _serverless(env, model, usage, days, prices)
+    if serverless is not None:
+        found.append(serverless)
+    return found, [note] if note else []
+
+
+def _serverless(
+    env: LoadedEnvironment, model: Model, usage: Usage, days: int, prices: PriceBook
+) -> tuple[Proposal | None, str | None]:
+    """The serverless proposal for a quiet endpoint (or None), and why it is not made when the prices show
+    serverless would not save anything."""
     daily = usage.invocations / days
     blocked = [
         name
@@ -325,22 +349,51 @@ def _quiet_hours(env: LoadedEnvironment, model: Model, usage: Usage, days: int, 
         )
         if present
     ]
-    if daily < SERVERLESS_MAX_DAILY_INVOCATIONS and not blocked:
-        found.append(
-            Proposal(
-                model.name,
-                endpoint,
-                "serverless",
-                f"serve {model.name} serverless",
-                (
-                    f"{daily:,.0f} invocations a day on average (below {SERVERLESS_MAX_DAILY_INVOCATIONS:,})",
-                    f"saves at most the instances' {saving_text(_monthly(prices, env.region, instance, count))}; "
-                    "no serverless price in the price file, so the saving is unknown",
-                ),
-                None,
-            )
+    if daily >= SERVERLESS_MAX_DAILY_INVOCATIONS or blocked:
+        return None, None
+    endpoint = physical_name(SAGEMAKER, env.name, model.name)
+    now = _monthly(prices, env.region, model.serving.instance_type, _instances(model))
+    memory = SERVERLESS_PROPOSED_MEMORY_MB
+    price = prices.lookup(env.region, SERVERLESS_COMPUTE, f"{memory}MB")
+    evidence = [f"{daily:,.0f} invocations a day on average (below {SERVERLESS_MAX_DAILY_INVOCATIONS:,})"]
+    saving = None
+    if price is None or now is None or usage.latency_max_ms is None:
+        why = (
+            "no serverless price in the price file"
+            if price is None
+            else "no ModelLatency data for the duration"
+            if usage.latency_max_ms is None
+            else "no hosting price for the instances"
         )
-    return found
+        evidence.append(f"saves at most the instances' {saving_text(now)}; {why}, so the saving is unknown")
+    else:
+        # Monthly serverless compute: invocations a month x seconds each x the price per second at the memory
+        # size. The duration is the ModelLatency peak (the advisor reads the hourly Maximum, not the mean): an
+        # upper bound of the mean, so, cold starts (ModelSetupTime) aside, which are not counted, the cost is
+        # overstated and the saving understated. Data processed is billed by both kinds of endpoint and is left
+        # out of both sides.
+        monthly_invocations = daily * prices.hours_per_month / 24
+        seconds = usage.latency_max_ms / 1000
+        then = monthly_invocations * seconds * price.usd_per_unit
+        saving = now - then
+        evidence.append(
+            f"serverless at {memory} MB: {monthly_invocations:,.0f} invocations a month x {seconds:g} s "
+            f"(the ModelLatency peak, an upper bound of the mean; cold starts not counted) x "
+            f"{price.usd_per_unit:g} USD/s = {saving_text(then)}, against the instances' {saving_text(now)}"
+        )
+        if saving <= 0:
+            return None, f"{endpoint}: kept on instances: serverless would cost more ({evidence[-1]})"
+    return (
+        Proposal(
+            model.name,
+            endpoint,
+            "serverless",
+            f"serve {model.name} serverless ({memory} MB)",
+            tuple(evidence),
+            saving,
+        ),
+        None,
+    )
 
 
 def _left_alone(model: Model, usage: Usage, days: int, evidence: list[str]) -> str | None:

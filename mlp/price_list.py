@@ -6,7 +6,31 @@ with five metadata rows — `"FormatVersion"`, `"Disclaimer"`, `"Publication Dat
 `"OfferCode"` — then the header row (`"SKU","OfferTermCode","RateCode","TermType","PriceDescription",
 "EffectiveDate","StartingRange","EndingRange","Unit","PricePerUnit","Currency",...,"Product Family",
 "serviceCode","Location",...`) and one row per price dimension. The SageMaker file is large, so it is read as
-a stream, row by row, and only on-demand hourly "ML Instance" rows are kept.
+a stream, row by row, and only two kinds of rows are kept: on-demand hourly "ML Instance" rows, and the
+on-demand per-second "ML Serverless" compute rows (one per memory size, below).
+
+Serverless Inference compute ("ML Serverless" rows, read 2026-11-30). The file prices it per second of
+processing at a memory size, one usage type per size, `<region prefix>-ServerlessInf:Mem-<N>GB`, N the memory
+in GB: infracost (github.com/infracost/infracost, internal/resources/aws, its SageMaker endpoint configuration
+resource) looks it up with product family "ML Serverless" and usage type `/ServerlessInf:Mem-<N>GB$/`, N =
+MemorySizeInMB / 1024; a public tool that streams the SageMaker price list describes "EU-ServerlessInf:Mem-4GB"
+as "a per-second price for one of the six memory sizes a serverless endpoint can be configured with"; a public
+note quotes the Price List API for "USE1-ServerlessInf:Mem-3GB" as a price "per processing second". The issue's
+"per GB-second" is that price divided by N. A usage type carries tiered rows: infracost takes the row starting
+at 150,000 seconds (price filter StartUsageAmount "150000"), i.e. the first range, 0 to 150,000 seconds, is read
+as the free-tier allowance (no AWS page we could read confirms the figure), not the price. So a zero-price row is
+never taken, and of the priced rows the one whose StartingRange is highest (the price every second past the
+allowance pays) is; two different prices there leave the size unknown, as two prices for an instance do. The
+price is stored per memory size in MB, the item `mlp.cost_estimate` looks up from the endpoint configuration's
+`serverlessConfig.memorySizeInMb` (the environment file's `serving.serverless.memory_mb`): "Mem-2GB" is item
+"2048MB".
+
+Provisioned concurrency (`ProvisionedConcurrency:Mem-<N>GB`, `ProvisionedConcurrency:Usage-<N>GB` in the same
+product family, per infracost) is left out: no component here configures it. Serverless data processed is left
+out as well: infracost prices it from the same rows as a real-time endpoint's (group "Hosting:IN"/"Hosting:OUT",
+operation "Invoke-Endpoint", usage type containing "Data-Bytes-In"/"Data-Bytes-Out"), which says nothing
+serverless-specific about them and nothing about their tiers; no first-hand source was found, so
+`sagemaker-serverless-data` stays unknown (docs/finops.md).
 
 Product attributes become columns whose spelling varies between services ("Instance Type", "usageType",
 "Region Code"), so columns are matched by their letters only: "Instance Name", "instanceName" and
@@ -26,7 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from components.errors import InputError, Problem
-from mlp.pricing import BATCH_TRANSFORM, HOSTING, PROCESSING, TRAINING, Price
+from mlp.pricing import BATCH_TRANSFORM, HOSTING, PROCESSING, SERVERLESS_COMPUTE, TRAINING, Price
 
 PRICE_LIST_HOST = "https://pricing.us-east-1.amazonaws.com"
 SAGEMAKER = "AmazonSageMaker"
@@ -41,6 +65,12 @@ _COMPONENTS = {
     "batchtransform": BATCH_TRANSFORM,
 }
 _USAGE_PREFIXES = {"host": HOSTING, "train": TRAINING}
+SERVERLESS_FAMILY = "ML Serverless"
+# On-demand serverless compute at one memory size, e.g. "EU-ServerlessInf:Mem-2GB" (sources in the module
+# docstring). Anchored at the end, as infracost's filter is, so no longer usage type that merely contains it matches.
+_SERVERLESS_USAGE = re.compile(r"(?:^|-)ServerlessInf:Mem-(\d+)GB$")
+# Units a per-second row is seen with: "Second(s)"-like spellings, compared by their letters ("seconds").
+_SECOND_UNITS = {"second", "seconds", "secs"}
 
 
 def offer_file_url(region: str, service: str = SAGEMAKER) -> str:
@@ -50,7 +80,8 @@ def offer_file_url(region: str, service: str = SAGEMAKER) -> str:
 
 @dataclass(frozen=True)
 class OfferFile:
-    """What one offer file says: its metadata and the on-demand instance-hour prices found in it."""
+    """What one offer file says: its metadata, its on-demand instance-hour prices and its on-demand serverless
+    compute prices (per second at a memory size)."""
 
     url: str
     offer_code: str
@@ -58,7 +89,7 @@ class OfferFile:
     version: str
     prices: tuple[Price, ...]
     skipped: tuple[str, ...]
-    """Instance types and kinds left out because the file gave more than one price for them."""
+    """Instance types, serverless memory sizes and kinds left out because the file gave more than one price."""
 
 
 def _key(column: str) -> str:
@@ -68,13 +99,66 @@ def _key(column: str) -> str:
 def read_offer_file(
     lines: Iterable[str], url: str, region: str | None = None, today: dt.date | None = None
 ) -> OfferFile:
-    """Parse an offer file's rows (a text stream) into hourly on-demand SageMaker instance prices.
+    """Parse an offer file's rows (a text stream) into hourly on-demand SageMaker instance prices and per-second
+    on-demand serverless compute prices (the paid tier of each memory size).
 
     `region` keeps only rows of that region code when the file carries a region column (a regional file
     carries only its own region). A price's source is the file's URL and SKU; `published` is the file's
     publication date.
     """
     reader = csv.reader(lines)
+    metadata, columns = _metadata_and_columns(reader, url)
+    read_on = (today or dt.datetime.now(dt.UTC).date()).isoformat()
+    published = metadata["publicationdate"]
+    offers: dict[tuple[str, str, str], set[tuple[float, str]]] = {}
+    tiers: dict[tuple[str, str], list[tuple[float, float, str]]] = {}
+    for row in reader:
+        cells = {name: row[i].strip() for name, i in columns.items() if i < len(row)}
+        priced = _instance_hour(cells, region)
+        if priced is not None:
+            where, kind, instance, usd, sku = priced
+            offers.setdefault((where, kind, instance), set()).add((usd, sku))
+        tier = _serverless_second(cells, region)
+        if tier is not None:
+            where, memory, start, usd, sku = tier
+            tiers.setdefault((where, memory), []).append((start, usd, sku))
+    prices: list[Price] = []
+    skipped: list[str] = []
+    for (where, memory), rows in sorted(tiers.items()):
+        paid = _paid_tier(rows)
+        if paid:
+            offers[(where, SERVERLESS_COMPUTE, memory)] = paid
+        else:
+            skipped.append(f"{SERVERLESS_COMPUTE} {memory} in {where}: only free-tier (zero) prices; left unknown")
+    for (where, kind, item), found in sorted(offers.items()):
+        if len({usd for usd, _ in found}) != 1:
+            skipped.append(f"{kind} {item} in {where}: {len(found)} different on-demand prices; left unknown")
+            continue
+        usd, sku = sorted(found)[0]
+        prices.append(
+            Price(
+                region=where,
+                kind=kind,
+                item=item,
+                usd_per_unit=usd,
+                unit="second" if kind == SERVERLESS_COMPUTE else "instance-hour",
+                source=f"{url} (AWS Price List, SKU {sku})",
+                read_on=read_on,
+                published=published,
+            )
+        )
+    return OfferFile(
+        url=url,
+        offer_code=metadata.get("offercode", ""),
+        publication_date=published,
+        version=metadata.get("version", ""),
+        prices=tuple(prices),
+        skipped=tuple(skipped),
+    )
+
+
+def _metadata_and_columns(reader: Iterator[list[str]], url: str) -> tuple[dict[str, str], dict[str, int]]:
+    """The metadata rows (by their letters) and the header's column positions; bad input when either is missing."""
     metadata: dict[str, str] = {}
     for _ in range(METADATA_ROWS):
         row = next(reader, None)
@@ -91,43 +175,7 @@ def read_offer_file(
     missing = [c for c in wanted if c not in columns]
     if missing:
         raise InputError([Problem(url, "", f"the header has no column {', '.join(missing)}")])
-
-    read_on = (today or dt.datetime.now(dt.UTC).date()).isoformat()
-    published = metadata["publicationdate"]
-    offers: dict[tuple[str, str, str], set[tuple[float, str]]] = {}
-    for row in reader:
-        priced = _instance_hour({name: row[i].strip() for name, i in columns.items() if i < len(row)}, region)
-        if priced is not None:
-            where, kind, instance, usd, sku = priced
-            offers.setdefault((where, kind, instance), set()).add((usd, sku))
-
-    prices: list[Price] = []
-    skipped: list[str] = []
-    for (where, kind, instance), found in sorted(offers.items()):
-        if len({usd for usd, _ in found}) != 1:
-            skipped.append(f"{kind} {instance} in {where}: {len(found)} different on-demand prices; left unknown")
-            continue
-        usd, sku = sorted(found)[0]
-        prices.append(
-            Price(
-                region=where,
-                kind=kind,
-                item=instance,
-                usd_per_unit=usd,
-                unit="instance-hour",
-                source=f"{url} (AWS Price List, SKU {sku})",
-                read_on=read_on,
-                published=published,
-            )
-        )
-    return OfferFile(
-        url=url,
-        offer_code=metadata.get("offercode", ""),
-        publication_date=published,
-        version=metadata.get("version", ""),
-        prices=tuple(prices),
-        skipped=tuple(skipped),
-    )
+    return metadata, columns
 
 
 def _instance_hour(cells: dict[str, str], region: str | None) -> tuple[str, str, str, float, str] | None:
@@ -151,6 +199,38 @@ def _instance_hour(cells: dict[str, str], region: str | None) -> tuple[str, str,
     if kind is None or not instance.startswith("ml.") or usd <= 0:
         return None
     return row_region or region or "", kind, instance, usd, cells.get("sku", "")
+
+
+def _serverless_second(cells: dict[str, str], region: str | None) -> tuple[str, str, float, float, str] | None:
+    """(region, memory item such as "2048MB", StartingRange, USD, SKU) of an on-demand serverless compute row;
+    None for any other row (provisioned concurrency, other units, other families)."""
+    if cells.get("termtype") != "OnDemand" or cells.get("productfamily") != SERVERLESS_FAMILY:
+        return None
+    if cells.get("currency") != "USD" or _key(cells.get("unit", "")) not in _SECOND_UNITS:
+        return None
+    row_region = cells.get("regioncode", "")
+    if region and row_region and row_region != region:
+        return None
+    match = _SERVERLESS_USAGE.search(cells.get("usagetype", ""))
+    try:
+        usd = float(cells.get("priceperunit", ""))
+        start = float(cells.get("startingrange") or 0)
+    except ValueError:
+        return None
+    if match is None or int(match.group(1)) < 1:
+        return None
+    return row_region or region or "", f"{int(match.group(1)) * 1024}MB", start, usd, cells.get("sku", "")
+
+
+def _paid_tier(rows: list[tuple[float, float, str]]) -> set[tuple[float, str]]:
+    """The (USD, SKU) of the paid tier of one usage type's rows (StartingRange, USD, SKU): zero-price rows (the
+    free-tier allowance) are never taken; of the priced rows, those with the highest StartingRange are. More than
+    one price among them is reported by the caller as ambiguous; an empty set when nothing is priced."""
+    priced = [(start, usd, sku) for start, usd, sku in rows if usd > 0]
+    if not priced:
+        return set()
+    top = max(start for start, _, _ in priced)
+    return {(usd, sku) for start, usd, sku in priced if start == top}
 
 
 def _instance_type(value: str) -> str:

@@ -20,11 +20,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     refresh = actions.add_parser(
         "refresh",
-        help="stream the SageMaker offer file of each region and write its instance-hour prices",
+        help="stream the SageMaker offer file of each region and write its instance-hour and serverless prices",
         description=(
             "Stream AmazonSageMaker's regional CSV offer file (/offers/v1.0/aws/AmazonSageMaker/current/<region>/"
             "index.csv) and write every on-demand hosting, training, processing and batch-transform instance-hour "
-            "price to the price file, each with the file's URL and publication date. Review and commit the result."
+            "price, and the per-second serverless inference compute price of each memory size (the paid tier, "
+            "never the free-tier allowance), to the price file, each with the file's URL and publication date. "
+            "Review and commit the result."
         ),
     )
     refresh.add_argument(

@@ -33,7 +33,7 @@ def test_the_excerpt_becomes_on_demand_instance_hour_prices_with_the_file_url_an
 
     assert offer.offer_code == "AmazonSageMaker"
     assert offer.publication_date == "2026-11-20T18:12:04Z"
-    found = {(p.kind, p.item): p for p in offer.prices}
+    found = {(p.kind, p.item): p for p in offer.prices if p.unit == "instance-hour"}  # serverless: its own tests
     # Hosting, training and processing hours; the reserved rate, the storage row and the notebook are left out.
     assert set(found) == {
         (HOSTING, "ml.m5.xlarge"),
@@ -77,7 +77,7 @@ def test_refresh_writes_the_prices_and_keeps_the_others(tmp_path: Path, capsys: 
     code = main(["prices", "refresh", "--region", "eu-west-1", "--source", str(EXCERPT), "--prices", str(prices)])
 
     assert code == 0
-    assert "eu-west-1: 4 prices from " + URL in capsys.readouterr().out
+    assert "eu-west-1: 6 prices from " + URL in capsys.readouterr().out  # 4 instance-hour, 2 serverless
     book = load_prices(prices)
     processing = book.lookup("eu-west-1", PROCESSING, "ml.m5.xlarge")
     assert (
