@@ -36,9 +36,9 @@ settings, not one value):
 - **serverless**: fewer than `SERVERLESS_MAX_DAILY_INVOCATIONS` invocations a day on average, and nothing
   Serverless Inference cannot do (data capture, shadow variants, a VPC: docs/serving.md). Saving: the instance
   cost minus the serverless compute cost at `SERVERLESS_PROPOSED_MEMORY_MB` (invocations a month x the ModelLatency
-  peak, an upper bound of the mean duration, x the per-second price `mlp prices refresh` reads from the offer
-  file); not proposed when serverless would cost more. Without that price (or without latency data) the saving
-  is unknown: at most the instance cost, shown.
+  mean, its Sum over its SampleCount, x the per-second price `mlp prices refresh` reads from the offer file); not
+  proposed when serverless would cost more. Without that price (or without latency data) the saving is unknown:
+  at most the instance cost, shown.
 
 Everything else is left alone and reported as such, with the figures that kept it.
 
@@ -139,6 +139,8 @@ class Usage:
     busy_hours: int
     """Hours with at least one invocation."""
     latency_max_ms: float | None
+    latency_mean_ms: float | None
+    """ModelLatency's mean over every invocation in the window (its Sum over its SampleCount)."""
     cpu_max_percent: float | None
     memory_max_percent: float | None
     gpu_max_percent: float | None
@@ -195,6 +197,8 @@ def read_usage(cloudwatch: Any, endpoint: str, days: int, now: dt.datetime | Non
         return values
 
     latency = stat("AWS/SageMaker", "ModelLatency", "Maximum")
+    latency_sum = sum(stat("AWS/SageMaker", "ModelLatency", "Sum"))
+    latency_count = sum(stat("AWS/SageMaker", "ModelLatency", "SampleCount"))
     cpu = stat("/aws/sagemaker/Endpoints", "CPUUtilization", "Maximum")
     memory = stat("/aws/sagemaker/Endpoints", "MemoryUtilization", "Maximum")
     gpu = stat("/aws/sagemaker/Endpoints", "GPUUtilization", "Maximum")
@@ -205,6 +209,7 @@ def read_usage(cloudwatch: Any, endpoint: str, days: int, now: dt.datetime | Non
         hours=days * 24,
         busy_hours=sum(1 for value in invocations if value > 0),
         latency_max_ms=max(latency) / 1000 if latency else None,  # ModelLatency is in microseconds
+        latency_mean_ms=latency_sum / latency_count / 1000 if latency_count else None,
         cpu_max_percent=max(cpu) if cpu else None,
         memory_max_percent=max(memory) if memory else None,
         gpu_max_percent=max(gpu) if gpu else None,
@@ -357,28 +362,29 @@ def _serverless(
     price = prices.lookup(env.region, SERVERLESS_COMPUTE, f"{memory}MB")
     evidence = [f"{daily:,.0f} invocations a day on average (below {SERVERLESS_MAX_DAILY_INVOCATIONS:,})"]
     saving = None
-    if price is None or now is None or usage.latency_max_ms is None:
+    duration_ms = usage.latency_mean_ms if usage.latency_mean_ms is not None else usage.latency_max_ms
+    if price is None or now is None or duration_ms is None:
         why = (
             "no serverless price in the price file"
             if price is None
             else "no ModelLatency data for the duration"
-            if usage.latency_max_ms is None
+            if duration_ms is None
             else "no hosting price for the instances"
         )
         evidence.append(f"saves at most the instances' {saving_text(now)}; {why}, so the saving is unknown")
     else:
         # Monthly serverless compute: invocations a month x seconds each x the price per second at the memory
-        # size. The duration is the ModelLatency peak (the advisor reads the hourly Maximum, not the mean): an
-        # upper bound of the mean, so, cold starts (ModelSetupTime) aside, which are not counted, the cost is
-        # overstated and the saving understated. Data processed is billed by both kinds of endpoint and is left
-        # out of both sides.
+        # size. The duration is ModelLatency's mean (its Sum over its SampleCount); with no SampleCount, the
+        # hourly peak, an upper bound of the mean. Cold starts (ModelSetupTime) are not counted, so the cost
+        # is understated by them. Data processed is billed by both kinds of endpoint and is left out of both.
+        measured = "mean" if usage.latency_mean_ms is not None else "peak, an upper bound of the mean"
         monthly_invocations = daily * prices.hours_per_month / 24
-        seconds = usage.latency_max_ms / 1000
+        seconds = duration_ms / 1000
         then = monthly_invocations * seconds * price.usd_per_unit
         saving = now - then
         evidence.append(
             f"serverless at {memory} MB: {monthly_invocations:,.0f} invocations a month x {seconds:g} s "
-            f"(the ModelLatency peak, an upper bound of the mean; cold starts not counted) x "
+            f"(the ModelLatency {measured}; cold starts not counted) x "
             f"{price.usd_per_unit:g} USD/s = {saving_text(then)}, against the instances' {saving_text(now)}"
         )
         if saving <= 0:

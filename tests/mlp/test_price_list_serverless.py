@@ -9,6 +9,7 @@ same layout. All their prices are made up for the tests; they are not AWS's.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -215,11 +216,32 @@ def advisor_prices(tmp_path: Path, serverless: dict[str, float]) -> Any:
 
 @pytest.fixture
 def quiet_cloudwatch() -> Iterator[Any]:
-    """100 invocations an hour in 24 of the last 168 hours; ModelLatency peak 500 ms (microseconds in CloudWatch)."""
+    """100 invocations an hour in 24 of the last 168 hours. ModelLatency (microseconds in CloudWatch), as
+    SageMaker publishes it, one sample per invocation: 100 samples an hour of mean 200 ms, one hour peaking at
+    500 ms. The advisor must price the mean (0.2 s), not the peak."""
     with mock_aws():
         client = boto3.client("cloudwatch", region_name="eu-west-1")
         series(client, "dev-quiet-model", "AWS/SageMaker", "Invocations", [100.0] * 24)
-        series(client, "dev-quiet-model", "AWS/SageMaker", "ModelLatency", [200_000.0] * 23 + [500_000.0])
+        client.put_metric_data(
+            Namespace="AWS/SageMaker",
+            MetricData=[
+                {
+                    "MetricName": "ModelLatency",
+                    "Dimensions": [
+                        {"Name": "EndpointName", "Value": "dev-quiet-model"},
+                        {"Name": "VariantName", "Value": "primary"},
+                    ],
+                    "Timestamp": NOW - dt.timedelta(hours=hour + 1),
+                    "StatisticValues": {
+                        "SampleCount": 100,
+                        "Sum": 100 * 200_000.0,
+                        "Minimum": 150_000.0 if hour else 100_000.0,
+                        "Maximum": 500_000.0 if hour == 0 else 250_000.0,
+                    },
+                }
+                for hour in range(24)
+            ],
+        )
         yield client
 
 
@@ -237,12 +259,13 @@ def test_the_serverless_saving_is_the_instance_cost_less_the_priced_serverless_c
 
     [proposal] = _serverless_proposals(report)
     monthly_invocations = 2400 / 7 * 730 / 24
-    serverless = monthly_invocations * 0.5 * price
+    serverless = monthly_invocations * 0.2 * price
     assert proposal.monthly_saving_usd == pytest.approx(HOSTING_XL * 730 - serverless)
     assert proposal.summary == f"serve quiet-model serverless ({SERVERLESS_PROPOSED_MEMORY_MB} MB)"
     assert proposal.evidence[0] == "343 invocations a day on average (below 10,000)"
     assert (
-        f"serverless at {SERVERLESS_PROPOSED_MEMORY_MB} MB: 10,429 invocations a month x 0.5 s" in proposal.evidence[1]
+        f"serverless at {SERVERLESS_PROPOSED_MEMORY_MB} MB: 10,429 invocations a month x 0.2 s "
+        "(the ModelLatency mean; cold starts not counted)" in proposal.evidence[1]
     )
     assert f"= {serverless:,.2f} USD/month, against the instances' 182.50 USD/month" in proposal.evidence[1]
 
@@ -250,15 +273,15 @@ def test_the_serverless_saving_is_the_instance_cost_less_the_priced_serverless_c
 def test_serverless_is_not_proposed_when_the_prices_say_it_costs_more(
     tmp_path: Path, quiet_root: Path, quiet_cloudwatch: Any
 ) -> None:
-    # 10,429 invocations x 0.5 s x 0.05 USD/s = 260.71 USD a month, more than the instance's 182.50.
-    prices = advisor_prices(tmp_path, {f"{SERVERLESS_PROPOSED_MEMORY_MB}MB": 0.05})
+    # 10,429 invocations x 0.2 s (the mean) x 0.1 USD/s = 208.57 USD a month, more than the instance's 182.50.
+    prices = advisor_prices(tmp_path, {f"{SERVERLESS_PROPOSED_MEMORY_MB}MB": 0.1})
 
     report = advise("dev", 7, prices, root=quiet_root, cloudwatch=quiet_cloudwatch, now=NOW)
 
     assert not _serverless_proposals(report)
     [note] = [u for u in report.untouched if "serverless" in u]
     assert note.startswith("dev-quiet-model: kept on instances: serverless would cost more")
-    assert "= 260.71 USD/month" in note
+    assert "= 208.57 USD/month" in note
 
 
 def test_without_the_price_of_the_proposed_memory_size_the_saving_stays_unknown(
