@@ -501,8 +501,8 @@ def apply_changes(path: Path, changes: list[Change]) -> str:
     """Set each `models[<model>].<section>.<field>` through a ruamel round trip (comments, order and style kept,
     as `mlp promote` does) and return the new text; refuses if more lines than the values would change.
 
-    A key the file leaves out (`Change.added`, its default applies) is added as the block's first key, just
-    under `training:`/`serving:`, where no comment of the keys below it can end up above it."""
+    A key the file leaves out (`Change.added`, its default applies) is added where no comment ends up on the
+    wrong key: after the last key of the block that no full-line comment or blank line follows."""
     original = path.read_text(encoding="utf-8")
     yaml = round_trip_yaml()
     data = yaml.load(original)
@@ -512,11 +512,12 @@ def apply_changes(path: Path, changes: list[Change]) -> str:
         *parents, leaf = change.field.split(".")
         for key in parents:
             node = node.get(key) if node is not None else None
-        present = node is not None and leaf in node
-        if node is None or present == change.added or (present and node[leaf] != change.old):
+        if node is not None and change.added and leaf in node:
+            raise AdviceRefusedError(f"{path.name}: {change.path} is set in the file now; run advise again")
+        if node is None or (not change.added and node.get(leaf) != change.old):
             raise AdviceRefusedError(f"{path.name}: {change.path} is not {change.old!r} any more; run advise again")
         if change.added:
-            node.insert(0, leaf, change.new)
+            node.insert(_free_position(node, path, change), leaf, change.new)
         else:
             node[leaf] = change.new
     updated, changed = dump_changes(yaml, data, original)
@@ -527,6 +528,24 @@ def apply_changes(path: Path, changes: list[Change]) -> str:
         )
     path.write_text(updated, encoding="utf-8")
     return updated
+
+
+def _free_position(node: Any, path: Path, change: Change) -> int:
+    """Where a new key goes in a round-trip mapping: the last place not below a full-line comment or blank line
+    (those belong to the key or item after them), preferring the end of the block."""
+    keys = list(node)
+    for position in range(len(keys), -1, -1):
+        if position == 0:
+            if not node.ca.comment:
+                return 0
+            continue
+        value = node[keys[position - 1]]
+        token = (node.ca.items.get(keys[position - 1]) or [None, None, None])[2]
+        after = "" if token is None else str(token.value).partition("\n")[2]
+        block = isinstance(value, dict | list) and not (hasattr(value, "fa") and value.fa.flow_style())
+        if not block and not after.strip(" "):  # a nested block's last line is its own last key's
+            return position
+    raise AdviceRefusedError(f"{path.name}: no place for {change.path} that keeps the comments on their keys")
 
 
 class AdviceRefusedError(Exception):
