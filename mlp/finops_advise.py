@@ -491,6 +491,8 @@ def pr_body(report: Report) -> str:
         lines.append(f"- **{p.summary}**: " + "; ".join(p.evidence))
     if report.untouched:
         lines += ["", "Left alone:"] + [f"- {u}" for u in report.untouched]
+    if report.training:
+        lines += ["", "Training pipelines:"] + [f"- {t}" for t in report.training]
     return "\n".join(lines) + "\n"
 
 

@@ -121,7 +121,7 @@ RUNS = {
     "interrupted": (
         True,
         "ml.m5.xlarge",
-        [Run(3600, 1200, cpu=300, memory=60)] + [Run(9000, 6000, interruptions=3, cpu=300, memory=60)] * 2,
+        [Run(3600, 1200, cpu=300, memory=60)] + [Run(6000, 5400, interruptions=3, cpu=300, memory=60)] * 2,
     ),
     # Spot that pays, and an 8-vCPU instance whose peak is 160% (20%) of CPU and 30% of memory.
     "roomy": (True, "ml.m5.2xlarge", [Run(1800, 900, cpu=160, memory=30)] * 3),
@@ -301,8 +301,8 @@ def test_spot_with_heavy_interruptions_is_proposed_back_to_on_demand(repo: Path,
     [back] = [p for p in report.proposals if p.model == "interrupted"]
 
     assert back.kind == "on-demand-training"
-    # Billed: 1,200 + 2 x 6,000 s = 3.67 h; on-demand: 3 runs x the calm run's 3,600 s = 3 h.
-    extra_hours = (1200 + 2 * 6000 - 3 * 3600) / 3600
+    # Billed: 1,200 + 2 x 5,400 s = 3.33 h; on-demand: 3 runs x the calm run's 3,600 s = 3 h.
+    extra_hours = (1200 + 2 * 5400 - 3 * 3600) / 3600
     assert back.monthly_saving_usd == pytest.approx(extra_hours * PER_MONTH * 0.25)
     assert "6 interruption(s) in 3 runs (SecondaryStatusTransitions Interrupted)" in back.evidence
     assert any("from the median training time of the 1 run(s) without an interruption" in e for e in back.evidence)
