@@ -357,7 +357,7 @@ def _on_demand(pipeline: _Pipeline) -> Proposal | str:
     else:
         duration = min(r.seconds for r in runs)
         how = "the shortest run's training time (every run was interrupted: an upper bound)"
-    count = pipeline.training.instance_count
+    count = sum(r.instance_count for r in runs) / len(runs)  # each run's own ResourceConfig.InstanceCount
     on_demand = len(runs) * duration * count / 3600
     billed = sum(r.billed_instance_seconds for r in runs) / 3600
     interruptions = sum(r.interruptions for r in runs)
@@ -372,7 +372,7 @@ def _on_demand(pipeline: _Pipeline) -> Proposal | str:
     evidence = [
         _billed(pipeline, runs),
         f"{interruptions} interruption(s) in {len(runs)} runs (SecondaryStatusTransitions Interrupted)",
-        f"on-demand: {len(runs)} runs x {duration / 60:.0f} min x {count} instance(s) = {on_demand:.2f} "
+        f"on-demand: {len(runs)} runs x {duration / 60:.0f} min x {count:g} instance(s) = {on_demand:.2f} "
         f"instance-hours, from {how}",
     ]
     if price is None:

@@ -294,6 +294,10 @@ def test_production_keeps_on_demand_when_no_pipeline_there_trains_on_spot(repo: 
     assert report.proposals == ()
     [line] = report.training
     assert "left alone: on-demand kept: a production environment none of whose pipelines trains on spot" in line
+    # The same production environment with pipelines that already train on spot has accepted spot's waits.
+    (repo / "environments" / "dev.yaml").write_text(ENV)
+    report = run_advice(repo, prices, aws)
+    assert "spot-training" in {p.kind for p in report.proposals if p.model == "steady"}
 
 
 def test_spot_with_heavy_interruptions_is_proposed_back_to_on_demand(repo: Path, prices: Path, aws: Aws) -> None:
