@@ -42,12 +42,9 @@ settings, not one value):
 
 Everything else is left alone and reported as such, with the figures that kept it.
 
-Training pipelines are read too (SageMaker API, read-only): the pipeline's executions in the window
-(`ListPipelineExecutions`), their training steps (`ListPipelineExecutionSteps`, Metadata.TrainingJob.Arn) and
-each job (`DescribeTrainingJob`: TrainingTimeInSeconds, BillableTimeInSeconds, the spot "Interrupted"
-secondary status transitions). They are reported as observations — runs, longest run against
-`max_runtime_minutes`, spot interruptions, the spot saving measured (1 - billable/training time) against
-`finops.spot_savings_assumption_percent`, and the monthly cost at the training price — not as proposals.
+Training pipelines are read too (SageMaker API and CloudWatch, read-only) and may get proposals of their own —
+managed spot, back to on-demand, a smaller training instance — each editing `models[<model>].training`:
+mlp/finops_training.py says when and how the saving is computed.
 """
 
 from __future__ import annotations
@@ -59,6 +56,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,9 +65,9 @@ from components.config import LoadedEnvironment, Model
 from components.config.serving import hosting_instance_types
 from components.data_root import repo_root
 from components.loader import load_environment
-from components.naming import SAGEMAKER, SAGEMAKER_PIPELINE, physical_name
+from components.naming import SAGEMAKER, physical_name
 from components.serving import VARIANT
-from mlp.pricing import HOSTING, SERVERLESS_COMPUTE, TRAINING, PriceBook
+from mlp.pricing import HOSTING, SERVERLESS_COMPUTE, PriceBook
 from mlp.promote import next_environments
 from mlp.yaml_edit import dump_changes, round_trip_yaml
 
@@ -87,33 +85,46 @@ SERVERLESS_PROPOSED_MEMORY_MB = 6144
 model, ServerlessMemorySizeInMB 1024..6144, "1 GB increments", read 2026-11-30). CloudWatch's MemoryUtilization is
 a share of the instance's memory, not what the model needs on a serverless worker, so the advisor cannot pick a
 smaller size safely; a person who knows a smaller size fits can choose it (and check its price)."""
+TRAINING_KINDS = ("spot-training", "on-demand-training", "smaller-training-instance")
+"""Proposals about a training pipeline (mlp/finops_training.py): their `endpoint` is the pipeline's name."""
 _RESIZABLE = re.compile(r"^ml\.(m5|c5|r5)\.(large|xlarge|\d+xlarge)$")
 
 
 @dataclass(frozen=True)
 class Change:
-    """One value of the environment file: models[<model>].serving.<field> = value."""
+    """One value of the environment file: models[<model>].<section>.<field> = value."""
 
     model: str
     field: str
-    """Dotted path under `serving`, e.g. instance_type or autoscaling.min_capacity."""
+    """Dotted path under the section, e.g. instance_type or autoscaling.min_capacity."""
     old: Any
     new: Any
+    section: str = "serving"
+    """The model's block the field is in: serving, or training (mlp/finops_training.py)."""
+    added: bool = False
+    """The key is not in the file (`old` is its default): the edit adds it as one new line."""
 
     @property
     def path(self) -> str:
-        return f"models[{self.model}].serving.{self.field}"
+        return f"models[{self.model}].{self.section}.{self.field}"
 
 
 @dataclass(frozen=True)
 class Proposal:
     model: str
     endpoint: str
+    """The endpoint the proposal is about; for a training proposal (TRAINING_KINDS), the pipeline."""
     kind: str
     summary: str
     evidence: tuple[str, ...]
     monthly_saving_usd: float | None
     change: Change | None = None
+    also: tuple[Change, ...] = ()
+    """Further values the same proposal sets so the file stays valid (max_wait_minutes with spot)."""
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        return () if self.change is None else (self.change, *self.also)
 
 
 @dataclass(frozen=True)
@@ -124,7 +135,8 @@ class Report:
     proposals: tuple[Proposal, ...]
     untouched: tuple[str, ...]
     training: tuple[str, ...] = ()
-    """Observations of the training pipelines (no proposals)."""
+    """What each training pipeline did, and why what was not proposed is left alone (its proposals are in
+    `proposals`)."""
 
 
 @dataclass(frozen=True)
@@ -159,8 +171,9 @@ def vcpus(instance_type: str) -> int | None:
     return 4 * int(size.removesuffix("xlarge"))
 
 
-def smaller(instance_type: str) -> str | None:
-    """The next smaller size of the same family with half the vCPUs, if SageMaker hosts it."""
+def smaller(instance_type: str, known: Collection[str] | None = None) -> str | None:
+    """The next smaller size of the same family with half the vCPUs, if it is one of `known` (default: the
+    SageMaker hosting instance types)."""
     cpus = vcpus(instance_type)
     if cpus is None or cpus <= 2:
         return None
@@ -168,7 +181,8 @@ def smaller(instance_type: str) -> str | None:
     half = cpus // 2
     size = "large" if half == 2 else "xlarge" if half == 4 else f"{half // 4}xlarge"
     candidate = f"ml.{family}.{size}"
-    return candidate if vcpus(candidate) == half and candidate in hosting_instance_types() else None
+    allowed = hosting_instance_types() if known is None else known
+    return candidate if vcpus(candidate) == half and candidate in allowed else None
 
 
 def read_usage(cloudwatch: Any, endpoint: str, days: int, now: dt.datetime | None = None) -> Usage:
@@ -433,80 +447,6 @@ def _latency_headroom(model: Model, usage: Usage, evidence: list[str]) -> str | 
     return None
 
 
-@dataclass(frozen=True)
-class TrainingRun:
-    seconds: float
-    billable_seconds: float
-    interruptions: int
-    spot: bool
-
-
-def read_training(sagemaker: Any, pipeline: str, start: dt.datetime) -> list[TrainingRun] | None:
-    """The training jobs the pipeline's executions since `start` ran; None when the pipeline does not exist."""
-    from botocore.exceptions import ClientError
-
-    pages = sagemaker.get_paginator("list_pipeline_executions").paginate(PipelineName=pipeline, CreatedAfter=start)
-    try:
-        executions = [e for page in pages for e in page.get("PipelineExecutionSummaries", [])]
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("ResourceNotFound", "ValidationException"):
-            return None
-        raise
-    runs = []
-    for execution in executions:
-        steps = sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=execution["PipelineExecutionArn"])
-        for step in steps.get("PipelineExecutionSteps", []):
-            arn = ((step.get("Metadata") or {}).get("TrainingJob") or {}).get("Arn")
-            if not arn:
-                continue
-            job = sagemaker.describe_training_job(TrainingJobName=str(arn).rsplit("/", 1)[-1])
-            transitions = job.get("SecondaryStatusTransitions") or []
-            runs.append(
-                TrainingRun(
-                    seconds=float(job.get("TrainingTimeInSeconds") or 0),
-                    billable_seconds=float(job.get("BillableTimeInSeconds") or 0),
-                    interruptions=sum(1 for t in transitions if t.get("Status") == "Interrupted"),
-                    spot=bool(job.get("EnableManagedSpotTraining")),
-                )
-            )
-    return runs
-
-
-def training_observation(
-    env: LoadedEnvironment, model: Model, runs: list[TrainingRun] | None, days: int, prices: PriceBook
-) -> str:
-    """What the model's training pipeline did in the window, in one line."""
-    pipeline = physical_name(SAGEMAKER_PIPELINE, env.name, model.name, "training")
-    training = model.training
-    if training is None:
-        return ""
-    if runs is None:
-        return f"{pipeline}: not found in the account (not deployed yet?)"
-    if not runs:
-        return f"{pipeline}: no training run in {days} days"
-    longest = max(r.seconds for r in runs) / 60
-    parts = [
-        f"{len(runs)} training run(s) in {days} days",
-        f"longest {longest:.0f} min of max_runtime_minutes {training.max_runtime_minutes}",
-    ]
-    spot = [r for r in runs if r.spot and r.seconds]
-    if spot:
-        measured = 1 - sum(r.billable_seconds for r in spot) / sum(r.seconds for r in spot)
-        parts.append(
-            f"spot: {sum(r.interruptions for r in spot)} interruption(s), saving measured {measured:.0%} "
-            f"(assumed {env.finops.spot_savings_assumption_percent}%)"
-        )
-    price = prices.lookup(env.region, TRAINING, training.instance_type)
-    billable_hours = sum(r.billable_seconds for r in runs) / 3600 * training.instance_count
-    per_month = prices.hours_per_month / 24 / days
-    if price is None:
-        parts.append(f"{billable_hours:.1f} billable instance-hours (no training price for {training.instance_type})")
-    else:
-        monthly = billable_hours * price.usd_per_unit * per_month
-        parts.append(f"about {monthly:,.2f} USD/month at {price.usd_per_unit} USD/h")
-    return f"{pipeline}: " + "; ".join(parts)
-
-
 def advise(
     env_name: str,
     days: int,
@@ -538,18 +478,11 @@ def advise(
         )
         proposals += found
         untouched += kept
-    start = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=days)
-    training = [
-        training_observation(
-            env,
-            m,
-            read_training(sagemaker, physical_name(SAGEMAKER_PIPELINE, env.name, m.name, "training"), start),
-            days,
-            prices,
-        )
-        for m in env.models
-        if m.training is not None
-    ]
+    # Imported here: mlp.finops_training builds on this module's Proposal, Change and sizes.
+    from mlp.finops_training import advise_training
+
+    found, training = advise_training(env, days, prices, sagemaker, cloudwatch, now=now, production=production)
+    proposals += found
     return Report(env_name, days, root or repo_root(), tuple(proposals), tuple(untouched), tuple(training))
 
 
@@ -567,8 +500,7 @@ def render_text(report: Report) -> str:
     for p in report.proposals:
         lines.append(f"- {p.summary}: saves {saving_text(p.monthly_saving_usd)}")
         lines += [f"    {e}" for e in p.evidence]
-        if p.change:
-            lines.append(f"    change: {p.change.path}: {p.change.old} -> {p.change.new}")
+        lines += [f"    change: {c.path}: {c.old} -> {c.new}" for c in p.changes]
     known = [p.monthly_saving_usd for p in report.proposals if p.monthly_saving_usd is not None]
     lines += ["", f"Total known saving: {sum(known):,.2f} USD/month"]
     if report.untouched:
@@ -593,6 +525,8 @@ def to_json(report: Report) -> dict[str, Any]:
                 "change": None
                 if p.change is None
                 else {"path": p.change.path, "from": p.change.old, "to": p.change.new},
+                "also": [{"path": c.path, "from": c.old, "to": c.new} for c in p.also],
+                **({"endpoint": None, "pipeline": p.endpoint} if p.kind in TRAINING_KINDS else {}),
             }
             for p in report.proposals
         ],
@@ -610,13 +544,15 @@ def pr_body(report: Report) -> str:
     ]
     for p in report.proposals:
         saving = "unknown" if p.monthly_saving_usd is None else f"{p.monthly_saving_usd:,.2f}"
-        done = f"`{p.change.path}`: {p.change.old} → {p.change.new}" if p.change else "no: a person decides"
+        done = "; ".join(f"`{c.path}`: {c.old} → {c.new}" for c in p.changes) or "no: a person decides"
         lines.append(f"| {p.summary} | {saving} | {done} |")
     lines += ["", "Evidence:"]
     for p in report.proposals:
         lines.append(f"- **{p.summary}**: " + "; ".join(p.evidence))
     if report.untouched:
         lines += ["", "Left alone:"] + [f"- {u}" for u in report.untouched]
+    if report.training:
+        lines += ["", "Training pipelines:"] + [f"- {t}" for t in report.training]
     return "\n".join(lines) + "\n"
 
 
@@ -624,28 +560,54 @@ def pr_body(report: Report) -> str:
 
 
 def apply_changes(path: Path, changes: list[Change]) -> str:
-    """Set each `models[<model>].serving.<field>` through a ruamel round trip (comments, order and style kept,
-    as `mlp promote` does) and return the new text; refuses if more lines than the values would change."""
+    """Set each `models[<model>].<section>.<field>` through a ruamel round trip (comments, order and style kept,
+    as `mlp promote` does) and return the new text; refuses if more lines than the values would change.
+
+    A key the file leaves out (`Change.added`, its default applies) is added where no comment ends up on the
+    wrong key: after the last key of the block that no full-line comment or blank line follows."""
     original = path.read_text(encoding="utf-8")
     yaml = round_trip_yaml()
     data = yaml.load(original)
     models = {m.get("name"): m for m in data.get("models") or []}
     for change in changes:
-        node = (models.get(change.model) or {}).get("serving")
+        node = (models.get(change.model) or {}).get(change.section)
         *parents, leaf = change.field.split(".")
         for key in parents:
             node = node.get(key) if node is not None else None
-        if node is None or node.get(leaf) != change.old:
+        if node is not None and change.added and leaf in node:
+            raise AdviceRefusedError(f"{path.name}: {change.path} is set in the file now; run advise again")
+        if node is None or (not change.added and node.get(leaf) != change.old):
             raise AdviceRefusedError(f"{path.name}: {change.path} is not {change.old!r} any more; run advise again")
-        node[leaf] = change.new
+        if change.added:
+            node.insert(_free_position(node, path, change), leaf, change.new)
+        else:
+            node[leaf] = change.new
     updated, changed = dump_changes(yaml, data, original)
-    if len(changed) != 2 * len(changes):
+    if len(changed) != sum(1 if c.added else 2 for c in changes):
         raise AdviceRefusedError(
             f"editing {path.name} would change {len(changed)} lines for {len(changes)} values: its layout is not "
             "what the round trip writes back; make the change by hand"
         )
     path.write_text(updated, encoding="utf-8")
     return updated
+
+
+def _free_position(node: Any, path: Path, change: Change) -> int:
+    """Where a new key goes in a round-trip mapping: the last place not below a full-line comment or blank line
+    (those belong to the key or item after them), preferring the end of the block."""
+    keys = list(node)
+    for position in range(len(keys), -1, -1):
+        if position == 0:
+            if not node.ca.comment:
+                return 0
+            continue
+        value = node[keys[position - 1]]
+        token = (node.ca.items.get(keys[position - 1]) or [None, None, None])[2]
+        after = "" if token is None else str(token.value).partition("\n")[2]
+        block = isinstance(value, dict | list) and not (hasattr(value, "fa") and value.fa.flow_style())
+        if not block and not after.strip(" "):  # a nested block's last line is its own last key's
+            return position
+    raise AdviceRefusedError(f"{path.name}: no place for {change.path} that keeps the comments on their keys")
 
 
 class AdviceRefusedError(Exception):
@@ -667,7 +629,7 @@ def open_pull_request(report: Report, *, base: str = "main", push: bool = False,
     """Commit the proposals' changes on one branch and open one pull request for the environment."""
     from mlp.github import GitHub, GitHubError
 
-    changes = [p.change for p in report.proposals if p.change is not None]
+    changes = [c for p in report.proposals for c in p.changes]
     if not changes:
         sys.stdout.write("no change to propose in the environment file: no pull request\n")
         return 0

@@ -19,13 +19,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     advise = actions.add_parser(
         "advise",
-        help="read CloudWatch for each endpoint and propose savings (optionally as a pull request)",
+        help="read CloudWatch for each endpoint and training pipeline and propose savings (optionally as a PR)",
         description=(
-            "Read the environment's endpoint metrics from CloudWatch (credentials for its account) and propose, "
+            "Read the environment's endpoint and training-job metrics from CloudWatch and its training runs from "
+            "SageMaker (credentials for its account) and propose, "
             "each with its evidence and monthly saving in USD: decommissioning endpoints without invocations, "
             "smaller instances or fewer of them where utilization leaves room, and serverless or scale-down "
-            "schedules for quiet endpoints outside production. --pr writes the changes into the environment file "
-            "and opens one pull request."
+            "schedules for quiet endpoints outside production; for training pipelines, managed spot, back to "
+            "on-demand when spot costs more than it saves, and smaller training instances. --pr writes the changes "
+            "into the environment file and opens one pull request."
         ),
     )
     advise.add_argument("env", help="environment name: environments/<env>.yaml")
@@ -54,9 +56,10 @@ def run_advise(args: argparse.Namespace) -> int:
     try:
         report = advise(args.env, args.days, prices, root=args.root)
     except (BotoCoreError, ClientError) as exc:
-        # No credentials, or a role without cloudwatch:GetMetricStatistics: say so, without a traceback.
+        # No credentials, or a role without one of the read calls (docs/finops.md lists them): say so, without a
+        # traceback.
         raise InputError(
-            [Problem("AWS", "cloudwatch:GetMetricStatistics", f"cannot read CloudWatch for {args.env}: {exc}")]
+            [Problem("AWS", "cloudwatch/sagemaker read", f"cannot read CloudWatch or SageMaker for {args.env}: {exc}")]
         ) from None
     if args.json:
         sys.stdout.write(json.dumps(to_json(report), indent=2, sort_keys=True) + "\n")
