@@ -51,31 +51,35 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import shlex
 import subprocess
 import sys
 import tempfile
-from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from components.config import LoadedEnvironment, Model
-from components.config.serving import hosting_instance_types
 from components.data_root import repo_root
 from components.loader import load_environment
 from components.naming import SAGEMAKER, physical_name
 from components.serving import VARIANT
+from mlp.finops_proposals import (
+    PERIOD_SECONDS,
+    RIGHTSIZE_PEAK_PERCENT,
+    TRAINING_KINDS,
+    Change,
+    Proposal,
+    smaller,
+    vcpus,
+)
+from mlp.finops_training import advise_training
 from mlp.pricing import HOSTING, SERVERLESS_COMPUTE, PriceBook
 from mlp.promote import next_environments
 from mlp.yaml_edit import dump_changes, round_trip_yaml
 
-RIGHTSIZE_PEAK_PERCENT = 40.0
-"""Peak CPU and memory below this share: half the instance would still run below 2x this (80%)."""
 LATENCY_HEADROOM = 0.5
 """The latency peak must stay below this share of the p99 target for a smaller instance to be proposed."""
-PERIOD_SECONDS = 3600
 IDLE_SHARE = 1 / 3
 """Our threshold: a third of the hours without traffic (nights, weekends) is worth a scale-down window."""
 SERVERLESS_MAX_DAILY_INVOCATIONS = 10_000
@@ -85,46 +89,6 @@ SERVERLESS_PROPOSED_MEMORY_MB = 6144
 model, ServerlessMemorySizeInMB 1024..6144, "1 GB increments", read 2026-11-30). CloudWatch's MemoryUtilization is
 a share of the instance's memory, not what the model needs on a serverless worker, so the advisor cannot pick a
 smaller size safely; a person who knows a smaller size fits can choose it (and check its price)."""
-TRAINING_KINDS = ("spot-training", "on-demand-training", "smaller-training-instance")
-"""Proposals about a training pipeline (mlp/finops_training.py): their `endpoint` is the pipeline's name."""
-_RESIZABLE = re.compile(r"^ml\.(m5|c5|r5)\.(large|xlarge|\d+xlarge)$")
-
-
-@dataclass(frozen=True)
-class Change:
-    """One value of the environment file: models[<model>].<section>.<field> = value."""
-
-    model: str
-    field: str
-    """Dotted path under the section, e.g. instance_type or autoscaling.min_capacity."""
-    old: Any
-    new: Any
-    section: str = "serving"
-    """The model's block the field is in: serving, or training (mlp/finops_training.py)."""
-    added: bool = False
-    """The key is not in the file (`old` is its default): the edit adds it as one new line."""
-
-    @property
-    def path(self) -> str:
-        return f"models[{self.model}].{self.section}.{self.field}"
-
-
-@dataclass(frozen=True)
-class Proposal:
-    model: str
-    endpoint: str
-    """The endpoint the proposal is about; for a training proposal (TRAINING_KINDS), the pipeline."""
-    kind: str
-    summary: str
-    evidence: tuple[str, ...]
-    monthly_saving_usd: float | None
-    change: Change | None = None
-    also: tuple[Change, ...] = ()
-    """Further values the same proposal sets so the file stays valid (max_wait_minutes with spot)."""
-
-    @property
-    def changes(self) -> tuple[Change, ...]:
-        return () if self.change is None else (self.change, *self.also)
 
 
 @dataclass(frozen=True)
@@ -156,33 +120,6 @@ class Usage:
     cpu_max_percent: float | None
     memory_max_percent: float | None
     gpu_max_percent: float | None
-
-
-def vcpus(instance_type: str) -> int | None:
-    """vCPUs of an m5/c5/r5 size (large = 2, xlarge = 4, Nxlarge = 4N); None for other families."""
-    match = _RESIZABLE.match(instance_type)
-    if not match:
-        return None
-    size = match.group(2)
-    if size == "large":
-        return 2
-    if size == "xlarge":
-        return 4
-    return 4 * int(size.removesuffix("xlarge"))
-
-
-def smaller(instance_type: str, known: Collection[str] | None = None) -> str | None:
-    """The next smaller size of the same family with half the vCPUs, if it is one of `known` (default: the
-    SageMaker hosting instance types)."""
-    cpus = vcpus(instance_type)
-    if cpus is None or cpus <= 2:
-        return None
-    family = instance_type.split(".")[1]
-    half = cpus // 2
-    size = "large" if half == 2 else "xlarge" if half == 4 else f"{half // 4}xlarge"
-    candidate = f"ml.{family}.{size}"
-    allowed = hosting_instance_types() if known is None else known
-    return candidate if vcpus(candidate) == half and candidate in allowed else None
 
 
 def read_usage(cloudwatch: Any, endpoint: str, days: int, now: dt.datetime | None = None) -> Usage:
@@ -478,8 +415,6 @@ def advise(
         )
         proposals += found
         untouched += kept
-    # Imported here: mlp.finops_training builds on this module's Proposal, Change and sizes.
-    from mlp.finops_training import advise_training
 
     found, training = advise_training(env, days, prices, sagemaker, cloudwatch, now=now, production=production)
     proposals += found

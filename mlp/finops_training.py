@@ -55,7 +55,7 @@ from components.config import LoadedEnvironment, Model
 from components.config.sagemaker_api import instance_types
 from components.config.training import MAX_RUNTIME_MINUTES, Training
 from components.naming import SAGEMAKER_PIPELINE, physical_name
-from mlp.finops_advise import PERIOD_SECONDS, RIGHTSIZE_PEAK_PERCENT, Change, Proposal, smaller, vcpus
+from mlp.finops_proposals import PERIOD_SECONDS, RIGHTSIZE_PEAK_PERCENT, Change, Proposal, smaller, vcpus
 from mlp.pricing import TRAINING, PriceBook
 
 TRAINING_MIN_RUNS = 3

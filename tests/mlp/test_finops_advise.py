@@ -17,7 +17,8 @@ import pytest
 from moto import mock_aws
 
 from mlp.cli import main
-from mlp.finops_advise import advise, smaller, vcpus
+from mlp.finops_advise import advise
+from mlp.finops_proposals import smaller, vcpus
 from mlp.pricing import load_prices
 
 NOW = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
