@@ -92,6 +92,9 @@ class Assumptions:
     expected_minutes: Mapping[str, int] = field(default_factory=dict)
     """Expected runtime of one job, by kind ("training", "processing", "monitoring"); a kind without one is
     estimated at its job's MaxRuntimeInSeconds (an upper bound)."""
+    expected_runs: Mapping[str, float] = field(default_factory=dict)
+    """Expected runs per month of a pipeline no readable schedule targets, by pipeline kind ("training",
+    "batch", "features": PIPELINE_KINDS)."""
     shared_cost_center: str = ""
     """Who pays for shared resources, as the environment file says (finops.platform_cost_center)."""
     shared_cost_center_source: str = ""
@@ -114,6 +117,32 @@ class Owner:
         return cls(UNTAGGED, UNTAGGED, SHARED)
 
 
+@dataclass(frozen=True, order=True)
+class MissingPrice:
+    """A price the price file lacks, which leaves a line unknown."""
+
+    kind: str
+    item: str
+    region: str
+
+    @property
+    def note(self) -> str:
+        return f"no price for {self.kind} {self.item} in {self.region}"
+
+
+@dataclass(frozen=True, order=True)
+class MissingField:
+    """An environment-file assumption that would complete a line (with its prices), and whom it is for."""
+
+    field: str
+    """Its path in the environment file, e.g. finops.expected_runtime_minutes.processing."""
+    subject: str = ""
+    """For list entries: which one, e.g. "model transaction-anomaly"."""
+
+
+Missing = MissingPrice | MissingField
+
+
 @dataclass(frozen=True)
 class LineItem:
     """One billed thing: what it is, who pays, and its monthly cost (None = unknown)."""
@@ -128,6 +157,8 @@ class LineItem:
     high: float | None
     prices: tuple[Price, ...] = ()
     notes: tuple[str, ...] = ()
+    missing: tuple[Missing, ...] = ()
+    """What would make an unknown line known (the notes say it in words); empty when only the notes can."""
 
     @property
     def known(self) -> bool:
@@ -157,6 +188,20 @@ class NotEstimated:
 
 
 @dataclass(frozen=True)
+class Gaps:
+    """What would make an estimate's unknown lines known, each with the lines it would complete."""
+
+    prices: tuple[tuple[MissingPrice, tuple[LineItem, ...]], ...]
+    fields: tuple[tuple[MissingField, tuple[LineItem, ...]], ...]
+    other: tuple[LineItem, ...]
+    """Unknown lines that no price or environment-file field would complete (their notes say why)."""
+
+    @property
+    def empty(self) -> bool:
+        return not (self.prices or self.fields or self.other)
+
+
+@dataclass(frozen=True)
 class Estimate:
     stack: str
     region: str
@@ -181,6 +226,29 @@ class Estimate:
     def by(self, group: str) -> dict[str, Total]:
         keys = sorted({getattr(i.owner, group) for i in self.items})
         return {k: self.total(i for i in self.items if getattr(i.owner, group) == k) for k in keys}
+
+    def gaps(self) -> Gaps:
+        """The distinct missing prices and environment-file fields of the unknown lines, in sorted order."""
+        prices: dict[MissingPrice, list[LineItem]] = {}
+        fields: dict[MissingField, list[LineItem]] = {}
+        other = []
+        for item in self.items:
+            if item.known:
+                continue
+            for gap in item.missing:
+                if isinstance(gap, MissingPrice):
+                    prices.setdefault(gap, []).append(item)
+                else:
+                    fields.setdefault(gap, []).append(item)
+            # Each note of an unknown line says one thing it lacks, and each price or field it lacks has its
+            # note (the data line names its two prices in one): a note more, or none, is a cause neither fills.
+            if not item.missing or len(item.notes) > len(item.missing):
+                other.append(item)
+        return Gaps(
+            prices=tuple((p, tuple(lines)) for p, lines in sorted(prices.items())),
+            fields=tuple((f, tuple(lines)) for f, lines in sorted(fields.items())),
+            other=tuple(other),
+        )
 
 
 @dataclass(frozen=True)
@@ -261,6 +329,7 @@ def _kms_items(ctx: _Context, keys: list[dict[str, Any]]) -> list[LineItem]:
     for key in keys:
         price = prices.lookup(region, KMS_KEY, "customer-managed-key")
         cost = price.usd_per_unit if price else None
+        missing = () if price else (MissingPrice(KMS_KEY, "customer-managed-key", region),)
         items.append(
             LineItem(
                 key=key["urn"],
@@ -276,7 +345,8 @@ def _kms_items(ctx: _Context, keys: list[dict[str, Any]]) -> list[LineItem]:
                 low=cost,
                 high=cost,
                 prices=(price,) if price else (),
-                notes=() if price else (f"no price for {KMS_KEY} customer-managed-key in {region}",),
+                notes=tuple(m.note for m in missing),
+                missing=missing,
             )
         )
     return items
@@ -301,6 +371,11 @@ def _notes(prices: PriceBook, assumptions: Assumptions) -> tuple[str, ...]:
             )
         else:
             notes.append(f"{kind.capitalize()} jobs are upper bounds: each is assumed to use its MaxRuntimeInSeconds.")
+    for kind, runs in sorted(assumptions.expected_runs.items()):
+        notes.append(
+            f"Each {kind} pipeline that no schedule starts is assumed to run {runs:g} times a month "
+            f"(finops.expected_runs_per_month.{kind})."
+        )
     if assumptions.spot_savings_percent:
         notes.append(
             f"Training with managed spot is assumed to cost {assumptions.spot_savings_percent}% less than "
@@ -393,7 +468,8 @@ def _variant_item(
     price = prices.lookup(region, HOSTING, instance)
     item = LineItem(key, config["name"], category, owner, description, None, None)
     if price is None:
-        return replace(item, notes=(f"no price for {HOSTING} {instance} in {region}",))
+        gap = MissingPrice(HOSTING, instance, region)
+        return replace(item, notes=(gap.note,), missing=(gap,))
     return replace(
         item, low=low_count * hours * price.usd_per_unit, high=high_count * hours * price.usd_per_unit, prices=(price,)
     )
@@ -411,7 +487,12 @@ def _data_item(ctx: _Context, config: dict[str, Any], owner: Owner, traffic: End
     price_in = ctx.prices.lookup(ctx.region, HOSTING_DATA, "GB-in")
     price_out = ctx.prices.lookup(ctx.region, HOSTING_DATA, "GB-out")
     if price_in is None or price_out is None:
-        return replace(base, notes=(f"no price for {HOSTING_DATA} GB-in/GB-out in {ctx.region}",))
+        gaps = tuple(
+            MissingPrice(HOSTING_DATA, item, ctx.region)
+            for item, price in (("GB-in", price_in), ("GB-out", price_out))
+            if price is None
+        )
+        return replace(base, notes=(f"no price for {HOSTING_DATA} GB-in/GB-out in {ctx.region}",), missing=gaps)
     cost = gb_in * price_in.usd_per_unit + gb_out * price_out.usd_per_unit
     return replace(base, low=cost, high=cost, prices=(price_in, price_out))
 
@@ -424,7 +505,8 @@ def _serverless_item(ctx: _Context, base: LineItem, serverless: Mapping[str, Any
     traffic = ctx.assumptions.serverless.get(owner.model)
     if traffic is None:
         note = f"no expected traffic for model {owner.model}: add it to finops.serverless_usage"
-        return replace(base, description=description, notes=(note,))
+        gap = MissingField("finops.serverless_usage", f"model {owner.model}")
+        return replace(base, description=description, notes=(note,), missing=(gap,))
     seconds = traffic.monthly_requests * traffic.mean_duration_ms / 1000
     gigabytes = traffic.monthly_requests * traffic.mean_payload_kb / (1024 * 1024)
     description += f", {traffic.monthly_requests:,} requests x {traffic.mean_duration_ms:g} ms = {seconds:,.0f} s"
@@ -432,11 +514,12 @@ def _serverless_item(ctx: _Context, base: LineItem, serverless: Mapping[str, Any
     data = prices.lookup(region, SERVERLESS_DATA, "GB") if gigabytes else None
     missing = []
     if compute is None:
-        missing.append(f"no price for {SERVERLESS_COMPUTE} {memory}MB in {region}")
+        missing.append(MissingPrice(SERVERLESS_COMPUTE, f"{memory}MB", region))
     if gigabytes and data is None:
-        missing.append(f"no price for {SERVERLESS_DATA} GB in {region}")
+        missing.append(MissingPrice(SERVERLESS_DATA, "GB", region))
     if missing or compute is None:
-        return replace(base, description=description, notes=tuple(missing))
+        notes = tuple(m.note for m in missing)
+        return replace(base, description=description, notes=notes, missing=tuple(missing))
     cost = seconds * compute.usd_per_unit + (gigabytes * data.usd_per_unit if data else 0.0)
     used = (compute, data) if data else (compute,)
     return replace(base, description=description, low=cost, high=cost, prices=used)
@@ -455,57 +538,109 @@ def _rollout_note(endpoint: dict[str, Any], endpoint_name: str, fleet_hourly: fl
 
 
 def _pipeline_items(ctx: _Context, pipeline: dict[str, Any], schedules: list[dict[str, Any]]) -> list[LineItem]:
-    region, prices, assumptions = ctx.region, ctx.prices, ctx.assumptions
-    hours = prices.hours_per_month
     owner = Owner.of(pipeline)
-    base_key = str(pipeline["urn"])
     definition = pipeline["inputs"].get("pipelineDefinition")
     try:
         doc = json.loads(definition) if isinstance(definition, str) else definition
         steps = list(doc.get("Steps", []))
         parameters = {p["Name"]: p.get("DefaultValue") for p in doc.get("Parameters", []) if "Name" in p}
     except (TypeError, ValueError, AttributeError, KeyError):
-        return [LineItem(base_key, pipeline["name"], "training", owner, "pipeline definition not readable", None, None)]
-    runs = pipeline_runs_per_month(pipeline, schedules, hours)
-    items = []
-    for step in steps:
-        kind = _STEP_KINDS.get(str(step.get("Type")))
-        if kind is None:
-            continue
-        args = step.get("Arguments", {})
-        config = args.get(_STEP_RESOURCES[kind], {})
-        config = config.get("ClusterConfig", config)
-        if kind != "training" and not config:
-            continue  # declares no instances (not a step SageMaker would run): nothing to price
-        instance = _resolve(config.get("InstanceType"), parameters)
-        count = _resolve(config.get("InstanceCount"), parameters) or 1
-        max_runtime = _resolve((args.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds"), parameters)
-        spot = kind == "training" and bool(_resolve(args.get("EnableManagedSpotTraining"), parameters))
-        key = f"{base_key}/{step.get('Name', kind)}"
-        what = f"{kind} step {step.get('Name', '')}: {count} x {instance}"
-        problems = []
-        if runs is None:
-            problems.append("runs per month unknown: no schedule with a readable expression targets the pipeline")
-        else:
-            what += f" x {runs:g} runs/month"
-        seconds, runtime_text = _runtime(ctx, kind, max_runtime)
-        if seconds is None:
-            problems.append(f"run length unknown: no MaxRuntimeInSeconds and no finops.expected_runtime_minutes.{kind}")
-        else:
-            what += f" x {runtime_text}"
-        if spot:
-            what += f" (managed spot, {assumptions.spot_savings_percent}% saving assumed)"
-        price_kind = {"training": TRAINING, "batch": BATCH_TRANSFORM}.get(kind, PROCESSING)
-        price = prices.lookup(region, price_kind, str(instance))
-        if price is None:
-            problems.append(f"no price for {price_kind} {instance} in {region}")
-        if problems or runs is None or seconds is None or price is None:
-            items.append(LineItem(key, pipeline["name"], kind, owner, what, None, None, notes=tuple(problems)))
-            continue
-        factor = 1 - assumptions.spot_savings_percent / 100 if spot else 1.0
-        cost = runs * int(count) * seconds / 3600 * price.usd_per_unit * factor
-        items.append(LineItem(key, pipeline["name"], kind, owner, what, cost, cost, prices=(price,)))
-    return items
+        what = "pipeline definition not readable"
+        return [LineItem(str(pipeline["urn"]), pipeline["name"], "training", owner, what, None, None)]
+    runs = _pipeline_runs(ctx, pipeline, schedules)
+    items = (_step_item(ctx, pipeline, owner, step, parameters=parameters, runs=runs) for step in steps)
+    return [i for i in items if i is not None]
+
+
+@dataclass(frozen=True)
+class _Runs:
+    """Runs per month of a pipeline, how the line says it, or why it is unknown and what would make it known."""
+
+    value: float | None
+    text: str = ""
+    problem: str = ""
+    gaps: tuple[Missing, ...] = ()
+
+
+def _pipeline_runs(ctx: _Context, pipeline: dict[str, Any], schedules: list[dict[str, Any]]) -> _Runs:
+    """From the schedule that targets the pipeline; without a readable one, from the environment file's
+    expected runs of its kind (finops.expected_runs_per_month); else unknown."""
+    runs = pipeline_runs_per_month(pipeline, schedules, ctx.prices.hours_per_month)
+    if runs is not None:
+        return _Runs(runs, f" x {runs:g} runs/month")
+    problem = "runs per month unknown: no schedule with a readable expression targets the pipeline"
+    kind = PIPELINE_KINDS.get(_component_type(pipeline))
+    if kind is None:
+        return _Runs(None, problem=problem)
+    field_name = f"finops.expected_runs_per_month.{kind}"
+    expected = ctx.assumptions.expected_runs.get(kind)
+    if expected:
+        return _Runs(expected, f" x {expected:g} runs/month assumed ({field_name})")
+    return _Runs(None, problem=f"{problem} and no {field_name}", gaps=(MissingField(field_name),))
+
+
+def _step_item(
+    ctx: _Context,
+    pipeline: dict[str, Any],
+    owner: Owner,
+    step: Mapping[str, Any],
+    *,
+    parameters: Mapping[str, Any],
+    runs: _Runs,
+) -> LineItem | None:
+    """The line of one pipeline step that runs instances (None for any other step)."""
+    kind = _STEP_KINDS.get(str(step.get("Type")))
+    if kind is None:
+        return None
+    args = step.get("Arguments", {})
+    config = args.get(_STEP_RESOURCES[kind], {})
+    config = config.get("ClusterConfig", config)
+    if kind != "training" and not config:
+        return None  # declares no instances (not a step SageMaker would run): nothing to price
+    instance = _resolve(config.get("InstanceType"), parameters)
+    count = _resolve(config.get("InstanceCount"), parameters) or 1
+    max_runtime = _resolve((args.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds"), parameters)
+    spot = kind == "training" and bool(_resolve(args.get("EnableManagedSpotTraining"), parameters))
+    what = f"{kind} step {step.get('Name', '')}: {count} x {instance}"
+    base = LineItem(f"{pipeline['urn']}/{step.get('Name', kind)}", pipeline["name"], kind, owner, "", None, None)
+    problems = [runs.problem] if runs.problem else []
+    gaps: list[Missing] = list(runs.gaps)
+    what += runs.text
+    seconds, runtime_text = _runtime(ctx, kind, max_runtime)
+    if seconds is None:
+        problems.append(f"run length unknown: no MaxRuntimeInSeconds and no finops.expected_runtime_minutes.{kind}")
+        gaps.append(MissingField(f"finops.expected_runtime_minutes.{kind}"))
+    else:
+        what += f" x {runtime_text}"
+    if spot:
+        what += f" (managed spot, {ctx.assumptions.spot_savings_percent}% saving assumed)"
+    price_kind = {"training": TRAINING, "batch": BATCH_TRANSFORM}.get(kind, PROCESSING)
+    price = ctx.prices.lookup(ctx.region, price_kind, str(instance))
+    if price is None:
+        missing_price = MissingPrice(price_kind, str(instance), ctx.region)
+        gaps.append(missing_price)
+        problems.append(missing_price.note)
+    if problems or runs.value is None or seconds is None or price is None:
+        return replace(base, description=what, notes=tuple(problems), missing=tuple(gaps))
+    factor = 1 - ctx.assumptions.spot_savings_percent / 100 if spot else 1.0
+    cost = runs.value * int(count) * seconds / 3600 * price.usd_per_unit * factor
+    return replace(base, description=what, low=cost, high=cost, prices=(price,))
+
+
+# The kind of a pipeline, by the component that makes it (the type token before the pipeline's in its URN):
+# the keys of finops.expected_runs_per_month (components/config/finops.py ExpectedRuns).
+PIPELINE_KINDS = {
+    "mlplatform:pipelines:TrainingPipeline": "training",
+    "mlplatform:batch:BatchInference": "batch",
+    "mlplatform:features:TeamFeatureGroup": "features",
+}
+
+
+def _component_type(resource: Mapping[str, Any]) -> str:
+    """The type of the component a resource belongs to, from its URN (urn:pulumi:stack::project::a$b$type::name)."""
+    parts = str(resource.get("urn", "")).split("::")
+    chain = parts[2].split("$") if len(parts) >= 4 else []
+    return chain[-2] if len(chain) >= 2 else ""
 
 
 # Pipeline step types that run instances: a QualityCheck step runs a processing job (the Model Monitor
@@ -542,19 +677,23 @@ def _monitoring_item(ctx: _Context, schedule: dict[str, Any], resources: list[di
     seconds, runtime_text = _runtime(ctx, "monitoring", max_runtime)
     what += f": {count} x {instance}"
     problems = []
+    gaps: list[Missing] = []
     if runs is None:
         problems.append(f"executions per month unknown: cannot count {expression!r}")
     else:
         what += f" x {runs:g} runs/month"
     if seconds is None:
         problems.append("run length unknown: no MaxRuntimeInSeconds and no finops.expected_runtime_minutes.monitoring")
+        gaps.append(MissingField("finops.expected_runtime_minutes.monitoring"))
     else:
         what += f" x {runtime_text}"
     price = ctx.prices.lookup(ctx.region, PROCESSING, instance)
     if price is None:
-        problems.append(f"no price for {PROCESSING} {instance} in {ctx.region}")
+        missing_price = MissingPrice(PROCESSING, instance, ctx.region)
+        gaps.append(missing_price)
+        problems.append(missing_price.note)
     if problems or runs is None or seconds is None or price is None:
-        return replace(base, description=what, notes=tuple(problems))
+        return replace(base, description=what, notes=tuple(problems), missing=tuple(gaps))
     cost = runs * count * seconds / 3600 * price.usd_per_unit
     return replace(base, description=what, low=cost, high=cost, prices=(price,))
 

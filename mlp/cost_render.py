@@ -9,7 +9,10 @@ import math
 from typing import Any
 
 from mlp.cost_catalog import STATUSES
-from mlp.cost_estimate import GROUPS, UNKNOWN, Estimate, Total
+from mlp.cost_estimate import GROUPS, UNKNOWN, Estimate, Gaps, LineItem, Total
+from mlp.price_list import REFRESHED_KINDS
+
+REFRESH = "uv run mlp prices refresh"
 
 
 def money(low: float | None, high: float | None = None) -> str:
@@ -68,7 +71,80 @@ def render_text(est: Estimate) -> str:
         lines += ["", "Rollouts (temporary, not in the monthly total):"]
         lines += [f"  {r}" for r in est.rollouts]
     lines += ["", "Assumptions:"] + [f"  - {a}" for a in est.assumptions]
+    lines += known_text(est)
     return "\n".join(lines) + "\n"
+
+
+def known_text(est: Estimate) -> list[str]:
+    """ "What would make it known": the missing prices and how to fill them, then the missing environment-file
+    assumptions, each with the lines it would complete; nothing when the total is known."""
+    gaps = est.gaps()
+    if gaps.empty:
+        return []
+    lines = ["", "What would make it known:"]
+    if gaps.prices:
+        lines.append("  Prices missing from the price file:")
+        for price, items in gaps.prices:
+            how = "" if price.kind in REFRESHED_KINDS else " (not in the offer rows `mlp prices refresh` reads)"
+            lines.append(f"    {price.kind} {price.item} ({price.region}): {_count(items)}{how}")
+        command = refresh_command(gaps)
+        if command:
+            lines.append(f"  Fill them with: {command}  (AWS Price List bulk files; the weekly prices.yml workflow)")
+    if gaps.fields:
+        where = f"environments/{est.stack}.yaml"
+        lines.append(f"  Assumptions missing from {where} (each completes its lines, with their prices):")
+        for missing, items in gaps.fields:
+            subject = f" for {missing.subject}" if missing.subject else ""
+            lines.append(f"    {missing.field}{subject}: {_count(items)} of {_resources(items)}")
+    if gaps.other:
+        lines.append("  Unknown for other reasons (the ! notes above):")
+        lines += [f"    {i.resource}: {'; '.join(i.notes) or i.description}" for i in gaps.other]
+    return lines
+
+
+def refresh_command(gaps: Gaps) -> str | None:
+    """The command that fills the missing prices `mlp prices refresh` reads, or None when there are none."""
+    regions = sorted({p.region for p, _ in gaps.prices if p.kind in REFRESHED_KINDS})
+    if not regions:
+        return None
+    if UNKNOWN in regions:
+        return f"{REFRESH} --region REGION"
+    return " ".join([REFRESH, *(f"--region {r}" for r in regions)])
+
+
+def _count(items: tuple[LineItem, ...]) -> str:
+    return f"{len(items)} line" + ("" if len(items) == 1 else "s")
+
+
+def _names(items: tuple[LineItem, ...]) -> list[str]:
+    return sorted({i.resource for i in items})
+
+
+def _resources(items: tuple[LineItem, ...]) -> str:
+    return ", ".join(_names(items))
+
+
+def known_json(est: Estimate) -> dict[str, Any]:
+    gaps = est.gaps()
+    return {
+        "prices": [
+            {
+                "kind": p.kind,
+                "item": p.item,
+                "region": p.region,
+                "lines": len(items),
+                "resources": _names(items),
+                "filled_by_refresh": p.kind in REFRESHED_KINDS,
+            }
+            for p, items in gaps.prices
+        ],
+        "refresh_command": refresh_command(gaps),
+        "assumptions": [
+            {"field": f.field, "subject": f.subject, "lines": len(items), "resources": _names(items)}
+            for f, items in gaps.fields
+        ],
+        "other": [{"resource": i.resource, "description": i.description, "notes": list(i.notes)} for i in gaps.other],
+    }
 
 
 _STATUS_ORDER = list(STATUSES)
@@ -116,4 +192,5 @@ def to_json(est: Estimate) -> dict[str, Any]:
         ],
         "rollouts": list(est.rollouts),
         "assumptions": list(est.assumptions),
+        "to_make_known": known_json(est),
     }

@@ -65,6 +65,8 @@ _COMPONENTS = {
     "batchtransform": BATCH_TRANSFORM,
 }
 _USAGE_PREFIXES = {"host": HOSTING, "train": TRAINING}
+REFRESHED_KINDS = frozenset({*_COMPONENTS.values(), SERVERLESS_COMPUTE})
+"""The price kinds `mlp prices refresh` writes (any other kind needs an entry with a source of its own)."""
 SERVERLESS_FAMILY = "ML Serverless"
 # On-demand serverless compute at one memory size, e.g. "EU-ServerlessInf:Mem-2GB" (sources in the module
 # docstring). Anchored at the end, as infracost's filter is, so no longer usage type that merely contains it matches.

@@ -57,6 +57,21 @@ class ExpectedRuntime(Strict):
     """One batch transform step of a pipeline run (a transform job has no maximum runtime to fall back on)."""
 
 
+class ExpectedRuns(Strict):
+    """Expected runs per month of pipelines no schedule starts, for `mlp cost` (an assumption the estimate
+    states): a training pipeline runs when a data scientist or CI starts it. Used only for a pipeline that no
+    schedule with a readable expression targets; a scheduled pipeline is counted from its schedule."""
+
+    # One number per kind of pipeline, as expected_runtime_minutes: a team knows "we retrain about weekly in
+    # dev", not a figure per model, and `training: 4` reads as one line. Fractions are allowed (4.3 = weekly).
+    training: Annotated[float, Field(gt=0)] | None = None
+    """Runs per month of each training pipeline without a schedule (models[].training)."""
+    batch: Annotated[float, Field(gt=0)] | None = None
+    """Runs per month of each batch inference pipeline without a schedule (serving.batch)."""
+    features: Annotated[float, Field(gt=0)] | None = None
+    """Runs per month of each feature group's ingestion pipeline without a schedule."""
+
+
 class FinOps(Strict):
     """Environment-wide budget and alert settings; per-team budgets live on each team."""
 
@@ -87,6 +102,9 @@ class FinOps(Strict):
     """Expected traffic of real-time endpoints, for the data-processed charge in the estimate."""
     expected_runtime_minutes: ExpectedRuntime = ExpectedRuntime()
     """Expected runtime of training, processing and monitoring jobs, for the estimate."""
+    expected_runs_per_month: ExpectedRuns = ExpectedRuns()
+    """Expected runs per month of pipelines no schedule starts (training started by people or CI), for the
+    estimate; without it their cost is unknown."""
     platform_cost_center: CostCenter | None = None
     """The cost center that pays for shared resources (team `platform`: the key, artifact bucket, dashboards,
     budgets' topic, ...). Without it they are charged to a `platform` team's cost center if the environment

@@ -93,6 +93,9 @@ def assumptions_for(env: str, root: Path | None) -> Assumptions:
             )
             if minutes
         },
+        expected_runs={
+            kind: runs for kind, runs in spec.finops.expected_runs_per_month.model_dump().items() if runs is not None
+        },
         shared_cost_center=cost_center,
         shared_cost_center_source=source,
     )
