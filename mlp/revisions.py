@@ -4,6 +4,7 @@ any."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -16,6 +17,10 @@ from mlp.plan import Plan
 from mlp.runtime import PROJECT
 
 CACHE_ENV = "MLP_DEFINITION_CACHE"
+
+# Plans already made in this process, by work tree, commit, directory and environment: a commit does not change,
+# and a pull request's report plans the base twice (`mlp cost --against`, then `mlp plan --against`).
+_planned: dict[tuple[str, str, str, str], Plan] = {}
 
 
 def git(repo: Path, *args: str) -> str | None:
@@ -34,9 +39,16 @@ def plan_at_revision(repo: Path, ref: str, env: str) -> Plan:
         raise InputError([Problem("command line", "--against", f"{ref!r} is not a commit in this repository ({top})")])
     # The files of `repo` may sit below the work tree's top (e.g. a test's fixture directory).
     below = Path(repo).resolve().relative_to(Path(top).resolve())
+    key = (top, resolved, str(below), env)
+    if key not in _planned:
+        _planned[key] = _plan_commit(Path(top), resolved, below, env, ref)
+    return copy.deepcopy(_planned[key])
+
+
+def _plan_commit(top: Path, resolved: str, below: Path, env: str, ref: str) -> Plan:
     with tempfile.TemporaryDirectory(prefix="mlp-against-") as tmp:
         tree = Path(tmp) / "tree"
-        if git(Path(top), "worktree", "add", "--detach", "--quiet", str(tree), resolved) is None:
+        if git(top, "worktree", "add", "--detach", "--quiet", str(tree), resolved) is None:
             raise InputError([Problem("command line", "--against", f"could not check out {ref} into {tree}")])
         try:
             root = tree / below
@@ -44,7 +56,7 @@ def plan_at_revision(repo: Path, ref: str, env: str) -> Plan:
                 return {"project": PROJECT, "stack": env, "resources": [], "warnings": []}
             return plan_in_directory(root, env, ref)
         finally:
-            git(Path(top), "worktree", "remove", "--force", str(tree))
+            git(top, "worktree", "remove", "--force", str(tree))
 
 
 def plan_in_directory(root: Path, env: str, ref: str) -> Plan:

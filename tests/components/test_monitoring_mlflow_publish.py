@@ -12,7 +12,6 @@ import json
 import os
 import re
 import tempfile
-import threading
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from mlp.plan import Plan
 from tests.components.test_evidently_monitoring import REGISTRY_ACCOUNT, policy_of
 from tests.components.test_monitoring_isolation import MODEL, plan  # noqa: F401 - plan is a module fixture
 from tests.conftest import one_of
+from tests.local_server import serving
 
 # The server's ARN is in another region than the function, as a registry's server can be: signing uses its region.
 SERVER_REGION = "eu-central-1"
@@ -118,15 +118,12 @@ def server() -> Iterator[Recorder]:
 
         httpd = make_server("127.0.0.1", 0, recording, threaded=True)
         recorder.port = httpd.server_port
-        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-        thread.start()
         try:
-            # The app creates its tables on the first request (seconds): not inside a test's 5 s request timeout.
-            rest(recorder, "experiments/search", {"max_results": 1})
-            yield recorder
+            with serving(httpd):
+                # The app creates its tables on the first request (seconds): not inside a test's 5 s timeout.
+                rest(recorder, "experiments/search", {"max_results": 1})
+                yield recorder
         finally:
-            httpd.shutdown()
-            thread.join(timeout=10)
             for name, value in saved.items():
                 if value is None:
                     os.environ.pop(name, None)

@@ -4,7 +4,6 @@ reaches neither the (stubbed) Bedrock prompt, nor the GitHub issue (a local HTTP
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any, ClassVar
@@ -27,6 +26,7 @@ from components.functions.triage.redaction import (
 )
 from tests.components import triage_fixtures as fx
 from tests.components.test_triage_llm import LLM, converse_answer
+from tests.local_server import serving
 
 LEAKS = (fx.CARD, fx.CARD.replace(" ", ""), fx.EMAIL, fx.HOLDER)
 
@@ -51,12 +51,8 @@ class GithubApi(BaseHTTPRequestHandler):
 @pytest.fixture
 def github() -> Iterator[str]:
     GithubApi.received = []
-    server = HTTPServer(("127.0.0.1", 0), GithubApi)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with serving(HTTPServer(("127.0.0.1", 0), GithubApi)) as server:
+        yield f"http://127.0.0.1:{server.server_port}"
 
 
 def test_personal_and_card_data_never_reach_the_prompt_the_issue_or_the_topic(github: str) -> None:

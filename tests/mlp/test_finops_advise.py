@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -20,6 +19,7 @@ from mlp.cli import main
 from mlp.finops_advise import advise
 from mlp.finops_proposals import smaller, vcpus
 from mlp.pricing import load_prices
+from tests.local_server import serving
 
 NOW = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
 HOSTING = {"ml.m5.xlarge": 0.25, "ml.m5.large": 0.125}
@@ -201,14 +201,10 @@ class GitHubRecorder(BaseHTTPRequestHandler):
 @pytest.fixture
 def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
     GitHubRecorder.requests = []
-    server = HTTPServer(("127.0.0.1", 0), GitHubRecorder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setenv("GITHUB_TOKEN", "ghs_test_token")
-    monkeypatch.setenv("GITHUB_API_URL", f"http://127.0.0.1:{server.server_port}")
-    yield GitHubRecorder.requests
-    server.shutdown()
-    thread.join()
+    with serving(HTTPServer(("127.0.0.1", 0), GitHubRecorder)) as server:
+        monkeypatch.setenv("GITHUB_TOKEN", "ghs_test_token")
+        monkeypatch.setenv("GITHUB_API_URL", f"http://127.0.0.1:{server.server_port}")
+        yield GitHubRecorder.requests
 
 
 def test_pr_changes_one_value_and_opens_one_pull_request(  # noqa: PLR0917 - pytest fixtures

@@ -7,7 +7,6 @@ from __future__ import annotations
 import difflib
 import json
 import subprocess
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -20,6 +19,7 @@ from moto import mock_aws
 from mlp.cli import main
 from mlp.promote import set_model_version
 from tests.conftest import FIXTURE_ROOT
+from tests.local_server import serving
 
 REGION = "eu-west-1"  # the dev registry's region (environments/dev.yaml)
 GROUP = "fraud-scoring"
@@ -277,14 +277,10 @@ class Recorder(BaseHTTPRequestHandler):
 @pytest.fixture
 def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
     Recorder.requests = []
-    server = HTTPServer(("127.0.0.1", 0), Recorder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setenv("GITHUB_TOKEN", "ghs_test_token")
-    monkeypatch.setenv("GITHUB_API_URL", f"http://127.0.0.1:{server.server_port}")
-    yield Recorder.requests
-    server.shutdown()
-    thread.join()
+    with serving(HTTPServer(("127.0.0.1", 0), Recorder)) as server:
+        monkeypatch.setenv("GITHUB_TOKEN", "ghs_test_token")
+        monkeypatch.setenv("GITHUB_API_URL", f"http://127.0.0.1:{server.server_port}")
+        yield Recorder.requests
 
 
 def test_with_a_token_the_branch_is_pushed_and_the_pull_request_opened(
