@@ -28,7 +28,6 @@ from components.data_root import repo_root
 from components.errors import InputError, Problem
 from components.loader import load_environment
 from mlp.stack_config import stack_config_path
-from policies.config import pack_config
 
 Operation = Literal["preview", "up"]
 
@@ -137,6 +136,8 @@ def check_encrypted_key(stack: str, root: Path | None = None) -> None:
 
 def write_pack_config(stack: str, directory: Path, root: Path | None = None) -> Path:
     """The environment's policy-pack config (what `mlp policy ENV --pack-config` prints), as a file."""
+    from policies.config import pack_config  # here: the policy rules import Pulumi, which `mlp ci env` needs not
+
     env = load_environment(stack, root)
     path = directory / f"policy-config-{stack}.json"
     path.write_text(json.dumps(pack_config(env.policies), indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -222,7 +223,14 @@ def run_mlp(argv: Sequence[str], env: dict[str, str] | None = None) -> Result:
 
 def offline_report(stack: str, base_ref: str, runner: Runner = run_mlp, root: Path | None = None) -> str:
     """The offline checks of a stack as one markdown section; one failing report does not hide the others."""
+    from mlp.plan import plans_reused  # here: the other `mlp ci` steps need not import Pulumi
+
     where = ["--root", str(root)] if root else []
+    with plans_reused():  # five commands, one plan of the stack (and one of the base, mlp/revisions.py)
+        return _offline_report(stack, base_ref, runner, where)
+
+
+def _offline_report(stack: str, base_ref: str, runner: Runner, where: list[str]) -> str:
     parts = [f"## Stack `{stack}`\n\n"]
     cost = runner(["cost", stack, "--against", base_ref, "--markdown", *where], None)
     parts.append(f"### Cost delta against `{base_ref}`\n\n{cost.output.rstrip()}\n\n")

@@ -37,11 +37,14 @@ COMMANDS = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of every command; given the arguments, of the one command they name (each module imports
+    what its command needs: a workflow step such as `mlp ci env` need not import Pulumi and the SDKs)."""
     parser = argparse.ArgumentParser(prog="mlp", description="ml-platform: plan, check and promote ML infrastructure.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMANDS:
+    named = next((arg for arg in argv or () if not arg.startswith("-")), None)
+    for name in (named,) if named in COMMANDS else COMMANDS:
         importlib.import_module(f"mlp.commands.{name}").register(subparsers)
     return parser
 
@@ -49,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     # Reading env files and planning never calls AWS; a region is only needed by SDKs at import time.
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

@@ -6,11 +6,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import hashlib
 import json
 import shutil
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,22 @@ KNOWN_AFTER_APPLY = "(known after apply)"
 Plan = dict[str, Any]
 
 
+# While `plans_reused()` is active: the plans already made, by stack and root. The commands of one pull-request
+# report (mlp/ci.py `offline_report`) read the same files, so each stack is planned once, not once per command.
+_reused: ContextVar[dict[tuple[str, str], Plan] | None] = ContextVar("mlp_reused_plans", default=None)
+
+
+@contextlib.contextmanager
+def plans_reused() -> Iterator[None]:
+    """Within the block, `build_plan` plans each (stack, root) once; only for callers whose files cannot change
+    meanwhile."""
+    token = _reused.set({})
+    try:
+        yield
+    finally:
+        _reused.reset(token)
+
+
 def build_plan(stack: str, root: Path | None = None) -> Plan:
     """Validate the environment, run stacks/__main__.py under the mocks and return the plan document.
 
@@ -38,6 +57,16 @@ def build_plan(stack: str, root: Path | None = None) -> Plan:
     Raises components.errors.InputError for bad input, before anything runs.
     """
     root = root or repo_root()
+    reused = _reused.get()
+    if reused is None:
+        return _build_plan(stack, root)
+    key = (stack, str(root.resolve()))
+    if key not in reused:
+        reused[key] = _build_plan(stack, root)
+    return copy.deepcopy(reused[key])
+
+
+def _build_plan(stack: str, root: Path) -> Plan:
     config, secret_keys = load_stack_config(root, stack)
     # Fail fast with file/line errors, before anything is planned or printed; the program loads it again.
     check_config(load_environment(environment_of(root, stack, config), root), root)

@@ -12,8 +12,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from components.data_root import repo_root
 from components.errors import InputError, Problem
-from mlp.plan import Plan
+from mlp.plan import Plan, build_plan
 from mlp.runtime import PROJECT
 
 CACHE_ENV = "MLP_DEFINITION_CACHE"
@@ -57,6 +58,14 @@ def _plan_commit(top: Path, resolved: str, below: Path, env: str, ref: str) -> P
             return plan_in_directory(root, env, ref)
         finally:
             git(top, "worktree", "remove", "--force", str(tree))
+
+
+def plan_working_tree(repo: Path, env: str) -> Plan:
+    """ENV as the working tree of `repo` has it: in this process when its program is this one (or it holds no
+    program), else by its own code in a subprocess, as a revision is."""
+    if Path(repo).resolve() == repo_root().resolve() or not (Path(repo) / "mlp" / "cli.py").is_file():
+        return build_plan(env, repo)
+    return plan_in_directory(repo, env, "the working tree")
 
 
 def plan_in_directory(root: Path, env: str, ref: str) -> Plan:

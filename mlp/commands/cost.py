@@ -18,7 +18,7 @@ from mlp.cost_delta import render_delta_markdown, render_delta_text
 from mlp.cost_estimate import Assumptions, EndpointTraffic, Estimate, ServerlessTraffic, estimate
 from mlp.cost_render import render_text, to_json
 from mlp.plan import Plan, build_plan
-from mlp.revisions import git, plan_at_revision, plan_in_directory
+from mlp.revisions import git, plan_at_revision, plan_working_tree
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         repo = work_tree_root(args.repo or Path.cwd())
         # Both sides planned the way `mlp plan --against` plans them (mlp/revisions.py), each by its own code.
         before = estimate(plan_at_revision(repo, args.against, args.env), prices, assumptions)
-        after = estimate(plan_in_directory(repo, args.env, "the working tree"), prices, assumptions)
+        after = estimate(plan_working_tree(repo, args.env), prices, assumptions)
         render = render_delta_markdown if args.markdown else render_delta_text
         sys.stdout.write(render(before, after, args.against))
         return 0
