@@ -179,20 +179,22 @@ def checks_pass(tree: Path, env: str, capsys: pytest.CaptureFixture[str]) -> lis
     return list(json.loads(capsys.readouterr().out))
 
 
-def test_an_approval_reaches_prod_step_by_step_and_the_same_event_twice_changes_nothing(
-    tmp_path: Path, registry: str, github: FakeGitHub, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # Every stage serves 3; staging already runs 4 as a shadow challenger; prod retrains the model, so its
-    # pipeline definition is rendered and committed like the repository's.
-    root = make_repository(tmp_path, {"dev": 3, "staging": 3, "prod": 3}, {"staging": 4}, training=("prod",))
+def repository(tmp_path: Path, versions: dict[str, int]) -> tuple[Path, Path]:
+    """The fixture repository with `versions` served, staging running 4 as a shadow challenger and prod
+    retraining the model (so its pipeline definition is rendered and committed like the repository's), the
+    runbooks generated, all pushed to origin. Returns (the checkout, origin)."""
+    root = make_repository(tmp_path, versions, {"staging": 4}, training=("prod",))
     for env in ("dev", "staging", "prod"):
         assert main(["runbook", env, "--root", str(root)]) == 0
     assert main(["pipelines", "--root", str(root)]) == 0
     assert (root / "environments" / "pipelines" / "prod" / f"{MODEL}.json").is_file()
     commit_all(root, "fixture environments and their runbooks")
-    origin = tmp_path / "origin.git"
+    return root, tmp_path / "origin.git"
 
-    # The squad's pipeline registers version 4, a person approves it.
+
+def registered(registry: str, *, approve_4: bool) -> Any:
+    """Versions 1-3 approved and 4 registered in the registry (approved too with `approve_4`); the
+    description of version 4."""
     sm = boto3.client("sagemaker", region_name=REGION, endpoint_url=registry)
     sm.create_model_package_group(ModelPackageGroupName=MODEL)
     for version in range(1, 5):
@@ -207,8 +209,17 @@ def test_an_approval_reaches_prod_step_by_step_and_the_same_event_twice_changes_
         )
     arn = f"{sm.describe_model_package_group(ModelPackageGroupName=MODEL)['ModelPackageGroupArn']}"
     arn = arn.replace("model-package-group", "model-package") + "/4"
-    sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
-    described = sm.describe_model_package(ModelPackageName=arn)
+    if approve_4:
+        sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    return sm.describe_model_package(ModelPackageName=arn)
+
+
+def test_an_approval_opens_the_first_stages_pull_request_and_the_same_event_twice_changes_nothing(
+    tmp_path: Path, registry: str, github: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Every stage serves 3; the squad's pipeline registers version 4, a person approves it.
+    root, origin = repository(tmp_path, {"dev": 3, "staging": 3, "prod": 3})
+    described = registered(registry, approve_4=True)
     assert described["ModelApprovalStatus"] == "Approved"
 
     # EventBridge turns the approval into the repository_dispatch body.
@@ -218,7 +229,7 @@ def test_an_approval_reaches_prod_step_by_step_and_the_same_event_twice_changes_
     assert client == {
         "model_package_group": MODEL,
         "version": 4,
-        "model_package_arn": arn,
+        "model_package_arn": described["ModelPackageArn"],
         "source_environment": "dev",
     }
     approval = {"MODEL": client["model_package_group"], "VERSION": str(client["version"])}
@@ -244,22 +255,36 @@ def test_an_approval_reaches_prod_step_by_step_and_the_same_event_twice_changes_
     assert git(origin, "for-each-ref") == refs
     assert len(github.pulls) == 1
 
-    # Merge -> deploy dev -> the deploy's success promotes the next stage, until prod.
+    # The merged tree passes what CI and the deploy run, and the deploy is dev's.
+    tree, _ = merge(origin, tmp_path, github, branch)
+    assert checks_pass(tree, "dev", capsys) == ["dev"]
+    assert "    version: 4  # the champion" in (tree / "environments" / "dev.yaml").read_text()
+
+
+def test_each_successful_deploy_promotes_one_stage_further_until_prod(
+    tmp_path: Path, registry: str, github: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Where the first test ends: dev's pull request merged, so dev serves the approved version 4.
+    _, origin = repository(tmp_path, {"dev": 4, "staging": 3, "prod": 3})
+    registered(registry, approve_4=True)
+    runner = Runner(tmp_path, origin, registry, github)
+
+    # dev deployed -> staging's pull request -> merged, deployed -> prod's -> merged, deployed -> nothing left.
     for stage, following in (("dev", "staging"), ("staging", "prod"), ("prod", None)):
-        tree, _ = merge(origin, tmp_path, github, f"promote/{MODEL}-{stage}-v4")
-        assert checks_pass(tree, stage, capsys) == [stage]
-        assert "    version: 4  # the champion" in (tree / "environments" / f"{stage}.yaml").read_text()
         after_deploy = runner.run("workflow_run")
         assert after_deploy.returncode == 0, after_deploy.stdout + after_deploy.stderr
         if following is None:
             assert "nothing to promote" in after_deploy.stdout
             assert github.open_heads() == []
-        else:
-            assert github.open_heads() == [f"promote/{MODEL}-{following}-v4"]
+            break
+        assert github.open_heads() == [f"promote/{MODEL}-{following}-v4"], f"after {stage}'s deploy"
+        tree, _ = merge(origin, tmp_path, github, f"promote/{MODEL}-{following}-v4")
+        assert checks_pass(tree, following, capsys) == [following]
+        assert "    version: 4  # the champion" in (tree / "environments" / f"{following}.yaml").read_text()
     # Staging's challenger became its champion: the shadow went in the same edit.
     final = tmp_path / "final"
     subprocess.run(["git", "clone", "--quiet", str(origin), str(final)], check=True)
     staging = (final / "environments" / "staging.yaml").read_text()
     assert "shadow" not in staging and "    version: 4  # the champion" in staging
-    assert len(github.pulls) == 3
+    assert len(github.pulls) == 2
     shutil.rmtree(final)
