@@ -6,6 +6,7 @@ when they do. The examples are checked only for properties (tests/environments/t
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -28,7 +29,12 @@ os.environ["MLP_DEFINITION_CACHE"] = "off"
 from components.config import LoadedEnvironment
 from components.data_root import repo_root
 from components.loader import known_environments, load_environment
+from mlp.collector import RUN_GC_THRESHOLDS
 from mlp.plan import Plan, build_plan, plan_function
+
+# A test process plans and imports as `mlp` does, so it collects garbage as the `mlp` console script does
+# (mlp/collector.py): with the default thresholds, collections over the SDKs' heap took much of the suite.
+gc.set_threshold(*RUN_GC_THRESHOLDS)
 
 # The environments the tests own: frozen copies of the examples as they were, with the repository's stack
 # configs (stacks/ is a link to them). Read them with `root=FIXTURE_ROOT` / `--root FIXTURE_ROOT`.

@@ -149,29 +149,39 @@ def test_a_kubeconfig_exists_before_pulumi_runs_where_kubernetes_is_declared(fai
     assert aws["aws_session"]  # after the credentials step
 
 
-def test_the_pulumi_cli_version_is_pinned_to_the_locked_sdk(failed_preview: Run, deploy: Run) -> None:
+# (workflow, the module fixture that ran it): one scenario per test, so no test waits for two workflow runs.
+SCENARIOS = [("preview", "failed_preview"), ("deploy", "deploy")]
+
+
+@pytest.mark.parametrize(("workflow", "scenario"), SCENARIOS)
+def test_the_pulumi_cli_version_is_pinned_to_the_locked_sdk(
+    workflow: str, scenario: str, request: pytest.FixtureRequest
+) -> None:
+    run: Run = request.getfixturevalue(scenario)
     lock = (repo_root() / "uv.lock").read_text()
     locked = re.search(r'\nname = "pulumi"\nversion = "([\d.]+)"', lock)
     assert locked is not None
-    for run in (failed_preview, deploy):
-        installs = run.uses("pulumi/actions")
-        assert installs
-        for step in installs:
-            assert step.inputs == {"pulumi-version": locked.group(1)}, "install only, at the pinned version"
+    installs = run.uses("pulumi/actions")
+    assert installs, f"{workflow} installs no Pulumi CLI"
+    for step in installs:
+        assert step.inputs == {"pulumi-version": locked.group(1)}, "install only, at the pinned version"
     version = tuple(int(p) for p in locked.group(1).split("."))
     assert version >= (3, 221, 0), "a Python policy pack with the uv toolchain needs CLI 3.221.0 or later"
 
 
-def test_role_sessions_outlast_the_jobs_that_hold_them(failed_preview: Run, deploy: Run) -> None:
-    for name, run in (("preview", failed_preview), ("deploy", deploy)):
-        jobs = load_workflow(name)["jobs"]
-        steps = run.uses("aws-actions/configure-aws-credentials")
-        assert steps
-        for step in steps:
-            job = jobs[step.job.split("[")[0]]
-            seconds = int(step.inputs["role-duration-seconds"])
-            assert seconds > job["timeout-minutes"] * 60, f"{name}.{step.job}: session ends before the job"
-            assert seconds <= SESSION_SECONDS, "the bootstrap role's MaxSessionDuration must allow it"
+@pytest.mark.parametrize(("workflow", "scenario"), SCENARIOS)
+def test_role_sessions_outlast_the_jobs_that_hold_them(
+    workflow: str, scenario: str, request: pytest.FixtureRequest
+) -> None:
+    run: Run = request.getfixturevalue(scenario)
+    jobs = load_workflow(workflow)["jobs"]
+    steps = run.uses("aws-actions/configure-aws-credentials")
+    assert steps
+    for step in steps:
+        job = jobs[step.job.split("[")[0]]
+        seconds = int(step.inputs["role-duration-seconds"])
+        assert seconds > job["timeout-minutes"] * 60, f"{workflow}.{step.job}: session ends before the job"
+        assert seconds <= SESSION_SECONDS, "the bootstrap role's MaxSessionDuration must allow it"
 
 
 def test_a_failed_preview_still_fills_the_comment(failed_preview: Run) -> None:

@@ -230,8 +230,9 @@ args = argv[2:]
 if not (args[:1] == ["ci"] and args[1] in ("comment", "deploy-guard")):
     args += ["--root", os.environ["HARNESS_ROOT"]]
 sys.path.insert(0, os.environ["HARNESS_REPO"])
-from mlp.cli import main
-sys.exit(main(args))
+from mlp.cli import entry
+sys.argv = ["mlp", *args]
+sys.exit(entry())  # the console script `uv run mlp` runs
 """,
 }
 
