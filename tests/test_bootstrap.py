@@ -20,7 +20,7 @@ from mlp.bootstrap import build_bootstrap_plan, check_bootstrap_plan
 from mlp.cli import main
 from mlp.plan import Plan, build_plan
 from mlp.policy import mandatory
-from tests.conftest import resources_of
+from tests.conftest import FIXTURE_ROOT, resources_of
 
 REPOSITORY_SUB = "token.actions.githubusercontent.com:sub"
 
@@ -30,10 +30,8 @@ def staging(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Path]:
     """The bootstrap plan of a copy of the environments (staging: a cluster, no dispatch token)."""
     import shutil
 
-    from components.data_root import repo_root
-
     root = tmp_path_factory.mktemp("bootstrap") / "repo"
-    shutil.copytree(repo_root() / "environments", root / "environments")
+    shutil.copytree(FIXTURE_ROOT / "environments", root / "environments")
     return build_bootstrap_plan("staging", root), root
 
 
@@ -137,9 +135,7 @@ def test_the_deploy_role_cannot_change_the_workflow_roles(staging: tuple[Plan, P
 def test_only_the_registry_environment_deploy_role_reads_the_dispatch_token(tmp_path: Path) -> None:
     import shutil
 
-    from components.data_root import repo_root
-
-    shutil.copytree(repo_root() / "environments", tmp_path / "environments")
+    shutil.copytree(FIXTURE_ROOT / "environments", tmp_path / "environments")
     env = load_environment("dev", tmp_path)
     dispatch = env.gitops.approval_dispatch
     assert dispatch is not None
@@ -195,9 +191,7 @@ def test_bootstrap_plan_command_reports_policies_and_rejects_bad_input(
 ) -> None:
     import shutil
 
-    from components.data_root import repo_root
-
-    shutil.copytree(repo_root() / "environments", tmp_path / "environments")
+    shutil.copytree(FIXTURE_ROOT / "environments", tmp_path / "environments")
     assert main(["bootstrap", "plan", "prod", "--root", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "mlplatform:bootstrap:AccountBootstrap" in out and "Policies: no violations" in out
@@ -209,9 +203,7 @@ def test_a_plan_of_the_platform_is_unchanged_by_the_bootstrap(tmp_path: Path) ->
     # The two projects are separate: the platform plan holds none of the bootstrap's resources.
     import shutil
 
-    from components.data_root import repo_root
-
-    shutil.copytree(repo_root() / "environments", tmp_path / "environments")
+    shutil.copytree(FIXTURE_ROOT / "environments", tmp_path / "environments")
     plan = build_plan("staging", tmp_path)
     assert not [r for r in plan["resources"] if r["type"] == "mlplatform:bootstrap:AccountBootstrap"]
     assert not resources_of(plan, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")

@@ -42,7 +42,7 @@ from tests.components.jobs.test_drift_job import (  # noqa: F401 - data is a fix
 )
 from tests.components.test_evidently_monitoring import SERVING_ACCOUNT, fixture_environments, plan_with, policy_of
 from tests.components.test_triage_plan import AUTHORISED_AS, SERVICES
-from tests.conftest import EditFn, one_of, resources_of
+from tests.conftest import FIXTURE_ROOT, EditFn, one_of, resources_of
 
 PIPELINE = "aws:sagemaker/pipeline:Pipeline"
 FUNCTION = "aws:lambda/function:Function"
@@ -90,9 +90,10 @@ def plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
     """prod as a serving account with the fraud model monitored hourly with ground truth, image pinned."""
     from components.data_root import repo_root
 
-    # As tests/conftest.py's env_root does, once for this module: the plan takes seconds.
+    # As tests/conftest.py's env_root does (the fixture environments, not the examples), once for this
+    # module: the plan takes seconds.
     root = tmp_path_factory.mktemp("env") / "repo"
-    shutil.copytree(repo_root() / "environments", root / "environments")
+    shutil.copytree(FIXTURE_ROOT / "environments", root / "environments")
     (root / "stacks").mkdir()
     for config in (repo_root() / "stacks").glob("Pulumi.*.yaml"):
         shutil.copy(config, root / "stacks" / config.name)

@@ -15,7 +15,7 @@ from components.data_root import repo_root
 from mlp.plan import Plan, build_plan
 from policies.registry import RULES, RULES_BY_NAME
 from policies.rules.kms_readers import plan_set_findings
-from tests.conftest import one_of
+from tests.conftest import FIXTURE_ROOT, one_of
 
 RULE = RULES_BY_NAME["kms-decrypt-for-bucket-readers"]
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -32,7 +32,7 @@ def plan_set(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Plan]:
     """A registry environment (artifacts encrypted with its key) and a serving one in another account whose
     monitor reads the registry's bucket: copies of dev and prod with accounts of their own."""
     root = tmp_path_factory.mktemp("plan-set")
-    shutil.copytree(repo_root() / "environments", root / "environments")
+    shutil.copytree(FIXTURE_ROOT / "environments", root / "environments")
     shutil.copytree(repo_root() / "stacks", root / "stacks", ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     yaml = YAML(typ="rt")
     for env, account in (("dev", REGISTRY_ACCOUNT), ("prod", SERVING_ACCOUNT)):
