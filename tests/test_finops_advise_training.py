@@ -29,6 +29,7 @@ from components.loader import load_environment
 from mlp.cli import main
 from mlp.finops_advise import AdviceRefusedError, Report, advise, apply_changes
 from mlp.pricing import load_prices
+from tests.mlp.test_finops_advise import TEAM
 
 REGION = "eu-west-1"
 NOW = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
@@ -38,22 +39,9 @@ PER_MONTH = 730 / 24 / DAYS
 TRAINING_PRICES = {"ml.m5.2xlarge": 0.5, "ml.m5.xlarge": 0.25}
 """Test prices per instance-hour (not AWS's)."""
 
-ENV = """\
-account_id: "111122223333"
-region: eu-west-1
-repository: payments-co/ml-platform
-protect_stateful_resources: false
-
-finops:
-  monthly_budget_usd: 3000
-  platform_cost_center: CC-4000
-
-teams:
-  - name: fraud
-    cost_center: CC-4100
-    owners: [fraud-ml@payments.example.com]
-    monthly_budget_usd: 1500
-
+ENV = (
+    TEAM
+    + """
 models:
   - name: steady
     team: fraud
@@ -99,6 +87,7 @@ models:
       metric: {name: auc, minimum: 0.8}
       instance_type: ml.m5.xlarge
 """
+)
 
 
 @dataclass(frozen=True)

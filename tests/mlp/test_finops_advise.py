@@ -25,8 +25,7 @@ NOW = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
 HOSTING = {"ml.m5.xlarge": 0.25, "ml.m5.large": 0.125}
 """Test prices per instance-hour (not AWS's)."""
 
-ENV = """\
-# yaml-language-server: $schema=schema.json
+TEAM = """\
 account_id: "111122223333"
 region: eu-west-1
 repository: payments-co/ml-platform
@@ -41,7 +40,13 @@ teams:
     cost_center: CC-4100
     owners: [fraud-ml@payments.example.com]
     monthly_budget_usd: 1500
+"""
+"""The advisor tests' environment up to its models: one team in one account, a budget, a platform payer."""
 
+ENV = (
+    "# yaml-language-server: $schema=schema.json\n"
+    + TEAM
+    + """
 models:
   - name: idle-model
     team: fraud
@@ -69,6 +74,7 @@ models:
       instance_type: ml.m5.xlarge
       instance_count: 1
 """
+)
 
 
 def git(repo: Path, *args: str) -> str:

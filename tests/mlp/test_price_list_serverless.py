@@ -24,7 +24,7 @@ from mlp.finops_advise import SERVERLESS_PROPOSED_MEMORY_MB, advise
 from mlp.price_list import offer_file_url, read_offer_file
 from mlp.pricing import SERVERLESS_COMPUTE, load_prices
 from tests.mlp.test_cost import write_prices
-from tests.mlp.test_finops_advise import NOW, series
+from tests.mlp.test_finops_advise import NOW, TEAM, series
 from tests.mlp.test_prices import EXCERPT, read_excerpt
 
 URL = offer_file_url("eu-west-1")
@@ -171,19 +171,9 @@ def test_cost_prices_a_serverless_endpoint_from_the_refreshed_price(
 
 # --- the advisor's serverless proposal ------------------------------------------------------------------------
 
-QUIET_ENV = """\
-account_id: "111122223333"
-region: eu-west-1
-repository: payments-co/ml-platform
-protect_stateful_resources: false
-finops:
-  monthly_budget_usd: 3000
-  platform_cost_center: CC-4000
-teams:
-  - name: fraud
-    cost_center: CC-4100
-    owners: [fraud-ml@payments.example.com]
-    monthly_budget_usd: 1500
+QUIET_ENV = (
+    TEAM
+    + """
 models:
   - name: quiet-model
     team: fraud
@@ -193,6 +183,7 @@ models:
       instance_type: ml.m5.xlarge
       instance_count: 1
 """
+)
 HOSTING_XL = 0.25
 """Test price per instance-hour (not AWS's)."""
 
