@@ -131,8 +131,8 @@ def offer_file_url(region: str, service: str = SAGEMAKER) -> str:
 
 @dataclass(frozen=True)
 class OfferFile:
-    """What one offer file says: its metadata, its on-demand instance-hour prices and its on-demand serverless
-    compute prices (per second at a memory size)."""
+    """What one offer file says: its metadata and the on-demand prices read from it (SageMaker instance hours and
+    serverless compute seconds, CloudWatch alarm-metric and dashboard months)."""
 
     url: str
     offer_code: str
@@ -140,7 +140,7 @@ class OfferFile:
     version: str
     prices: tuple[Price, ...]
     skipped: tuple[str, ...]
-    """Instance types, serverless memory sizes and kinds left out because the file gave more than one price."""
+    """Prices left out because the file gave more than one, or only free-tier (zero) ones."""
 
 
 def _key(column: str) -> str:
