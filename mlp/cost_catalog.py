@@ -35,11 +35,6 @@ class Coverage:
 
 _SETTING = Coverage(NO_CHARGE_OF_ITS_OWN, "a setting of another resource")
 _CLUSTER = Coverage(CLUSTER, "runs on the cluster's nodes (Kubecost/OpenCost read its labels)")
-# https://aws.amazon.com/cloudwatch/pricing/ (read 2026-11-30) gives the free tier per account (10 alarm
-# metrics; 3 dashboards of up to 50 metrics) but its paid-tier table did not render for us.
-_CW_FREE_TIER = (
-    "paid tier not sourced; free per account: 10 alarm metrics, 3 dashboards (aws.amazon.com/cloudwatch/pricing)"
-)
 
 CATALOG: Mapping[str, Coverage] = {
     # Priced by mlp/cost_estimate.py.
@@ -52,6 +47,12 @@ CATALOG: Mapping[str, Coverage] = {
     ),
     "AWS::SageMaker::ModelQualityJobDefinition": Coverage(ESTIMATED, "priced through its monitoring schedule"),
     "aws:kms/key:Key": Coverage(ESTIMATED, "key-month fee"),
+    # Prices from the AmazonCloudWatch offer file (mlp/price_list.py); the per-account free tier is not subtracted.
+    "aws:cloudwatch/metricAlarm:MetricAlarm": Coverage(ESTIMATED, "alarm metrics x the standard-resolution month"),
+    "aws:cloudwatch/dashboard:Dashboard": Coverage(ESTIMATED, "dashboard-month fee"),
+    "aws:cloudwatch/compositeAlarm:CompositeAlarm": Coverage(
+        NO_PRICE_SOURCE, "a composite alarm has its own price (CompositeAlarmMonitorUsage), not read yet"
+    ),
     # Usage-based: the plan cannot know the usage.
     "aws:s3/bucket:Bucket": Coverage(USAGE_BASED, "storage, requests and transfer; depends on the data kept"),
     "aws:sns/topic:Topic": Coverage(USAGE_BASED, "per notification delivered"),
@@ -71,8 +72,6 @@ CATALOG: Mapping[str, Coverage] = {
     "aws:ram/resourceAssociation:ResourceAssociation": _SETTING,
     "aws:ram/principalAssociation:PrincipalAssociation": _SETTING,
     # Fixed charges without a price we could source.
-    "aws:cloudwatch/metricAlarm:MetricAlarm": Coverage(NO_PRICE_SOURCE, _CW_FREE_TIER),
-    "aws:cloudwatch/dashboard:Dashboard": Coverage(NO_PRICE_SOURCE, _CW_FREE_TIER),
     "aws:budgets/budget:Budget": Coverage(NO_PRICE_SOURCE, "AWS Budgets price not sourced"),
     "aws:costexplorer/anomalyMonitor:AnomalyMonitor": Coverage(NO_PRICE_SOURCE, "not sourced"),
     "aws:costexplorer/anomalySubscription:AnomalySubscription": _SETTING,

@@ -14,7 +14,12 @@ The estimate reads resources by their engine (camelCase) inputs as the pulumi-aw
   `DataQualityJobDefinition`, or a Cloud Control `AWS::SageMaker::ModelQualityJobDefinition`): executions per
   month from its cron expression x instances x runtime, at the processing price (each monitoring execution is a
   processing job: botocore's sagemaker model, MonitoringExecutionSummary.ProcessingJobArn);
-- `aws:kms/key:Key`: the customer managed keys' monthly fee.
+- `aws:kms/key:Key`: the customer managed keys' monthly fee;
+- `aws:cloudwatch/metricAlarm:MetricAlarm`: one alarm metric per month for an alarm on one metric (`metricName`),
+  one per query with a metric (`metricQueries[].metric`) for a metric-math alarm, three for an anomaly-detection
+  alarm, at the standard-resolution price (a period under 60 s is a high-resolution alarm, whose price is not
+  read: unknown); `aws:cloudwatch/dashboard:Dashboard`: one dashboard-month (mlp/price_list.py says which rows and
+  why). The per-account free tier is not subtracted, so these lines are upper bounds.
 
 A value that is missing or unpriced makes the line "unknown"; nothing is ever counted as zero for lack of a
 price. Every other resource type is listed by type under "not estimated" with the reason
@@ -36,6 +41,8 @@ from mlp.cost_schedules import pipeline_runs_per_month, runs_per_month
 from mlp.plan import Plan
 from mlp.pricing import (
     BATCH_TRANSFORM,
+    CLOUDWATCH_ALARM,
+    CLOUDWATCH_DASHBOARD,
     HOSTING,
     HOSTING_DATA,
     KMS_KEY,
@@ -54,6 +61,8 @@ PIPELINE = "aws:sagemaker/pipeline:Pipeline"
 SCHEDULE = "aws:scheduler/schedule:Schedule"
 KMS_KEY_TYPE = "aws:kms/key:Key"
 MONITORING_SCHEDULE = "aws:sagemaker/monitoringSchedule:MonitoringSchedule"
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 PLATFORM_TEAM = "platform"
 
 UNKNOWN = "unknown"
@@ -308,6 +317,8 @@ def estimate(
     for schedule in by_type.get(MONITORING_SCHEDULE, []):
         items.append(_monitoring_item(ctx, schedule, resources))
     items.extend(_kms_items(ctx, by_type.get(KMS_KEY_TYPE, [])))
+    items.extend(_alarm_item(ctx, alarm) for alarm in by_type.get(METRIC_ALARM, []))
+    items.extend(_dashboard_item(ctx, dashboard) for dashboard in by_type.get(DASHBOARD, []))
     estimated_types, not_estimated = _coverage(resources)
     return Estimate(
         stack=str(plan.get("stack", "")),
@@ -352,6 +363,64 @@ def _kms_items(ctx: _Context, keys: list[dict[str, Any]]) -> list[LineItem]:
     return items
 
 
+# Comparison operators of an anomaly-detection alarm (botocore cloudwatch service-2.json ComparisonOperator, read
+# 2026-11-30); infracost (cloudwatch_metric_alarm.go) counts such an alarm as three alarm metrics.
+_ANOMALY_OPERATORS = {"LessThanLowerOrGreaterThanUpperThreshold", "LessThanLowerThreshold", "GreaterThanUpperThreshold"}
+# A period under a minute makes a high-resolution alarm (infracost's rule), which has its own price.
+_STANDARD_PERIOD_SECONDS = 60
+CLOUDWATCH_CATEGORY = "cloudwatch"
+"""The category of alarm and dashboard lines (fixed monthly charges of the monitoring the platform sets up)."""
+
+
+def _alarm_item(ctx: _Context, alarm: dict[str, Any]) -> LineItem:
+    """One metric alarm: its alarm metrics x the standard-resolution alarm-metric month."""
+    inputs = alarm["inputs"]
+    base = LineItem(alarm["urn"], alarm["name"], CLOUDWATCH_CATEGORY, Owner.of(alarm), "", None, None)
+    queries = [q for q in inputs.get("metricQueries") or [] if isinstance(q, Mapping)]
+    with_metric = [q for q in queries if isinstance(q.get("metric") or q.get("metricStat"), Mapping)]
+    if queries:
+        metrics = len(with_metric)
+        periods = [(q.get("metric") or q.get("metricStat") or {}).get("period") for q in with_metric]
+        what = f"metric-math alarm: {metrics} alarm metric{'s' if metrics != 1 else ''}"
+    elif inputs.get("metricName"):
+        metrics, periods, what = 1, [inputs.get("period")], "alarm on 1 metric"
+    else:
+        return replace(base, description="metric alarm", notes=("the alarm names no metric: nothing to price",))
+    if queries and not metrics:
+        note = "no query has a metric (a Metrics Insights or expression-only alarm): that price is not read"
+        return replace(base, description=what, notes=(note,))
+    if inputs.get("comparisonOperator") in _ANOMALY_OPERATORS:
+        metrics *= 3
+        what += " x 3 (anomaly detection)"
+    what += f", {metrics} alarm-metric month{'s' if metrics != 1 else ''}"
+    if any(isinstance(p, int | float) and p < _STANDARD_PERIOD_SECONDS for p in periods):
+        note = "high-resolution alarm (period under 60 s): its price is not read by `mlp prices refresh`"
+        return replace(base, description=what, notes=(note,))
+    price = ctx.prices.lookup(ctx.region, CLOUDWATCH_ALARM, "standard-resolution")
+    if price is None:
+        gap = MissingPrice(CLOUDWATCH_ALARM, "standard-resolution", ctx.region)
+        return replace(base, description=what, notes=(gap.note,), missing=(gap,))
+    cost = metrics * price.usd_per_unit
+    return replace(base, description=what, low=cost, high=cost, prices=(price,))
+
+
+def _dashboard_item(ctx: _Context, dashboard: dict[str, Any]) -> LineItem:
+    """One dashboard: one dashboard-month. A dashboard takes no tags (pulumi-aws's Dashboard has no `tags` input),
+    so it is charged, and said to be, to the platform's shared cost center, as the Dashboards component makes it."""
+    owner = Owner.of(dashboard)
+    what = "dashboard, 1 dashboard-month"
+    if owner.team == UNTAGGED:
+        center = ctx.assumptions.shared_cost_center or UNTAGGED
+        owner = Owner(PLATFORM_TEAM, center, SHARED)
+        what += " (a dashboard takes no tags: charged as a shared platform resource)"
+    base = LineItem(dashboard["urn"], dashboard["name"], CLOUDWATCH_CATEGORY, owner, what, None, None)
+    price = ctx.prices.lookup(ctx.region, CLOUDWATCH_DASHBOARD, "dashboard")
+    if price is None:
+        gap = MissingPrice(CLOUDWATCH_DASHBOARD, "dashboard", ctx.region)
+        return replace(base, notes=(gap.note,), missing=(gap,))
+    return replace(base, low=price.usd_per_unit, high=price.usd_per_unit, prices=(price,))
+
+
 def _notes(prices: PriceBook, assumptions: Assumptions) -> tuple[str, ...]:
     """The assumptions the estimate rests on, in words."""
     notes = [
@@ -359,6 +428,8 @@ def _notes(prices: PriceBook, assumptions: Assumptions) -> tuple[str, ...]:
         "Prices are on-demand list prices from " + prices.path.name + "; usage-based charges (storage, requests, "
         "data transfer, logs) are not estimated; data processed by real-time endpoints only for the models in "
         "finops.endpoint_traffic.",
+        "CloudWatch alarms and dashboards are upper bounds: the free tier (per account: 10 alarm metrics, "
+        "3 dashboards; aws.amazon.com/cloudwatch/pricing) is not subtracted.",
     ]
     for kind in ("training", "processing", "monitoring", "batch"):
         minutes = assumptions.expected_minutes.get(kind)

@@ -1,4 +1,5 @@
-"""SageMaker prices from the AWS Price List bulk files: public, no credentials, one CSV per service and region.
+"""SageMaker and CloudWatch prices from the AWS Price List bulk files: public, no credentials, one CSV per service
+and region.
 
 A regional offer file lives at `https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/<serviceCode>/current/
 <region>/index.csv` (AWS Billing user guide, "Fetching price list files manually", read 2026-11-30). It opens
@@ -6,8 +7,9 @@ with five metadata rows — `"FormatVersion"`, `"Disclaimer"`, `"Publication Dat
 `"OfferCode"` — then the header row (`"SKU","OfferTermCode","RateCode","TermType","PriceDescription",
 "EffectiveDate","StartingRange","EndingRange","Unit","PricePerUnit","Currency",...,"Product Family",
 "serviceCode","Location",...`) and one row per price dimension. The SageMaker file is large, so it is read as
-a stream, row by row, and only two kinds of rows are kept: on-demand hourly "ML Instance" rows, and the
-on-demand per-second "ML Serverless" compute rows (one per memory size, below).
+a stream, row by row, and only these rows are kept: on-demand hourly "ML Instance" rows, the on-demand per-second
+"ML Serverless" compute rows (one per memory size, below), and, from the AmazonCloudWatch file, the monthly
+standard-resolution alarm-metric and dashboard rows (below). Every file is read by the same reader.
 
 Serverless Inference compute ("ML Serverless" rows, read 2026-11-30). The file prices it per second of
 processing at a memory size, one usage type per size, `<region prefix>-ServerlessInf:Mem-<N>GB`, N the memory
@@ -32,6 +34,28 @@ operation "Invoke-Endpoint", usage type containing "Data-Bytes-In"/"Data-Bytes-O
 serverless-specific about them and nothing about their tiers; no first-hand source was found, so
 `sagemaker-serverless-data` stays unknown (docs/finops.md).
 
+CloudWatch alarms and dashboards (the AmazonCloudWatch offer file, same layout and URL scheme; read 2026-11-30).
+The AWS CloudWatch user guide, "Analyzing, optimizing, and reducing CloudWatch costs"
+(docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_billing.html), names the usage types:
+`<Region>-CW:<Feature>`, e.g. "EU-CW:GMD-Metrics"; a standard-resolution metric alarm is `AlarmMonitorUsage`, a
+high-resolution one `HighResAlarmMonitorUsage`, a composite alarm `CompositeAlarmMonitorUsage`, a Metrics
+Insights alarm `MetricInsightAlarmUsage`; a dashboard with 50 or fewer metrics `DashboardsUsageHour-Basic`, with
+more `DashboardsUsageHour`; and "some CloudWatch features such as logs and alarms also use the `Global` Region to
+identify the Free Tier usage". infracost (github.com/infracost/infracost, internal/resources/aws/
+cloudwatch_metric_alarm.go and cloudwatch_dashboard.go) looks an alarm up in product family "Alarm" with attribute
+`alarmType` matching "Standard" (or "High Resolution" when the period is under 60 s), one per metric the alarm
+watches (a metric-math alarm: one per query with a metric; an anomaly-detection alarm: three), and a dashboard in
+product family "Dashboard" with usage type "DashboardsUsageHour", one per month. So two kinds of rows are kept
+here: on-demand "Alarm" rows whose usage type ends in `CW:AlarmMonitorUsage` (and whose `alarmType`, when the file
+has the column, is "Standard"), and on-demand "Dashboard" rows whose usage type is `DashboardsUsageHour` with or
+without a region prefix. The `-Basic` dashboard row is not read: how many metrics a dashboard shows cannot be read
+from a plan (a SEARCH expression returns however many metrics match), so every dashboard is priced from the same
+row infracost prices it from. A `Global-` usage type (the free tier) is never read, and of a usage type's rows the
+paid tier is taken as for serverless compute: zero-price rows (the per-account free tier: 10 alarm metrics and 3
+dashboards, aws.amazon.com/cloudwatch/pricing, read 2026-11-30) never, else the row with the highest StartingRange.
+A dashboard row without a region code (dashboards are billed per account, not per region) is stored for every
+region (`any`).
+
 Product attributes become columns whose spelling varies between services ("Instance Type", "usageType",
 "Region Code"), so columns are matched by their letters only: "Instance Name", "instanceName" and
 "instance_name" are the same column.
@@ -50,10 +74,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from components.errors import InputError, Problem
-from mlp.pricing import BATCH_TRANSFORM, HOSTING, PROCESSING, SERVERLESS_COMPUTE, TRAINING, Price
+from mlp.pricing import (
+    ANY_REGION,
+    BATCH_TRANSFORM,
+    CLOUDWATCH_ALARM,
+    CLOUDWATCH_DASHBOARD,
+    HOSTING,
+    PROCESSING,
+    SERVERLESS_COMPUTE,
+    TRAINING,
+    Price,
+)
 
 PRICE_LIST_HOST = "https://pricing.us-east-1.amazonaws.com"
 SAGEMAKER = "AmazonSageMaker"
+CLOUDWATCH = "AmazonCloudWatch"
+SERVICES = (SAGEMAKER, CLOUDWATCH)
+"""The offer files `mlp prices refresh` reads, by service code."""
 METADATA_ROWS = 5
 
 # The SageMaker product's component, and the usage-type part before the colon ("EU-Host:ml.m5.xlarge"),
@@ -65,12 +102,24 @@ _COMPONENTS = {
     "batchtransform": BATCH_TRANSFORM,
 }
 _USAGE_PREFIXES = {"host": HOSTING, "train": TRAINING}
-REFRESHED_KINDS = frozenset({*_COMPONENTS.values(), SERVERLESS_COMPUTE})
+REFRESHED_KINDS = frozenset({*_COMPONENTS.values(), SERVERLESS_COMPUTE, CLOUDWATCH_ALARM, CLOUDWATCH_DASHBOARD})
 """The price kinds `mlp prices refresh` writes (any other kind needs an entry with a source of its own)."""
 SERVERLESS_FAMILY = "ML Serverless"
 # On-demand serverless compute at one memory size, e.g. "EU-ServerlessInf:Mem-2GB" (sources in the module
 # docstring). Anchored at the end, as infracost's filter is, so no longer usage type that merely contains it matches.
 _SERVERLESS_USAGE = re.compile(r"(?:^|-)ServerlessInf:Mem-(\d+)GB$")
+# A standard-resolution alarm metric and a dashboard (sources in the module docstring): any region prefix
+# ("EU-", "USE1-", "APS1-") or none; anchored at the end, so "CW:HighResAlarmMonitorUsage" and
+# "DashboardsUsageHour-Basic" do not match.
+_ALARM_USAGE = re.compile(r"^(?:[A-Za-z0-9]+-)?CW:AlarmMonitorUsage$")
+_DASHBOARD_USAGE = re.compile(r"^(?:[A-Za-z0-9]+-)?DashboardsUsageHour$")
+_FREE_TIER_PREFIX = "Global-"
+# What one unit of each tiered kind is.
+_TIERED_UNITS = {
+    SERVERLESS_COMPUTE: "second",
+    CLOUDWATCH_ALARM: "alarm-metric-month",
+    CLOUDWATCH_DASHBOARD: "dashboard-month",
+}
 # Units a per-second row is seen with: "Second(s)"-like spellings, compared by their letters ("seconds").
 _SECOND_UNITS = {"second", "seconds", "secs"}
 
@@ -82,8 +131,8 @@ def offer_file_url(region: str, service: str = SAGEMAKER) -> str:
 
 @dataclass(frozen=True)
 class OfferFile:
-    """What one offer file says: its metadata, its on-demand instance-hour prices and its on-demand serverless
-    compute prices (per second at a memory size)."""
+    """What one offer file says: its metadata and the on-demand prices read from it (SageMaker instance hours and
+    serverless compute seconds, CloudWatch alarm-metric and dashboard months)."""
 
     url: str
     offer_code: str
@@ -91,7 +140,7 @@ class OfferFile:
     version: str
     prices: tuple[Price, ...]
     skipped: tuple[str, ...]
-    """Instance types, serverless memory sizes and kinds left out because the file gave more than one price."""
+    """Prices left out because the file gave more than one, or only free-tier (zero) ones."""
 
 
 def _key(column: str) -> str:
@@ -101,8 +150,9 @@ def _key(column: str) -> str:
 def read_offer_file(
     lines: Iterable[str], url: str, region: str | None = None, today: dt.date | None = None
 ) -> OfferFile:
-    """Parse an offer file's rows (a text stream) into hourly on-demand SageMaker instance prices and per-second
-    on-demand serverless compute prices (the paid tier of each memory size).
+    """Parse an offer file's rows (a text stream) into hourly on-demand SageMaker instance prices, per-second
+    on-demand serverless compute prices (the paid tier of each memory size), and the monthly on-demand prices of a
+    standard-resolution CloudWatch alarm metric and of a dashboard (their paid tier).
 
     `region` keeps only rows of that region code when the file carries a region column (a regional file
     carries only its own region). A price's source is the file's URL and SKU; `published` is the file's
@@ -113,25 +163,25 @@ def read_offer_file(
     read_on = (today or dt.datetime.now(dt.UTC).date()).isoformat()
     published = metadata["publicationdate"]
     offers: dict[tuple[str, str, str], set[tuple[float, str]]] = {}
-    tiers: dict[tuple[str, str], list[tuple[float, float, str]]] = {}
+    tiers: dict[tuple[str, str, str], list[tuple[float, float, str]]] = {}
     for row in reader:
         cells = {name: row[i].strip() for name, i in columns.items() if i < len(row)}
         priced = _instance_hour(cells, region)
         if priced is not None:
             where, kind, instance, usd, sku = priced
             offers.setdefault((where, kind, instance), set()).add((usd, sku))
-        tier = _serverless_second(cells, region)
+        tier = _serverless_second(cells, region) or _cloudwatch_month(cells, region)
         if tier is not None:
-            where, memory, start, usd, sku = tier
-            tiers.setdefault((where, memory), []).append((start, usd, sku))
+            where, kind, item, start, usd, sku = tier
+            tiers.setdefault((where, kind, item), []).append((start, usd, sku))
     prices: list[Price] = []
     skipped: list[str] = []
-    for (where, memory), rows in sorted(tiers.items()):
+    for (where, kind, item), rows in sorted(tiers.items()):
         paid = _paid_tier(rows)
         if paid:
-            offers[(where, SERVERLESS_COMPUTE, memory)] = paid
+            offers[(where, kind, item)] = paid
         else:
-            skipped.append(f"{SERVERLESS_COMPUTE} {memory} in {where}: only free-tier (zero) prices; left unknown")
+            skipped.append(f"{kind} {item} in {where}: only free-tier (zero) prices; left unknown")
     for (where, kind, item), found in sorted(offers.items()):
         if len({usd for usd, _ in found}) != 1:
             skipped.append(f"{kind} {item} in {where}: {len(found)} different on-demand prices; left unknown")
@@ -143,7 +193,7 @@ def read_offer_file(
                 kind=kind,
                 item=item,
                 usd_per_unit=usd,
-                unit="second" if kind == SERVERLESS_COMPUTE else "instance-hour",
+                unit=_TIERED_UNITS.get(kind, "instance-hour"),
                 source=f"{url} (AWS Price List, SKU {sku})",
                 read_on=read_on,
                 published=published,
@@ -203,8 +253,8 @@ def _instance_hour(cells: dict[str, str], region: str | None) -> tuple[str, str,
     return row_region or region or "", kind, instance, usd, cells.get("sku", "")
 
 
-def _serverless_second(cells: dict[str, str], region: str | None) -> tuple[str, str, float, float, str] | None:
-    """(region, memory item such as "2048MB", StartingRange, USD, SKU) of an on-demand serverless compute row;
+def _serverless_second(cells: dict[str, str], region: str | None) -> tuple[str, str, str, float, float, str] | None:
+    """(region, kind, memory item such as "2048MB", StartingRange, USD, SKU) of an on-demand serverless compute row;
     None for any other row (provisioned concurrency, other units, other families)."""
     if cells.get("termtype") != "OnDemand" or cells.get("productfamily") != SERVERLESS_FAMILY:
         return None
@@ -221,7 +271,32 @@ def _serverless_second(cells: dict[str, str], region: str | None) -> tuple[str, 
         return None
     if match is None or int(match.group(1)) < 1:
         return None
-    return row_region or region or "", f"{int(match.group(1)) * 1024}MB", start, usd, cells.get("sku", "")
+    memory = f"{int(match.group(1)) * 1024}MB"
+    return row_region or region or "", SERVERLESS_COMPUTE, memory, start, usd, cells.get("sku", "")
+
+
+def _cloudwatch_month(cells: dict[str, str], region: str | None) -> tuple[str, str, str, float, float, str] | None:
+    """(region, kind, item, StartingRange, USD, SKU) of an on-demand standard-resolution alarm-metric row or
+    dashboard row (module docstring); None for any other row, the free-tier (`Global-`) rows among them."""
+    family = cells.get("productfamily")
+    if cells.get("termtype") != "OnDemand" or cells.get("currency") != "USD" or family not in ("Alarm", "Dashboard"):
+        return None
+    usage = cells.get("usagetype", "")
+    row_region = cells.get("regioncode", "")
+    if usage.startswith(_FREE_TIER_PREFIX) or (region and row_region and row_region != region):
+        return None
+    if family == "Alarm" and _ALARM_USAGE.match(usage) and _key(cells.get("alarmtype", "standard")) == "standard":
+        kind, item, where = CLOUDWATCH_ALARM, "standard-resolution", row_region or region or ""
+    elif family == "Dashboard" and _DASHBOARD_USAGE.match(usage):
+        kind, item, where = CLOUDWATCH_DASHBOARD, "dashboard", row_region or ANY_REGION
+    else:
+        return None
+    try:
+        usd = float(cells.get("priceperunit", ""))
+        start = float(cells.get("startingrange") or 0)
+    except ValueError:
+        return None
+    return where, kind, item, start, usd, cells.get("sku", "")
 
 
 def _paid_tier(rows: list[tuple[float, float, str]]) -> set[tuple[float, str]]:

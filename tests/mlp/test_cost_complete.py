@@ -81,7 +81,7 @@ def fixture_plan() -> Plan:
             },
         ),
         res("aws:kms/key:Key", "dev-key", {"tags": tags("platform", "CC-4000")}),
-        res("aws:cloudwatch/metricAlarm:MetricAlarm", "fraud-scoring-p99", {"tags": model}),
+        res("aws:cloudwatch/compositeAlarm:CompositeAlarm", "fraud-scoring-p99", {"tags": model}),
         res("aws:iam/role:Role", "fraud-scoring-role", {"tags": model}),
         # Types other components are adding: none is in the catalog, so each must show as not estimated.
         res("aws:appmesh/mesh:Mesh", "fraud-scoring-features", {"tags": model}),
@@ -139,7 +139,7 @@ def test_every_type_has_a_line_or_is_listed_with_its_reason(tmp_path: Path) -> N
     for usage_type in ("aws:sagemaker/featureGroup:FeatureGroup", "aws:bedrock/guardrail:Guardrail"):
         assert listed[usage_type].status == "usage-based" and listed[usage_type].reason, usage_type
     assert listed["aws:iam/role:Role"].status == "no bill line of its own"
-    assert listed["aws:cloudwatch/metricAlarm:MetricAlarm"].status == NO_PRICE_SOURCE
+    assert listed["aws:cloudwatch/compositeAlarm:CompositeAlarm"].status == NO_PRICE_SOURCE
     custom = {type_of(r) for r in fixture_plan()["resources"] if not r["type"].startswith("pulumi:providers:")}
     assert set(est.estimated_types) | set(listed) == custom
     assert not set(est.estimated_types) & set(listed)
