@@ -29,7 +29,7 @@ from components.loader import load_environment
 from mlp.cli import main
 from mlp.finops_advise import AdviceRefusedError, Report, advise, apply_changes
 from mlp.pricing import load_prices
-from tests.mlp.test_finops_advise import TEAM
+from tests.mlp.test_finops_advise import TEAM, committed_repo
 
 REGION = "eu-west-1"
 NOW = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
@@ -126,17 +126,8 @@ def git(repo: Path, *args: str) -> str:
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """dev, below a staging that is promoted from it: dev is outside production."""
-    root = tmp_path / "repo"
-    (root / "environments").mkdir(parents=True)
-    (root / "environments" / "dev.yaml").write_text(ENV)
     staging = ENV.replace('account_id: "111122223333"', 'account_id: "444455556666"\npromoted_from: dev')
-    (root / "environments" / "staging.yaml").write_text(staging)
-    git(root, "init", "--quiet", "--initial-branch=main")
-    git(root, "config", "user.email", "test@example.com")
-    git(root, "config", "user.name", "test")
-    git(root, "add", ".")
-    git(root, "commit", "--quiet", "-m", "fixture")
-    return root
+    return committed_repo(tmp_path, {"environments/dev.yaml": ENV, "environments/staging.yaml": staging})
 
 
 @pytest.fixture

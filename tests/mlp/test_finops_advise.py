@@ -81,17 +81,23 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
+def committed_repo(tmp_path: Path, files: dict[str, str]) -> Path:
+    """A git repository on main holding `files` (path: text) in one commit."""
     root = tmp_path / "repo"
-    (root / "environments").mkdir(parents=True)
-    (root / "environments" / "dev.yaml").write_text(ENV)
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
     git(root, "init", "--quiet", "--initial-branch=main")
     git(root, "config", "user.email", "test@example.com")
     git(root, "config", "user.name", "test")
     git(root, "add", ".")
     git(root, "commit", "--quiet", "-m", "fixture")
     return root
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return committed_repo(tmp_path, {"environments/dev.yaml": ENV})
 
 
 @pytest.fixture

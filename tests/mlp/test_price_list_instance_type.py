@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from mlp.price_list import offer_file_url, read_offer_file
 from mlp.pricing import HOSTING, TRAINING
+from tests.mlp.offer_files import offer_file
 
 URL = offer_file_url("eu-west-1")
 HEADER = (
@@ -27,16 +28,7 @@ def _row(sku: str, instance_type: str, component: str, usd: str) -> str:
 
 
 def _file(*rows: str) -> list[str]:
-    lines = [
-        '"FormatVersion","v1.0"',
-        '"Disclaimer","test data"',
-        '"Publication Date","2026-11-30T00:00:00Z"',
-        '"Version","20261130000000"',
-        '"OfferCode","AmazonSageMaker"',
-        HEADER,
-        *rows,
-    ]
-    return [line + "\n" for line in lines]
+    return offer_file(HEADER, *rows)
 
 
 def test_the_component_suffix_of_instance_type_is_dropped_and_family_hyphens_are_kept() -> None:

@@ -23,6 +23,7 @@ from mlp.cli import main
 from mlp.finops_advise import SERVERLESS_PROPOSED_MEMORY_MB, advise
 from mlp.price_list import offer_file_url, read_offer_file
 from mlp.pricing import SERVERLESS_COMPUTE, load_prices
+from tests.mlp.offer_files import offer_file
 from tests.mlp.test_cost import write_prices
 from tests.mlp.test_finops_advise import NOW, TEAM, series
 from tests.mlp.test_prices import EXCERPT, read_excerpt
@@ -68,16 +69,7 @@ def _row(
 
 
 def _file(*rows: str) -> list[str]:
-    lines = [
-        '"FormatVersion","v1.0"',
-        '"Disclaimer","test data"',
-        '"Publication Date","2026-11-30T00:00:00Z"',
-        '"Version","20261130000000"',
-        '"OfferCode","AmazonSageMaker"',
-        HEADER,
-        *rows,
-    ]
-    return [line + "\n" for line in lines]
+    return offer_file(HEADER, *rows)
 
 
 def test_the_free_tier_is_never_the_price_whatever_the_row_order() -> None:
