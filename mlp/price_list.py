@@ -230,73 +230,75 @@ def _metadata_and_columns(reader: Iterator[list[str]], url: str) -> tuple[dict[s
     return metadata, columns
 
 
-def _instance_hour(cells: dict[str, str], region: str | None) -> tuple[str, str, str, float, str] | None:
-    """(region, kind, instance type, USD, SKU) of an on-demand ML instance hour row; None for any other row."""
-    if cells.get("termtype") != "OnDemand" or cells.get("productfamily") != "ML Instance":
-        return None
-    if cells.get("currency") != "USD" or cells.get("unit") not in ("Hrs", "Hr", "Hours"):
+@dataclass(frozen=True)
+class _Row:
+    """What every kept row has: an on-demand USD price of the region asked for (or of no region)."""
+
+    region: str
+    """The row's region code; empty when the file has no region column."""
+    usd: float
+    start: float
+    """StartingRange: where the row's tier begins (0 for an untiered row)."""
+    sku: str
+    usage: str
+
+
+def _on_demand(cells: dict[str, str], region: str | None, family: str) -> _Row | None:
+    """The row, when it is an on-demand USD price of product family `family` for `region` with readable numbers."""
+    if cells.get("termtype") != "OnDemand" or cells.get("currency") != "USD" or cells.get("productfamily") != family:
         return None
     row_region = cells.get("regioncode", "")
     if region and row_region and row_region != region:
         return None
-    usage = cells.get("usagetype", "")
-    instance = cells.get("instancename") or _instance_type(cells.get("instancetype", "")) or usage.partition(":")[2]
-    kind = _COMPONENTS.get(_key(cells.get("component", ""))) or _USAGE_PREFIXES.get(
-        _key(usage.partition(":")[0].rsplit("-", 1)[-1])
-    )
     try:
         usd = float(cells.get("priceperunit", ""))
+        start = float(cells.get("startingrange") or 0)
     except ValueError:
         return None
-    if kind is None or not instance.startswith("ml.") or usd <= 0:
+    return _Row(row_region, usd, start, cells.get("sku", ""), cells.get("usagetype", ""))
+
+
+def _instance_hour(cells: dict[str, str], region: str | None) -> tuple[str, str, str, float, str] | None:
+    """(region, kind, instance type, USD, SKU) of an on-demand ML instance hour row; None for any other row."""
+    row = _on_demand(cells, region, "ML Instance")
+    if row is None or cells.get("unit") not in ("Hrs", "Hr", "Hours"):
         return None
-    return row_region or region or "", kind, instance, usd, cells.get("sku", "")
+    instance = cells.get("instancename") or _instance_type(cells.get("instancetype", "")) or row.usage.partition(":")[2]
+    kind = _COMPONENTS.get(_key(cells.get("component", ""))) or _USAGE_PREFIXES.get(
+        _key(row.usage.partition(":")[0].rsplit("-", 1)[-1])
+    )
+    if kind is None or not instance.startswith("ml.") or row.usd <= 0:
+        return None
+    return row.region or region or "", kind, instance, row.usd, row.sku
 
 
 def _serverless_second(cells: dict[str, str], region: str | None) -> tuple[str, str, str, float, float, str] | None:
     """(region, kind, memory item such as "2048MB", StartingRange, USD, SKU) of an on-demand serverless compute row;
     None for any other row (provisioned concurrency, other units, other families)."""
-    if cells.get("termtype") != "OnDemand" or cells.get("productfamily") != SERVERLESS_FAMILY:
+    row = _on_demand(cells, region, SERVERLESS_FAMILY)
+    if row is None or _key(cells.get("unit", "")) not in _SECOND_UNITS:
         return None
-    if cells.get("currency") != "USD" or _key(cells.get("unit", "")) not in _SECOND_UNITS:
-        return None
-    row_region = cells.get("regioncode", "")
-    if region and row_region and row_region != region:
-        return None
-    match = _SERVERLESS_USAGE.search(cells.get("usagetype", ""))
-    try:
-        usd = float(cells.get("priceperunit", ""))
-        start = float(cells.get("startingrange") or 0)
-    except ValueError:
-        return None
+    match = _SERVERLESS_USAGE.search(row.usage)
     if match is None or int(match.group(1)) < 1:
         return None
     memory = f"{int(match.group(1)) * 1024}MB"
-    return row_region or region or "", SERVERLESS_COMPUTE, memory, start, usd, cells.get("sku", "")
+    return row.region or region or "", SERVERLESS_COMPUTE, memory, row.start, row.usd, row.sku
 
 
 def _cloudwatch_month(cells: dict[str, str], region: str | None) -> tuple[str, str, str, float, float, str] | None:
     """(region, kind, item, StartingRange, USD, SKU) of an on-demand standard-resolution alarm-metric row or
     dashboard row (module docstring); None for any other row, the free-tier (`Global-`) rows among them."""
-    family = cells.get("productfamily")
-    if cells.get("termtype") != "OnDemand" or cells.get("currency") != "USD" or family not in ("Alarm", "Dashboard"):
+    family = cells.get("productfamily", "")
+    row = _on_demand(cells, region, family) if family in ("Alarm", "Dashboard") else None
+    if row is None or row.usage.startswith(_FREE_TIER_PREFIX):
         return None
-    usage = cells.get("usagetype", "")
-    row_region = cells.get("regioncode", "")
-    if usage.startswith(_FREE_TIER_PREFIX) or (region and row_region and row_region != region):
-        return None
-    if family == "Alarm" and _ALARM_USAGE.match(usage) and _key(cells.get("alarmtype", "standard")) == "standard":
-        kind, item, where = CLOUDWATCH_ALARM, "standard-resolution", row_region or region or ""
-    elif family == "Dashboard" and _DASHBOARD_USAGE.match(usage):
-        kind, item, where = CLOUDWATCH_DASHBOARD, "dashboard", row_region or ANY_REGION
+    if family == "Alarm" and _ALARM_USAGE.match(row.usage) and _key(cells.get("alarmtype", "standard")) == "standard":
+        kind, item, where = CLOUDWATCH_ALARM, "standard-resolution", row.region or region or ""
+    elif family == "Dashboard" and _DASHBOARD_USAGE.match(row.usage):
+        kind, item, where = CLOUDWATCH_DASHBOARD, "dashboard", row.region or ANY_REGION
     else:
         return None
-    try:
-        usd = float(cells.get("priceperunit", ""))
-        start = float(cells.get("startingrange") or 0)
-    except ValueError:
-        return None
-    return where, kind, item, start, usd, cells.get("sku", "")
+    return where, kind, item, row.start, row.usd, row.sku
 
 
 def _paid_tier(rows: list[tuple[float, float, str]]) -> set[tuple[float, str]]:
