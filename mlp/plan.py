@@ -32,20 +32,32 @@ KNOWN_AFTER_APPLY = "(known after apply)"
 Plan = dict[str, Any]
 
 
-# While `plans_reused()` is active: the plans already made, by stack and root. The commands of one pull-request
-# report (mlp/ci.py `offline_report`) read the same files, so each stack is planned once, not once per command.
-_reused: ContextVar[dict[tuple[str, str], Plan] | None] = ContextVar("mlp_reused_plans", default=None)
+# While `plans_reused()` is active: the plans already made, by what they are a plan of. The commands of one
+# pull-request report (mlp/ci.py `offline_report`) read the same files and the same base commit, so each stack and
+# each commit is planned once, not once per command.
+_reused: ContextVar[dict[tuple[str, ...], Plan] | None] = ContextVar("mlp_reused_plans", default=None)
 
 
 @contextlib.contextmanager
 def plans_reused() -> Iterator[None]:
-    """Within the block, `build_plan` plans each (stack, root) once; only for callers whose files cannot change
-    meanwhile."""
+    """Within the block, each (stack, root) and each commit (mlp/revisions.py) is planned once; only for callers
+    whose files cannot change meanwhile."""
     token = _reused.set({})
     try:
         yield
     finally:
         _reused.reset(token)
+
+
+def reused_plan(key: tuple[str, ...], make: Callable[[], Plan]) -> Plan:
+    """`make()`, or inside `plans_reused()` a copy of the plan already made under `key` (each caller gets its own
+    copy: a caller's edit never reaches the next)."""
+    reused = _reused.get()
+    if reused is None:
+        return make()
+    if key not in reused:
+        reused[key] = make()
+    return copy.deepcopy(reused[key])
 
 
 def build_plan(stack: str, root: Path | None = None) -> Plan:
@@ -56,14 +68,8 @@ def build_plan(stack: str, root: Path | None = None) -> Plan:
 
     Raises components.errors.InputError for bad input, before anything runs.
     """
-    root = root or repo_root()
-    reused = _reused.get()
-    if reused is None:
-        return _build_plan(stack, root)
-    key = (stack, str(root.resolve()))
-    if key not in reused:
-        reused[key] = _build_plan(stack, root)
-    return copy.deepcopy(reused[key])
+    where = root or repo_root()
+    return reused_plan(("stack", stack, str(where.resolve())), lambda: _build_plan(stack, where))
 
 
 def _build_plan(stack: str, root: Path) -> Plan:

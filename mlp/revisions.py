@@ -4,7 +4,6 @@ any."""
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import subprocess
@@ -14,14 +13,10 @@ from pathlib import Path
 
 from components.data_root import repo_root
 from components.errors import InputError, Problem
-from mlp.plan import Plan, build_plan
+from mlp.plan import Plan, build_plan, reused_plan
 from mlp.runtime import PROJECT
 
 CACHE_ENV = "MLP_DEFINITION_CACHE"
-
-# Plans already made in this process, by work tree, commit, directory and environment: a commit does not change,
-# and a pull request's report plans the base twice (`mlp cost --against`, then `mlp plan --against`).
-_planned: dict[tuple[str, str, str, str], Plan] = {}
 
 
 def git(repo: Path, *args: str) -> str | None:
@@ -40,10 +35,10 @@ def plan_at_revision(repo: Path, ref: str, env: str) -> Plan:
         raise InputError([Problem("command line", "--against", f"{ref!r} is not a commit in this repository ({top})")])
     # The files of `repo` may sit below the work tree's top (e.g. a test's fixture directory).
     below = Path(repo).resolve().relative_to(Path(top).resolve())
-    key = (top, resolved, str(below), env)
-    if key not in _planned:
-        _planned[key] = _plan_commit(Path(top), resolved, below, env, ref)
-    return copy.deepcopy(_planned[key])
+    # Inside one report, `mlp cost --against` and `mlp plan --against` plan the same base once (mlp/plan.py).
+    return reused_plan(
+        ("commit", top, resolved, str(below), env), lambda: _plan_commit(Path(top), resolved, below, env, ref)
+    )
 
 
 def _plan_commit(top: Path, resolved: str, below: Path, env: str, ref: str) -> Plan:
