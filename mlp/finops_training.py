@@ -93,6 +93,18 @@ class TrainingRun:
         return (self.billable_seconds or self.seconds) * self.instance_count
 
 
+def measured_spot_saving(runs: list[TrainingRun]) -> float | None:
+    """Spot's saving as the runs measured it, 1 - BillableTimeInSeconds / TrainingTimeInSeconds over their spot
+    runs; None without a spot run with a training time."""
+    spot = [r for r in runs if r.spot and r.seconds]
+    return 1 - sum(r.billable_seconds for r in spot) / sum(r.seconds for r in spot) if spot else None
+
+
+def billed_hours(runs: list[TrainingRun]) -> float:
+    """The instance-hours SageMaker billed for the runs."""
+    return sum(r.billed_instance_seconds for r in runs) / 3600
+
+
 def read_training(sagemaker: Any, pipeline: str, start: dt.datetime) -> list[TrainingRun] | None:
     """The training jobs the pipeline's executions since `start` ran; None when the pipeline does not exist."""
     from botocore.exceptions import ClientError
@@ -179,9 +191,9 @@ def training_observation(
         f"{len(runs)} training run(s) in {days} days",
         f"longest {longest:.0f} min of max_runtime_minutes {training.max_runtime_minutes}",
     ]
-    spot = [r for r in runs if r.spot and r.seconds]
-    if spot:
-        measured = 1 - sum(r.billable_seconds for r in spot) / sum(r.seconds for r in spot)
+    measured = measured_spot_saving(runs)
+    if measured is not None:
+        spot = [r for r in runs if r.spot and r.seconds]
         parts.append(
             f"spot: {sum(r.interruptions for r in spot)} interruption(s), saving measured {measured:.0%} "
             f"(assumed {env.finops.spot_savings_assumption_percent}%)"
@@ -248,8 +260,7 @@ def advise_training(
         runs = read_training(sagemaker, physical_name(SAGEMAKER_PIPELINE, env.name, model.name, "training"), start)
         read.append((model, None if runs is None else [read_utilization(cloudwatch, r, end) for r in runs]))
     # Spot's saving as measured across the whole environment (every pipeline's spot runs in the window).
-    spot = [r for _, runs in read for r in runs or [] if r.spot and r.seconds]
-    measured = 1 - sum(r.billable_seconds for r in spot) / sum(r.seconds for r in spot) if spot else None
+    measured = measured_spot_saving([r for _, runs in read for r in runs or []])
     spot_elsewhere = any(m.training is not None and m.training.spot for m in env.models)
     proposals: list[Proposal] = []
     lines: list[str] = []
@@ -289,7 +300,7 @@ def _collect(result: Proposal | str, found: list[Proposal], kept: list[str]) -> 
 
 
 def _billed(pipeline: _Pipeline, runs: list[TrainingRun]) -> str:
-    hours = sum(r.billed_instance_seconds for r in runs) / 3600
+    hours = billed_hours(runs)
     return f"{len(runs)} run(s) in {pipeline.days} days, {hours:.2f} billed instance-hours (BillableTimeInSeconds)"
 
 
@@ -303,7 +314,7 @@ def _spot(pipeline: _Pipeline, measured: float | None, *, allowed: bool) -> Prop
         )
     instance = training.instance_type
     runs = pipeline.runs
-    hours = sum(r.billed_instance_seconds for r in runs) / 3600 * pipeline.per_month
+    hours = billed_hours(runs) * pipeline.per_month
     evidence = [_billed(pipeline, runs)]
     price = pipeline.price(instance)
     assumed = pipeline.env.finops.spot_savings_assumption_percent
@@ -359,7 +370,7 @@ def _on_demand(pipeline: _Pipeline) -> Proposal | str:
         how = "the shortest run's training time (every run was interrupted: an upper bound)"
     count = sum(r.instance_count for r in runs) / len(runs)  # each run's own ResourceConfig.InstanceCount
     on_demand = len(runs) * duration * count / 3600
-    billed = sum(r.billed_instance_seconds for r in runs) / 3600
+    billed = billed_hours(runs)
     interruptions = sum(r.interruptions for r in runs)
     if billed < on_demand:
         return (
@@ -417,7 +428,7 @@ def _smaller(pipeline: _Pipeline) -> Proposal | str:
         return f"size kept: busy ({figures[0]})"
     if longest > TRAINING_RUNTIME_HEADROOM * training.max_runtime_minutes:
         return f"size kept: {figures[1]}, no room for a slower run"
-    hours = sum(r.billed_instance_seconds for r in runs) / 3600 * pipeline.per_month
+    hours = billed_hours(runs) * pipeline.per_month
     now, then = pipeline.price(instance), pipeline.price(target)
     saving = None if now is None or then is None else hours * (now - then)
     missing = instance if now is None else target
