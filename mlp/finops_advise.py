@@ -127,8 +127,9 @@ def read_usage(cloudwatch: Any, endpoint: str, days: int, now: dt.datetime | Non
     start = end - dt.timedelta(days=days)
     dimensions = [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": VARIANT}]
 
-    def stat(namespace: str, metric: str, statistic: str) -> list[float]:
-        values: list[float] = []
+    def stats(namespace: str, metric: str, *statistics: str) -> dict[str, list[float]]:
+        """The hourly values of each statistic (at most 5: botocore cloudwatch Statistics), one call per 60 days."""
+        values: dict[str, list[float]] = {statistic: [] for statistic in statistics}
         # One call returns at most 1,440 data points (GetMetricStatistics API reference, read 2026-11-30):
         # 60 days of hourly points per call.
         window_start = start
@@ -141,15 +142,19 @@ def read_usage(cloudwatch: Any, endpoint: str, days: int, now: dt.datetime | Non
                 StartTime=window_start,
                 EndTime=window_end,
                 Period=PERIOD_SECONDS,
-                Statistics=[statistic],
+                Statistics=list(statistics),
             )["Datapoints"]
-            values += [float(p[statistic]) for p in points]
+            for statistic in statistics:
+                values[statistic] += [float(p[statistic]) for p in points if statistic in p]
             window_start = window_end
         return values
 
-    latency = stat("AWS/SageMaker", "ModelLatency", "Maximum")
-    latency_sum = sum(stat("AWS/SageMaker", "ModelLatency", "Sum"))
-    latency_count = sum(stat("AWS/SageMaker", "ModelLatency", "SampleCount"))
+    def stat(namespace: str, metric: str, statistic: str) -> list[float]:
+        return stats(namespace, metric, statistic)[statistic]
+
+    model_latency = stats("AWS/SageMaker", "ModelLatency", "Maximum", "Sum", "SampleCount")
+    latency = model_latency["Maximum"]
+    latency_sum, latency_count = sum(model_latency["Sum"]), sum(model_latency["SampleCount"])
     cpu = stat("/aws/sagemaker/Endpoints", "CPUUtilization", "Maximum")
     memory = stat("/aws/sagemaker/Endpoints", "MemoryUtilization", "Maximum")
     gpu = stat("/aws/sagemaker/Endpoints", "GPUUtilization", "Maximum")
